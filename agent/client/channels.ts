@@ -1,0 +1,28 @@
+// gRPC clients of the agent, one per trust stage:
+//   untrusted  TLS without verification: only GetCA, whose answer is checked against the pin;
+//   pinned     TLS verified against the pinned CA, no client certificate: Join;
+//   identity   mutual TLS with the node's certificate: every Agent call.
+import * as grpc from '@grpc/grpc-js';
+import { musterV1, type AgentClient, type BootstrapClient } from '../../shared/wire/proto.ts';
+
+const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 20_000,
+  // The agent does its own backoff with jitter; keep grpc's reconnect from adding a second one.
+  'grpc.initial_reconnect_backoff_ms': 500,
+  'grpc.max_reconnect_backoff_ms': 5_000,
+};
+
+export function untrustedBootstrapClient(target: string): BootstrapClient {
+  const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
+  return new musterV1.Bootstrap(target, creds, CHANNEL_OPTIONS);
+}
+
+export function pinnedBootstrapClient(target: string, caCertPem: string): BootstrapClient {
+  return new musterV1.Bootstrap(target, grpc.credentials.createSsl(Buffer.from(caCertPem)), CHANNEL_OPTIONS);
+}
+
+export function agentClient(target: string, id: { caCertPem: string; keyPem: string; certPem: string }): AgentClient {
+  const creds = grpc.credentials.createSsl(Buffer.from(id.caCertPem), Buffer.from(id.keyPem), Buffer.from(id.certPem));
+  return new musterV1.Agent(target, creds, CHANNEL_OPTIONS);
+}

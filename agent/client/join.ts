@@ -1,0 +1,63 @@
+// First contact with a coordinator (kubeadm's discovery, then TLS bootstrap):
+// 1. fetch the CA without trusting the server, 2. check it against the pin, 3. join over TLS
+// verified with that CA, sending a token and a CSR for a key generated here.
+import { caPin, createCsr } from '../../shared/pki/x509.ts';
+import { CaPinMismatchError, ConfigError } from '../../shared/errors/index.ts';
+import { unary } from '../../shared/wire/status.ts';
+import { untrustedBootstrapClient, pinnedBootstrapClient } from './channels.ts';
+import type { AgentIdentity } from '../identity/identity-store.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+
+const CALL_TIMEOUT_MS = 15_000;
+
+export interface JoinParams {
+  coordinator: string;
+  token: string;
+  caHash: string | null;
+  insecureSkipCaVerification: boolean;
+  nodeName: string;
+  machineId: string;
+  address: string;
+  labels: Record<string, string>;
+  agentVersion: string;
+}
+
+export async function fetchPinnedCa(p: Pick<JoinParams, 'coordinator' | 'caHash' | 'insecureSkipCaVerification'>, log: Logger, signal?: AbortSignal): Promise<string> {
+  const client = untrustedBootstrapClient(p.coordinator);
+  try {
+    const res = await unary(p.coordinator, client, 'GetCA', {}, CALL_TIMEOUT_MS, signal);
+    const actual = caPin(res.ca_cert_pem);
+    if (p.caHash) {
+      if (actual !== p.caHash) throw new CaPinMismatchError(p.caHash, actual, p.coordinator);
+    } else if (p.insecureSkipCaVerification) {
+      log.warn(`trusting the CA of ${p.coordinator} (${actual}) WITHOUT verification (--insecure-skip-ca-verification); anyone on the path could impersonate the coordinator`);
+    } else {
+      throw new ConfigError(
+        `no --ca-hash given for the first join to ${p.coordinator} (its CA has hash ${actual}); pass the --ca-hash printed with the join command ` +
+          '(`muster token create` prints it), or --insecure-skip-ca-verification on a trusted network',
+      );
+    }
+    return res.ca_cert_pem;
+  } finally {
+    client.close();
+  }
+}
+
+export async function join(p: JoinParams, log: Logger, signal?: AbortSignal): Promise<AgentIdentity> {
+  const caCertPem = await fetchPinnedCa(p, log, signal);
+  const { keyPem, csrPem } = await createCsr(p.nodeName);
+  const client = pinnedBootstrapClient(p.coordinator, caCertPem);
+  try {
+    const res = await unary(
+      p.coordinator,
+      client,
+      'Join',
+      { token: p.token, node_name: p.nodeName, csr_pem: csrPem, machine_id: p.machineId, agent_version: p.agentVersion, labels: p.labels, address: p.address },
+      CALL_TIMEOUT_MS,
+      signal,
+    );
+    return { nodeName: res.node_name, coordinator: p.coordinator, caCertPem, keyPem, certPem: res.cert_pem };
+  } finally {
+    client.close();
+  }
+}

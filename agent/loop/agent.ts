@@ -1,0 +1,267 @@
+// The agent's pull loop, as an explicit state machine:
+//
+//   starting -> joining -> reporting -> watching -> applying -> watching ...
+//                  \__________\____________\___________\__> waiting-for-coordinator (backoff) -> back
+//   any -> stopped (AbortSignal) | failed (an error no retry can fix: pin mismatch, bad token,
+//                                          node removed)
+//
+// One attempt at each step is a plain async function; the loop around them owns retries, so
+// "waiting for coordinator" is an info line, not an error.
+import { hostname } from 'node:os';
+import { readFile } from 'node:fs/promises';
+import type { CompiledAgentOptions } from '../config/options.ts';
+import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
+import { join } from '../client/join.ts';
+import { agentClient } from '../client/channels.ts';
+import { applyFiles, ApplyError } from '../apply/apply.ts';
+import { renderNode } from '../../shared/render/index.ts';
+import type { AgentClient } from '../../shared/wire/proto.ts';
+import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
+import { ConfigError, MusterError, errorMessage } from '../../shared/errors/index.ts';
+import { compileRetry, backoffMs, sleep, type RetryOptions } from '../../shared/retry.ts';
+import type { Logger } from '../../shared/log/logger.ts';
+import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
+import { underRoot } from '../../shared/fs/node-root.ts';
+
+export type AgentPhase = 'starting' | 'joining' | 'reporting' | 'watching' | 'applying' | 'waiting-for-coordinator' | 'stopped' | 'failed';
+
+/** Where facts come from: the real collector on a node, a cheap fake for simulated fleets. */
+export interface FactsSource {
+  collect(): Promise<Facts>;
+  /** Only the sections that changed since `previous` (all of them when previous is null). */
+  diff(previous: Facts | null, next: Facts): { facts: Facts; full: boolean; changed: string[] };
+}
+
+export interface AgentDeps {
+  log: Logger;
+  facts: FactsSource;
+  version: string;
+  retry?: RetryOptions;
+  clock?: () => number;
+  /** Delay before re-trying a failed apply. @default 30000 */
+  applyRetryMs?: number;
+}
+
+const CALL_TIMEOUT_MS = 15_000;
+
+export class Agent {
+  readonly #o: CompiledAgentOptions;
+  readonly #d: AgentDeps;
+  readonly #store: IdentityStore;
+  readonly #clock: () => number;
+  readonly #retry;
+  #phase: AgentPhase = 'starting';
+  #applied: AppliedState | null = null;
+  #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
+
+  constructor(options: CompiledAgentOptions, deps: AgentDeps) {
+    this.#o = options;
+    this.#d = deps;
+    this.#store = new IdentityStore(options.stateDir);
+    this.#clock = deps.clock ?? Date.now;
+    this.#retry = compileRetry(deps.retry);
+  }
+
+  get phase(): AgentPhase {
+    return this.#phase;
+  }
+
+  get appliedRevision(): number {
+    return this.#applied?.revision ?? 0;
+  }
+
+  onPhase(cb: (p: AgentPhase, appliedRevision: number) => void): () => void {
+    this.#phaseListeners.add(cb);
+    return () => this.#phaseListeners.delete(cb);
+  }
+
+  #setPhase(p: AgentPhase): void {
+    if (p === this.#phase) return;
+    this.#d.log.debug(`phase ${this.#phase} -> ${p}`);
+    this.#phase = p;
+    for (const l of this.#phaseListeners) l(p, this.appliedRevision);
+  }
+
+  /** Runs until the signal aborts (resolves) or a non-retryable error (rejects, phase "failed"). */
+  async run(signal: AbortSignal): Promise<void> {
+    try {
+      const identity = await this.#ensureIdentity(signal);
+      this.#applied = await this.#store.loadApplied();
+      await this.#loop(identity, signal);
+      this.#setPhase('stopped');
+    } catch (err) {
+      if (signal.aborted) {
+        this.#setPhase('stopped');
+        return;
+      }
+      this.#setPhase('failed');
+      throw err;
+    }
+  }
+
+  /** Retries `attempt` while the coordinator is unreachable, with backoff and full jitter. */
+  async #withRetry<T>(what: string, signal: AbortSignal, attempt: () => Promise<T>, resumePhase: AgentPhase): Promise<T> {
+    for (let n = 1; ; n++) {
+      try {
+        const r = await attempt();
+        if (n > 1) this.#d.log.info(`coordinator at ${this.#o.coordinator} is back`);
+        return r;
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        const e = err instanceof MusterError ? err : fromServiceError(err, this.#o.coordinator);
+        if (!isRetryable(e)) throw e;
+        const delay = backoffMs(this.#retry, n);
+        this.#setPhase('waiting-for-coordinator');
+        this.#d.log.info(`waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`);
+        await sleep(delay, signal);
+        this.#setPhase(resumePhase);
+      }
+    }
+  }
+
+  async #ensureIdentity(signal: AbortSignal): Promise<AgentIdentity> {
+    const existing = await this.#store.load();
+    if (existing) {
+      if (existing.coordinator !== this.#o.coordinator) {
+        this.#d.log.info(`joined ${existing.coordinator} before; now using ${this.#o.coordinator} with the same identity`);
+      }
+      this.#d.log.info(`using identity of node ${existing.nodeName} from ${this.#o.stateDir}`);
+      return existing;
+    }
+    if (!this.#o.token) {
+      throw new ConfigError(`node has not joined yet (no identity in ${this.#o.stateDir}) and no --token was given; pass --token and --ca-hash from \`muster token create\``);
+    }
+    this.#setPhase('joining');
+    const machineId = await readMachineId(this.#o.root);
+    const identity = await this.#withRetry(
+      'join',
+      signal,
+      () =>
+        join(
+          {
+            coordinator: this.#o.coordinator,
+            token: this.#o.token!,
+            caHash: this.#o.caHash,
+            insecureSkipCaVerification: this.#o.insecureSkipCaVerification,
+            nodeName: this.#o.nodeName,
+            machineId,
+            address: this.#o.address,
+            labels: this.#o.labels,
+            agentVersion: this.#d.version,
+          },
+          this.#d.log,
+          signal,
+        ),
+      'joining',
+    );
+    await this.#store.save(identity);
+    this.#d.log.info(`joined ${this.#o.coordinator} as node ${identity.nodeName}; identity saved in ${this.#o.stateDir}`);
+    return identity;
+  }
+
+  async #loop(identity: AgentIdentity, signal: AbortSignal): Promise<void> {
+    const client = agentClient(this.#o.coordinator, identity);
+    signal.addEventListener('abort', () => client.close(), { once: true });
+    let sentFacts: Facts | null = null;
+    let needFull = true;
+    let nextReportAt = 0;
+    let clockOffset: { offset_ms: number; round_trip_ms: number } | null = null;
+    let lastWaitingReason = '';
+    let failed: { assignment: AssignmentOut; retryAt: number } | null = null;
+
+    while (!signal.aborted) {
+      // ---- reporting
+      if (needFull || this.#clock() >= nextReportAt) {
+        this.#setPhase('reporting');
+        const facts = await this.#d.facts.collect();
+        if (clockOffset) facts.clock = clockOffset;
+        const d: { facts: Facts; full: boolean; changed: string[] } = needFull || !sentFacts ? { facts, full: true, changed: ['all'] } : this.#d.facts.diff(sentFacts, facts);
+        if (d.full || d.changed.length) {
+          const sentAt = this.#clock();
+          const res = await this.#withRetry(
+            'report',
+            signal,
+            () =>
+              unary(this.#o.coordinator, client, 'Report', {
+                facts: d.facts,
+                full: d.full,
+                sent_at_ms: sentAt,
+                labels: this.#o.labels,
+                address: this.#o.address,
+                agent_version: this.#d.version,
+              }, CALL_TIMEOUT_MS, signal),
+            'reporting',
+          );
+          const receivedAt = this.#clock();
+          clockOffset = { offset_ms: (sentAt + receivedAt) / 2 - Number(res.server_time_ms), round_trip_ms: receivedAt - sentAt };
+          sentFacts = facts;
+          needFull = res.need_full_facts;
+        }
+        nextReportAt = this.#clock() + this.#o.reportIntervalMs;
+      }
+
+      // ---- retry a failed apply when due
+      if (failed && this.#clock() >= failed.retryAt) {
+        const a = failed.assignment;
+        failed = null;
+        failed = await this.#applyAndReport(client, a, signal);
+      }
+
+      // ---- watching (long poll)
+      this.#setPhase('watching');
+      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity);
+      const hold = Math.max(0, Math.min(this.#o.watchHoldMs, until - this.#clock()));
+      const have = Math.max(this.appliedRevision, failed?.assignment.revision ?? 0);
+      const res = await this.#withRetry(
+        'watch',
+        signal,
+        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold }, hold + CALL_TIMEOUT_MS, signal),
+        'watching',
+      );
+      if (res.changed && res.assignment) {
+        lastWaitingReason = '';
+        failed = await this.#applyAndReport(client, res.assignment, signal);
+      } else if (res.waiting_reason && res.waiting_reason !== lastWaitingReason) {
+        lastWaitingReason = res.waiting_reason;
+        this.#d.log.info(`no assignment yet: ${res.waiting_reason}`);
+      }
+    }
+  }
+
+  /** Applies one assignment and reports the outcome; returns the failure to retry later, if any. */
+  async #applyAndReport(client: AgentClient, a: AssignmentOut, signal: AbortSignal): Promise<{ assignment: AssignmentOut; retryAt: number } | null> {
+    this.#setPhase('applying');
+    const started = this.#clock();
+    let ok = true;
+    let error = '';
+    let files: { path: string; changed: boolean }[] = [];
+    try {
+      files = await applyFiles(this.#o.root, renderNode(a));
+      this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
+      await this.#store.saveApplied(this.#applied);
+      const changed = files.filter((f) => f.changed).length;
+      this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
+    } catch (err) {
+      ok = false;
+      error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;
+      this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
+    }
+    const result = { revision: Number(a.revision), ok, error, files, duration_ms: this.#clock() - started };
+    await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', result, CALL_TIMEOUT_MS, signal), 'applying');
+    for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
+    return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };
+  }
+}
+
+async function readMachineId(root: string): Promise<string> {
+  for (const p of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const v = (await readFile(underRoot(root, p), 'utf8')).trim();
+      if (v) return v;
+    } catch {
+      /* try the next */
+    }
+  }
+  // Simulated nodes (tests, the demo) have no machine-id under their root.
+  return root === '/' ? hostname() : '';
+}

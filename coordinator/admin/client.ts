@@ -1,0 +1,24 @@
+// The admin CLI's connection to a coordinator: mutual TLS with the admin certificate from the
+// admin config, server verified against the CA in that config (whose pin the config states).
+import * as grpc from '@grpc/grpc-js';
+import { musterV1, type AdminClient } from '../../shared/wire/proto.ts';
+import { unary } from '../../shared/wire/status.ts';
+import type { AdminConfig } from './config.ts';
+
+export interface Admin {
+  readonly target: string;
+  call: <K extends AdminMethod>(method: K, req: Parameters<typeof unary<AdminClient, K>>[3], timeoutMs?: number) => ReturnType<typeof unary<AdminClient, K>>;
+  close(): void;
+}
+
+type AdminMethod = 'CreateToken' | 'ListTokens' | 'RevokeToken' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode';
+
+export function connectAdmin(cfg: AdminConfig): Admin {
+  const creds = grpc.credentials.createSsl(Buffer.from(cfg.ca_cert), Buffer.from(cfg.client_key), Buffer.from(cfg.client_cert));
+  const client = new musterV1.Admin(cfg.coordinator, creds) as AdminClient;
+  return {
+    target: cfg.coordinator,
+    call: (method, req, timeoutMs = 15_000) => unary(cfg.coordinator, client, method, req, timeoutMs),
+    close: () => client.close(),
+  };
+}

@@ -1,0 +1,186 @@
+// Admin commands: each talks to the running coordinator over gRPC with the admin certificate.
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import type { CliIO } from '../../shared/cli/io.ts';
+import { formatTable, ago } from '../../shared/cli/table.ts';
+import { loadAdminConfig } from '../admin/config.ts';
+import { connectAdmin, type Admin } from '../admin/client.ts';
+import { parseDurationMs } from '../trust/tokens.ts';
+import { ConfigError } from '../../shared/errors/index.ts';
+import type { NodeStatusOut, StatusResponseOut } from '../../shared/wire/types.ts';
+import { ROLES } from '../../shared/constants.ts';
+
+export const ADMIN_FLAGS = {
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  coordinator: { type: 'string' },
+} as const;
+
+async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string) => Promise<T>): Promise<T> {
+  const cfg = await loadAdminConfig({ config: values.config, dataDir: values['data-dir'], coordinator: values.coordinator, env: io.env });
+  const admin = connectAdmin(cfg);
+  try {
+    return await fn(admin, cfg.ca_hash);
+  } finally {
+    admin.close();
+  }
+}
+
+export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'create') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { ...ADMIN_FLAGS, ttl: { type: 'string', default: '24h' }, uses: { type: 'string', default: '0' }, description: { type: 'string', default: '' }, 'print-join-command': { type: 'boolean', default: false } },
+      strict: true,
+    });
+    let ttlMs: number;
+    try {
+      ttlMs = parseDurationMs(values.ttl);
+    } catch (e) {
+      throw new ConfigError(`--ttl: ${(e as Error).message}`);
+    }
+    const uses = Number(values.uses);
+    if (!Number.isInteger(uses) || uses < 0) throw new ConfigError(`--uses ${values.uses}: expected a whole number (0 = unlimited)`);
+    return withAdmin(values, io, async (a, caHash) => {
+      const res = await a.call('CreateToken', { ttl_ms: ttlMs, uses, description: values.description });
+      if (values['print-join-command']) io.out(`muster-agent run --coordinator ${a.target} --token ${res.token} --ca-hash ${caHash}`);
+      else io.out(res.token);
+      return 0;
+    });
+  }
+  if (sub === 'list') {
+    const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+    return withAdmin(values, io, async (a) => {
+      const res = await a.call('ListTokens', {});
+      if (values.json) {
+        io.out(JSON.stringify(res.tokens, null, 2));
+        return 0;
+      }
+      const now = Date.now();
+      io.out(
+        formatTable(
+          ['ID', 'EXPIRES', 'USES', 'STATE', 'DESCRIPTION'],
+          res.tokens.map((t) => [
+            t.id,
+            new Date(Number(t.expires_at_ms)).toISOString(),
+            `${t.uses}/${t.uses_allowed || '∞'}`,
+            t.revoked ? 'revoked' : Number(t.expires_at_ms) <= now ? 'expired' : t.uses_allowed && t.uses >= t.uses_allowed ? 'used up' : 'valid',
+            t.description,
+          ]),
+        ),
+      );
+      return 0;
+    });
+  }
+  if (sub === 'revoke') {
+    const { values, positionals } = parseArgs({ args: rest, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new ConfigError('usage: muster token revoke ID');
+    return withAdmin(values, io, async (a) => {
+      await a.call('RevokeToken', { id: positionals[0]! });
+      io.out(`token ${positionals[0]} revoked`);
+      return 0;
+    });
+  }
+  throw new ConfigError('usage: muster token create|list|revoke (see muster --help)');
+}
+
+export function describeState(n: NodeStatusOut): string {
+  switch (n.state) {
+    case 'applied':
+      return `applied rev ${n.applied_revision}`;
+    case 'applying':
+      return `applying rev ${n.assigned_revision}`;
+    case 'failed':
+      return `failed: ${n.detail}`;
+    case 'waiting':
+      return `reporting (${n.detail})`;
+    default:
+      return n.state;
+  }
+}
+
+export function formatStatus(s: StatusResponseOut, now = Date.now()): string {
+  const head = `cluster ${s.cluster_name || '(no plan)'}, plan revision ${s.plan_revision}, ${s.nodes.length} node(s)`;
+  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), ago(Number(n.last_seen_ms), now)]);
+  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'LAST SEEN'], rows)}`;
+}
+
+export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+  return withAdmin(values, io, async (a) => {
+    const res = await a.call('Status', {});
+    io.out(values.json ? JSON.stringify(res, null, 2) : formatStatus(res));
+    return 0;
+  });
+}
+
+export async function nodeCommand(argv: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === 'remove') {
+    const { values, positionals } = parseArgs({ args: rest, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
+    if (positionals.length !== 1) throw new ConfigError('usage: muster node remove NAME');
+    return withAdmin(values, io, async (a) => {
+      await a.call('RemoveNode', { name: positionals[0]! });
+      io.out(`node ${positionals[0]} removed; its agent is refused from now on`);
+      return 0;
+    });
+  }
+  if (sub === 'assign') {
+    const { values, positionals } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, role: { type: 'string' }, clear: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+    if (positionals.length !== 1 || (!values.role && !values.clear)) throw new ConfigError(`usage: muster node assign NAME --role ${ROLES.join(',')} | --clear`);
+    const roles = values.clear ? [] : values.role!.split(',').map((r) => r.trim()).filter(Boolean);
+    return withAdmin(values, io, async (a) => {
+      const res = await a.call('AssignNode', { name: positionals[0]!, roles });
+      io.out(`node ${positionals[0]}: roles ${roles.length ? roles.join(',') : 'back to the plan'}; ${res.changed_nodes.length} assignment(s) changed${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
+      return 0;
+    });
+  }
+  throw new ConfigError('usage: muster node remove NAME | muster node assign NAME --role ROLES');
+}
+
+export async function planApplyCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, force: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  if (positionals.length !== 1) throw new ConfigError('usage: muster plan apply FILE [--force]');
+  const file = positionals[0]!;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    io.err(`cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    return 2;
+  }
+  return withAdmin(values, io, async (a) => {
+    const res = await a.call('ApplyPlan', { plan_yaml: text, file_name: file, force: values.force });
+    for (const w of res.warnings) io.err(w);
+    io.out(`plan revision ${res.plan_revision}: ${res.changed_nodes.length} node(s) get a new assignment${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
+    return 0;
+  });
+}
+
+export async function planHistoryCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+  return withAdmin(values, io, async (a) => {
+    const res = await a.call('PlanHistory', {});
+    if (values.json) {
+      io.out(JSON.stringify(res.plans, null, 2));
+      return 0;
+    }
+    for (const p of res.plans) {
+      io.out(`revision ${p.revision}  ${new Date(Number(p.applied_at_ms)).toISOString()}  ${p.file_name}${p.forced ? '  (forced)' : ''}`);
+      if (p.diff) io.out(p.diff.replace(/^/gm, '    '));
+    }
+    return 0;
+  });
+}
+
+export async function planShowCommand(argv: string[], io: CliIO): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
+  const rev = positionals[0] ? Number(positionals[0]) : 0;
+  if (!Number.isInteger(rev) || rev < 0) throw new ConfigError('usage: muster plan show [REVISION]');
+  return withAdmin(values, io, async (a) => {
+    const p = await a.call('GetPlan', { revision: rev });
+    io.out(`# plan revision ${p.revision}, applied ${new Date(Number(p.applied_at_ms)).toISOString()} from ${p.file_name}\n${p.plan_yaml}`);
+    return 0;
+  });
+}

@@ -1,0 +1,111 @@
+// `muster`: the coordinator and its admin CLI.
+import { processIO, type CliIO } from '../../shared/cli/io.ts';
+import { MusterError } from '../../shared/errors/index.ts';
+import { serveCommand } from './serve.ts';
+import { tokenCommand, statusCommand, nodeCommand, planApplyCommand, planHistoryCommand, planShowCommand } from './admin-commands.ts';
+import { planValidateCommand, planInitCommand, planImportCommand } from './plan-file.ts';
+import { demoCommand } from '../demo/demo.ts';
+import { VERSION } from '../../shared/version.ts';
+
+export const HELP = `muster ${VERSION}: pull-based Kubernetes node provisioning (coordinator and admin CLI)
+
+Usage: muster COMMAND [flags]
+
+Coordinator
+  coordinator serve --data-dir DIR [--plan FILE] [--listen HOST:PORT] [--advertise HOST:PORT] [--san NAME]...
+                    [--log-level error|warn|info|debug] [--log-format text|json]
+      Run the coordinator. First start creates the identity CA, server and admin certificates in DIR
+      (keys 0600) and prints the join command for agents with the CA pin.
+  demo [--dir DIR] [--keep]
+      Start a coordinator and three agents on 127.0.0.2-4, wait until all applied, print status.
+
+Plan files (no coordinator needed)
+  plan init [-o FILE] [--yes] [--etcd N --master N --worker N ...]   write a commented plan
+  plan validate FILE [--json]                 check a plan (muster or Kismatic format); exit 0 ok, 1 invalid, 2 unreadable
+  plan import FILE [-o OUT]                   convert a Kismatic plan to muster's format
+
+Admin (talk to a running coordinator; credentials from --data-dir DIR on its host, or --config FILE,
+default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the address)
+  token create [--ttl 24h] [--uses N] [--description TEXT] [--print-join-command]
+  token list [--json]
+  token revoke ID
+  status [--json]                             one row per node: name, address, roles, state, last seen
+  node remove NAME                            forget a node; its agent is refused from then on
+  node assign NAME --role etcd,master,worker | --clear
+  plan apply FILE [--force]                   validate and enact a new plan; agents pick it up within seconds
+  plan history [--json]                       every accepted plan with its diff
+  plan show [REVISION]                        the current (or a past) plan
+
+Environment: MUSTER_DATA_DIR, MUSTER_PLAN, MUSTER_LISTEN, MUSTER_ADVERTISE, MUSTER_LOG_LEVEL (serve);
+MUSTER_CONFIG, MUSTER_COORDINATOR (admin commands).
+`;
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        io.out(HELP);
+        return cmd === undefined ? 2 : 0;
+      case '--version':
+      case 'version':
+        io.out(VERSION);
+        return 0;
+      case 'coordinator':
+        if (sub === 'serve') return await serveCommand(rest, io);
+        break;
+      case 'demo':
+        return await demoCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'token':
+        return await tokenCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'status':
+        return await statusCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'node':
+        return await nodeCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'plan':
+        switch (sub) {
+          case 'apply':
+            return await planApplyCommand(rest, io);
+          case 'history':
+            return await planHistoryCommand(rest, io);
+          case 'show':
+            return await planShowCommand(rest, io);
+          case 'validate':
+            return await planValidateCommand(rest, io);
+          case 'init':
+            return await planInitCommand(rest, io);
+          case 'import':
+            return await planImportCommand(rest, io);
+        }
+        break;
+    }
+    io.err(`muster: unknown command "${argv.join(' ')}"; see muster --help`);
+    return 2;
+  } catch (err) {
+    if (err instanceof MusterError) {
+      io.err(`muster: ${err.message}`);
+      return err.kind === 'unavailable' ? 3 : 1;
+    }
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`muster: ${(err as Error).message}; see muster --help`);
+      return 2;
+    }
+    io.err(`muster: unexpected error: ${(err as Error)?.stack ?? err}`);
+    return 1;
+  }
+}
+
+// Run when this is the entry point (the bundle, or `node coordinator/cli/main.ts`).
+const entry = process.argv[1] ?? '';
+if (/muster(\.cjs)?$|coordinator[/\\]cli[/\\]main\.ts$/.test(entry) || (process as { isSEA?: () => boolean }).isSEA?.()) {
+  main(process.argv.slice(2), processIO()).then(
+    (code) => (process.exitCode = code),
+    (err) => {
+      process.stderr.write(`muster: ${err?.stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

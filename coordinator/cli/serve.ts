@@ -1,0 +1,50 @@
+// `muster coordinator serve`: run the coordinator until SIGINT/SIGTERM.
+import { parseArgs } from 'node:util';
+import type { CliIO } from '../../shared/cli/io.ts';
+import { startCoordinator } from '../server/coordinator.ts';
+import { createLogger, type LogFormat, type LogLevel } from '../../shared/log/logger.ts';
+import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
+
+export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string', default: io.env.MUSTER_DATA_DIR ?? DEFAULT_COORDINATOR_DATA_DIR },
+      plan: { type: 'string', default: io.env.MUSTER_PLAN },
+      listen: { type: 'string', default: io.env.MUSTER_LISTEN ?? `0.0.0.0:${DEFAULT_COORDINATOR_PORT}` },
+      advertise: { type: 'string', default: io.env.MUSTER_ADVERTISE },
+      san: { type: 'string', multiple: true, default: [] },
+      'log-level': { type: 'string', default: io.env.MUSTER_LOG_LEVEL ?? 'info' },
+      'log-format': { type: 'string', default: 'text' },
+    },
+    strict: true,
+  });
+  const logger = createLogger({ level: values['log-level'] as LogLevel, format: values['log-format'] as LogFormat, component: 'coordinator' });
+  const c = await startCoordinator({
+    dataDir: values['data-dir'],
+    planFile: values.plan,
+    listen: values.listen,
+    advertise: values.advertise,
+    extraSans: values.san,
+    logger,
+  });
+  if (c.identity.created) {
+    const { token } = await c.state.createToken({ description: 'created at first start' });
+    io.out(
+      `muster coordinator initialised in ${values['data-dir']}.\n\n` +
+        `Join nodes by running on each (token valid 24h; more with \`muster token create\`):\n\n  ${c.joinCommand(token)}\n\n` +
+        `Admin credentials: ${values['data-dir']}/admin.yaml (use --data-dir here, or copy it and pass --config elsewhere).`,
+    );
+  } else {
+    io.out(`Join command: muster-agent run --coordinator ${c.address} --token <muster token create> --ca-hash ${c.identity.caPin}`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  logger.info('shutting down');
+  await c.close();
+  return 0;
+}

@@ -1,0 +1,50 @@
+// What a CLI command may touch of the outside world. Commands take an CliIO instead of using
+// process.stdout / process.exit directly, so tests run them in-process and read what they print.
+import { createInterface } from 'node:readline/promises';
+
+export interface CliIO {
+  out(text: string): void;
+  err(text: string): void;
+  /** Ask a question on an interactive terminal; null when there is no terminal (CI, pipes). */
+  ask: ((question: string) => Promise<string>) | null;
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+export function processIO(): CliIO {
+  const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+  return {
+    out: (t) => void process.stdout.write(t.endsWith('\n') ? t : `${t}\n`),
+    err: (t) => void process.stderr.write(t.endsWith('\n') ? t : `${t}\n`),
+    ask: interactive
+      ? async (q) => {
+          const rl = createInterface({ input: process.stdin, output: process.stdout });
+          try {
+            return await rl.question(q);
+          } finally {
+            rl.close();
+          }
+        }
+      : null,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+/** An in-memory CliIO for tests: collects output, answers questions from a list. */
+export function memoryIO(answers: string[] | null = null, env: Record<string, string | undefined> = {}): CliIO & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out(t: string) {
+      io.stdout += t.endsWith('\n') ? t : `${t}\n`;
+    },
+    err(t: string) {
+      io.stderr += t.endsWith('\n') ? t : `${t}\n`;
+    },
+    ask: answers ? async () => answers.shift() ?? '' : null,
+    env,
+    cwd: process.cwd(),
+  };
+  return io;
+}

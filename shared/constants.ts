@@ -1,0 +1,103 @@
+// One place for the names, paths, ports and defaults that both the coordinator and the agent use.
+// Paths are relative to a node root ("/" on a real node, a directory in tests and the demo); join
+// them with the root through shared/fs/node-root.ts, never by hand.
+
+export const PRODUCT = 'muster';
+export const API_PACKAGE = 'muster.v1';
+
+/** Default coordinator gRPC port (agents, admin CLI). */
+export const DEFAULT_COORDINATOR_PORT = 7443;
+/** Default port an agent listens on for latency and reachability probes from its peers. */
+export const DEFAULT_PROBE_PORT = 7444;
+
+// ---- Kubernetes ports (REFERENCE.md section 3) ----
+export const PORTS = {
+  apiserver: 6443,
+  etcdClient: 2379,
+  etcdPeer: 2380,
+  kubeletApi: 10250,
+  kubeletHealthz: 10248,
+  kubeProxyHealth: 10256,
+  kubeProxyMetrics: 10249,
+  controllerManager: 10257,
+  scheduler: 10259,
+  bgp: 179,
+  vxlanUdp: 4789,
+  nodePortFirst: 30000,
+  nodePortLast: 32767,
+  ssh: 22,
+} as const;
+
+// ---- Files on a node (kubeadm's layout), relative to the node root ----
+export const NODE_PATHS = {
+  musterDir: 'etc/muster',
+  assignmentFile: 'etc/muster/assignment.yaml',
+  kubernetesDir: 'etc/kubernetes',
+  manifestsDir: 'etc/kubernetes/manifests',
+  pkiDir: 'etc/kubernetes/pki',
+  kubeletConfig: 'var/lib/kubelet/config.yaml',
+  dockerDaemonJson: 'etc/docker/daemon.json',
+} as const;
+
+// ---- Agent state directory layout (relative to --state-dir) ----
+export const AGENT_STATE = {
+  caCert: 'ca.crt',
+  identityKey: 'identity.key',
+  identityCert: 'identity.crt',
+  nodeFile: 'node.json',
+  appliedFile: 'applied.json',
+} as const;
+export const DEFAULT_AGENT_STATE_DIR = '/var/lib/muster-agent';
+export const DEFAULT_AGENT_CONFIG_FILE = '/etc/muster/agent.yaml';
+
+// ---- Coordinator data directory layout (relative to --data-dir) ----
+export const COORDINATOR_DATA = {
+  caCert: 'pki/ca.crt',
+  caKey: 'pki/ca.key',
+  serverCert: 'pki/server.crt',
+  serverKey: 'pki/server.key',
+  adminCert: 'pki/admin.crt',
+  adminKey: 'pki/admin.key',
+  adminConfig: 'admin.yaml',
+  database: 'state.db',
+} as const;
+export const DEFAULT_COORDINATOR_DATA_DIR = '/var/lib/muster';
+
+// ---- Identity certificates ----
+/** Organization (O) of node identity certificates; CN is the node name. */
+export const NODE_ORG = 'muster:nodes';
+/** Organization (O) of admin client certificates. */
+export const ADMIN_ORG = 'muster:admins';
+export const ADMIN_CN = 'muster-admin';
+export const IDENTITY_CA_CN = 'muster-identity-ca';
+/** Identity CA lifetime: 10 years, like kubeadm's CAs. */
+export const IDENTITY_CA_DAYS = 3650;
+/** Node and admin identity certificates: 1 year. */
+export const IDENTITY_CERT_DAYS = 365;
+
+// ---- Bootstrap tokens (kubeadm's format) ----
+export const TOKEN_ID_RE = /^[a-z0-9]{6}$/;
+export const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+export const DEFAULT_TOKEN_TTL_MS = 24 * 3600_000;
+
+// ---- Long poll and retry ----
+/** Longest time the coordinator holds a WatchAssignment call open before answering "unchanged". */
+export const MAX_WATCH_HOLD_MS = 60_000;
+export const DEFAULT_WATCH_HOLD_MS = 30_000;
+/** How often an agent re-sends its facts (only changed sections) while idle. */
+export const DEFAULT_REPORT_INTERVAL_MS = 60_000;
+/** How often the coordinator writes in-memory "last seen" times to the store. */
+export const LAST_SEEN_FLUSH_MS = 5_000;
+
+// ---- Roles ----
+export const ROLES = ['etcd', 'master', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const NODE_ROLE_LABELS = {
+  controlPlane: 'node-role.kubernetes.io/control-plane',
+  masterLegacy: 'node-role.kubernetes.io/master',
+  node: 'node-role.kubernetes.io/node',
+} as const;
+
+/** Environment variable prefix for agent and CLI settings (MUSTER_COORDINATOR, MUSTER_TOKEN, ...). */
+export const ENV_PREFIX = 'MUSTER_';

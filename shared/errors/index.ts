@@ -1,0 +1,98 @@
+// Typed errors. Every error a user can act on is one of these, with a message that names the
+// object (node, token, file, field) and says what to do. They are mapped to gRPC status codes in
+// exactly one place: shared/wire/status.ts.
+
+export type ErrorKind =
+  | 'invalid-argument'
+  | 'not-found'
+  | 'already-exists'
+  | 'permission-denied'
+  | 'unauthenticated'
+  | 'failed-precondition'
+  | 'unavailable'
+  | 'internal';
+
+export class MusterError extends Error {
+  readonly kind: ErrorKind;
+  /** A stable machine-readable reason, e.g. "token-expired". */
+  readonly reason: string;
+  constructor(kind: ErrorKind, reason: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.kind = kind;
+    this.reason = reason;
+  }
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+export class InvalidArgumentError extends MusterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid-argument', 'invalid-argument', message, options);
+  }
+}
+
+export class NotFoundError extends MusterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('not-found', 'not-found', message, options);
+  }
+}
+
+export class AlreadyExistsError extends MusterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('already-exists', 'already-exists', message, options);
+  }
+}
+
+export class FailedPreconditionError extends MusterError {
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super('failed-precondition', reason, message, options);
+  }
+}
+
+export class PermissionDeniedError extends MusterError {
+  constructor(reason: string, message: string, options?: { cause?: unknown }) {
+    super('permission-denied', reason, message, options);
+  }
+}
+
+export type TokenProblem = 'malformed' | 'unknown' | 'expired' | 'used-up' | 'revoked';
+
+/** A bootstrap token was refused. The message never contains the token's secret. */
+export class TokenError extends MusterError {
+  readonly problem: TokenProblem;
+  constructor(problem: TokenProblem, message: string) {
+    super('unauthenticated', `token-${problem}`, message);
+    this.problem = problem;
+  }
+}
+
+/** The coordinator's CA does not match the pin the agent was given. */
+export class CaPinMismatchError extends MusterError {
+  constructor(expected: string, actual: string, coordinator: string) {
+    super(
+      'permission-denied',
+      'ca-pin-mismatch',
+      `the CA of coordinator ${coordinator} has hash ${actual}, but --ca-hash is ${expected}; ` +
+        'check that you are talking to the right coordinator and that the join command is current ' +
+        '(or, only on a trusted network, pass --insecure-skip-ca-verification)',
+    );
+  }
+}
+
+export class UnavailableError extends MusterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('unavailable', 'unavailable', message, options);
+  }
+}
+
+/** A configuration or input problem found before anything started (bad flag, bad config file). */
+export class ConfigError extends MusterError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('invalid-argument', 'config', message, options);
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,85 @@
+// The one boundary between muster's typed errors and gRPC status codes, both directions.
+// Servers wrap every handler with `toServiceError`; clients turn a failed call back into a
+// MusterError with `fromServiceError`, so callers switch on `kind`/`reason`, never on codes.
+import * as grpc from '@grpc/grpc-js';
+import { MusterError, type ErrorKind } from '../errors/index.ts';
+
+const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
+  'invalid-argument': grpc.status.INVALID_ARGUMENT,
+  'not-found': grpc.status.NOT_FOUND,
+  'already-exists': grpc.status.ALREADY_EXISTS,
+  'permission-denied': grpc.status.PERMISSION_DENIED,
+  unauthenticated: grpc.status.UNAUTHENTICATED,
+  'failed-precondition': grpc.status.FAILED_PRECONDITION,
+  unavailable: grpc.status.UNAVAILABLE,
+  internal: grpc.status.INTERNAL,
+};
+
+const REASON_KEY = 'muster-reason';
+
+export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
+  const metadata = new grpc.Metadata();
+  if (err instanceof MusterError) {
+    metadata.set(REASON_KEY, err.reason);
+    return { code: KIND_TO_CODE[err.kind], details: err.message, metadata };
+  }
+  // Unexpected: do not leak internals (they may hold secrets); the server logs the full error.
+  metadata.set(REASON_KEY, 'internal');
+  return { code: grpc.status.INTERNAL, details: 'internal error in the coordinator (see its log)', metadata };
+}
+
+const CODE_TO_KIND = new Map<number, ErrorKind>(Object.entries(KIND_TO_CODE).map(([k, c]) => [c, k as ErrorKind]));
+
+/** A failed call, as the typed error the server meant. Transport failures become `unavailable`. */
+export function fromServiceError(err: unknown, target: string): MusterError {
+  if (err instanceof MusterError) return err;
+  const se = err as Partial<grpc.ServiceError>;
+  if (typeof se?.code !== 'number') return new MusterError('internal', 'internal', String(err), { cause: err });
+  const reason = String(se.metadata?.get(REASON_KEY)?.[0] ?? '');
+  const kind = CODE_TO_KIND.get(se.code);
+  if (
+    se.code === grpc.status.UNAVAILABLE ||
+    se.code === grpc.status.DEADLINE_EXCEEDED ||
+    se.code === grpc.status.CANCELLED ||
+    se.code === grpc.status.RESOURCE_EXHAUSTED ||
+    (se.code === grpc.status.INTERNAL && !reason) ||
+    (se.code === grpc.status.UNKNOWN && !reason)
+  ) {
+    return new MusterError('unavailable', 'unavailable', `coordinator at ${target} is unreachable: ${se.details || se.message}`, { cause: err });
+  }
+  return new MusterError(kind ?? 'internal', reason || kind || 'internal', se.details || se.message || 'call failed', { cause: err });
+}
+
+/** Codes worth retrying: the coordinator is down, restarting or overloaded. */
+export function isRetryable(err: MusterError): boolean {
+  return err.kind === 'unavailable';
+}
+
+// The generated client interfaces overload each method; the last overload is
+// (argument, callback), which these conditional types read.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- `any` is what lets the callback match both ways
+type RequestOf<F> = F extends (arg: infer A, cb: grpc.requestCallback<any>) => unknown ? A : never;
+type ResponseOf<F> = F extends (arg: never, cb: grpc.requestCallback<infer R>) => unknown ? R : never;
+
+/** One unary call with a deadline, as a promise; failures become typed MusterErrors. */
+export function unary<C, K extends keyof C & string>(
+  target: string,
+  client: C,
+  method: K,
+  req: RequestOf<C[K]>,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ResponseOf<C[K]>> {
+  type Res = ResponseOf<C[K]>;
+  return new Promise<Res>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const fn = client[method] as unknown as (req: unknown, options: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res?: Res) => void) => grpc.ClientUnaryCall;
+    const call = fn.call(client, req, { deadline: Date.now() + timeoutMs }, (err, res) => {
+      signal?.removeEventListener('abort', onAbort);
+      if (err) reject(signal?.aborted ? signal.reason : fromServiceError(err, target));
+      else resolve(res as Res);
+    });
+    const onAbort = () => call.cancel();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

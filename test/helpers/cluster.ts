@@ -1,0 +1,98 @@
+// Building blocks for tests that run a real coordinator and real agents on 127.0.0.x.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/server/coordinator.ts';
+import { Agent, type FactsSource } from '../../agent/loop/agent.ts';
+import { compileAgentOptions, type AgentOptions } from '../../agent/config/options.ts';
+import { createLogger, type Logger } from '../../shared/log/logger.ts';
+import type { Facts } from '../../shared/wire/types.ts';
+
+export function tempDir(prefix = 'muster-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A logger that keeps its lines, for asserting on what a user would read. */
+export function captureLogger(component = 'test', level: 'debug' | 'info' = 'info'): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger({ level, component, sink: (l) => lines.push(l) }) as Logger & { lines: string[] };
+  log.lines = lines;
+  return log;
+}
+
+export function threeNodePlan(name = 'test', extra = ''): string {
+  return `cluster:
+  name: ${name}
+  version: v1.31.2
+  networking:
+    pod_cidr_block: 172.16.0.0/16
+    service_cidr_block: 172.17.0.0/16
+etcd:
+  expected_count: 1
+  nodes:
+    - { host: node-1, ip: 127.0.0.2 }
+master:
+  expected_count: 1
+  nodes:
+    - { host: node-1, ip: 127.0.0.2 }
+worker:
+  expected_count: 2
+  nodes:
+    - { host: node-2, ip: 127.0.0.3${extra} }
+    - { host: node-3, ip: 127.0.0.4${extra} }
+`;
+}
+
+export async function testCoordinator(dataDir: string, o: Partial<CoordinatorOptions> = {}): Promise<Coordinator & { log: Logger & { lines: string[] } }> {
+  const log = captureLogger('coordinator');
+  const c = await startCoordinator({ dataDir, listen: '127.0.0.1:0', logger: log, recomputeDelayMs: 10, ...o });
+  return Object.assign(c, { log });
+}
+
+/** Facts of a simulated node: small, fixed, cheap (real collection is tested in test/facts). */
+export function fakeFacts(address: string): FactsSource {
+  const facts = (): Facts => ({
+    cpu: { model: 'test cpu', physical_cores: 2, logical_cores: 4, speed_mhz: 2400, architecture: 'amd64' },
+    memory: { total_bytes: 8 * 2 ** 30, available_bytes: 6 * 2 ** 30, swap_total_bytes: 0, swap_used_bytes: 0 },
+    os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cgroup_version: 'v2', init_system: 'systemd', machine_id: '', boot_id: '' },
+    network: { hostname: 'sim', fqdn: 'sim', interfaces: [{ name: 'lo', addresses: [`${address}/8`], mtu: 65536, state: 'up', mac: '' }], default_interface: 'lo', default_address: address },
+  });
+  return {
+    collect: async () => facts(),
+    diff: (prev, next) => (prev ? { facts: {}, full: false, changed: [] } : { facts: next, full: true, changed: ['all'] }),
+  };
+}
+
+export interface RunningAgent {
+  agent: Agent;
+  log: Logger & { lines: string[] };
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function runAgent(o: AgentOptions & { coordinator: string; address: string }, facts?: FactsSource): RunningAgent {
+  const log = captureLogger(`agent ${o.nodeName}`, 'debug');
+  const agent = new Agent(compileAgentOptions(o), { log, facts: facts ?? fakeFacts(o.address), version: 'test', retry: { initialMs: 50, maxMs: 500 } });
+  const ac = new AbortController();
+  const done = agent.run(ac.signal);
+  done.catch(() => undefined);
+  return {
+    agent,
+    log,
+    done,
+    async stop() {
+      ac.abort(new Error('test stop'));
+      await done.catch(() => undefined);
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 25): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
