@@ -30,6 +30,8 @@ export interface FactsSource {
   collect(): Promise<Facts>;
   /** Only the sections that changed since `previous` (all of them when previous is null). */
   diff(previous: Facts | null, next: Facts): { facts: Facts; full: boolean; changed: string[] };
+  /** `base` with the sections of `update` replacing its own. */
+  merge(base: Facts, update: Facts): Facts;
 }
 
 export interface AgentDeps {
@@ -194,7 +196,9 @@ export class Agent {
           );
           const receivedAt = this.#clock();
           clockOffset = { offset_ms: (sentAt + receivedAt) / 2 - Number(res.server_time_ms), round_trip_ms: receivedAt - sentAt };
-          sentFacts = facts;
+          // Diff against what the coordinator holds (merged), not the last collection, so slow
+          // drift adds up until it crosses the noise threshold and is sent.
+          sentFacts = d.full || !sentFacts ? facts : this.#d.facts.merge(sentFacts, d.facts);
           needFull = res.need_full_facts;
         }
         nextReportAt = this.#clock() + this.#o.reportIntervalMs;

@@ -2,8 +2,12 @@
 // reports. Reads are served from memory (no per-request work that grows with the fleet);
 // every change is written through the Store in one transaction before it is acknowledged.
 // Mutations run one at a time (a promise queue), which makes token use counts and pod-block
-// allocation safe under concurrent joins. Assignment recomputation is coalesced: many joins in
-// a burst trigger one recomputation, not one each.
+// allocation safe under concurrent joins. A mutation updates memory and hands its transaction
+// to the store without waiting; the caller's promise resolves only once the store committed,
+// so nothing is acknowledged before it is durable, while the store commits a burst of
+// mutations with one fsync (group commit). A failed commit stops the coordinator (fail-stop,
+// like etcd on a WAL error): memory would otherwise be ahead of disk.
+// Assignment recomputation is coalesced: many joins in a burst trigger one recomputation.
 import type { Store, Op } from '../store/store.ts';
 import { KEYS, type NodeRecord, type AssignmentRecord, type FactsRecord, type ApplyRecord, type PlanRecord, type OverrideRecord } from './records.ts';
 import type { TokenRecord } from '../trust/tokens.ts';
@@ -23,6 +27,8 @@ export interface ClusterStateOptions {
   clock?: () => number;
   /** Coalescing window for recomputing assignments after joins and reports. @default 50 */
   recomputeDelayMs?: number;
+  /** Called when the store fails to commit. @default log and exit the process */
+  onFatal?: (err: unknown) => void;
 }
 
 export interface JoinInput {
@@ -73,6 +79,9 @@ export class ClusterState {
   #registeredCache = new Map<string, string>();
 
   #queue: Promise<unknown> = Promise.resolve();
+  /** The store revision after every transaction handed to the store so far. */
+  #revision = 0;
+  readonly #onFatal: (err: unknown) => void;
   #recomputeTimer: NodeJS.Timeout | null = null;
   #flushTimer: NodeJS.Timeout | null = null;
   readonly #listeners = new Set<(names: string[]) => void>();
@@ -82,6 +91,12 @@ export class ClusterState {
     this.#log = o.logger;
     this.#clock = o.clock ?? Date.now;
     this.#recomputeDelayMs = o.recomputeDelayMs ?? 50;
+    this.#onFatal =
+      o.onFatal ??
+      ((err) => {
+        this.#log.error(`the state store failed to commit; stopping so that nothing unsaved is served: ${(err as Error)?.stack ?? err}`);
+        process.exit(70);
+      });
   }
 
   static async open(o: ClusterStateOptions): Promise<ClusterState> {
@@ -93,6 +108,7 @@ export class ClusterState {
   }
 
   async #load(): Promise<void> {
+    this.#revision = await this.#store.revision();
     const json = <T>(v: string) => JSON.parse(v) as T;
     for (const e of await this.#store.list(KEYS.nodes)) {
       const n = json<NodeRecord>(e.value);
@@ -121,11 +137,35 @@ export class ClusterState {
     if (this.#plan) this.#scheduleRecompute(0);
   }
 
-  /** Runs mutations one at a time. */
+  /**
+   * Runs mutations one at a time. `fn` checks and updates memory and queues its writes with
+   * #write; the next mutation starts as soon as fn returns, but this promise resolves only after
+   * every write fn queued is committed.
+   */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(fn, fn);
-    this.#queue = next.catch(() => undefined);
-    return next;
+    const step = this.#queue.then(async () => {
+      const before = this.#pendingCommits.length;
+      const value = await fn();
+      return { value, commits: this.#pendingCommits.splice(before) };
+    });
+    this.#queue = step.catch(() => undefined);
+    return step.then(async ({ value, commits }) => {
+      await Promise.all(commits);
+      return value;
+    });
+  }
+
+  #pendingCommits: Promise<void>[] = [];
+
+  /** Queues one transaction; returns the revision it will have. Only call inside #serial. */
+  #write(ops: Op[]): number {
+    const revision = ++this.#revision;
+    const committed = this.#store.txn(ops).then((r) => {
+      if (!r.ok || r.revision !== revision) throw new Error(`store revision ${r.revision} != expected ${revision}; is another coordinator writing to this store?`);
+    });
+    committed.catch((e) => this.#onFatal(e));
+    this.#pendingCommits.push(committed);
+    return revision;
   }
 
   onAssignmentsChanged(cb: (names: string[]) => void): () => void {
@@ -158,7 +198,7 @@ export class ClusterState {
       }
       const now = this.#clock();
       const prev = this.#plan?.record;
-      const nextRev = (await this.#store.revision()) + 1;
+      const nextRev = this.#revision + 1;
       const record: PlanRecord = {
         revision: nextRev,
         file,
@@ -167,15 +207,14 @@ export class ClusterState {
         diff: prev ? diffText(prev.text, text, `plan@${prev.revision}`, `plan@${nextRev}`) : '',
         forced: force,
       };
-      const res = await this.#store.txn([
+      this.#write([
         { type: 'put', key: KEYS.plan(nextRev), value: JSON.stringify(record) },
         { type: 'put', key: KEYS.currentPlan, value: String(nextRev) },
       ]);
-      record.revision = res.revision;
       this.#plan = { record, plan: parsed.plan };
-      this.#log.info(`plan revision ${res.revision} accepted from ${file}`);
+      this.#log.info(`plan revision ${nextRev} accepted from ${file}`);
       const changedNodes = await this.#recompute();
-      return { revision: res.revision, changedNodes, warnings, unchanged: false };
+      return { revision: nextRev, changedNodes, warnings, unchanged: false };
     });
   }
 
@@ -206,9 +245,8 @@ export class ClusterState {
         uses: 0,
         revoked: false,
       };
-      const res = await this.#store.txn([{ type: 'put', key: KEYS.token(t.id), value: JSON.stringify(record) }], [{ key: KEYS.token(t.id), modRevision: 0 }]);
-      if (!res.ok) throw new AlreadyExistsError(`token id ${t.id} collided; try again`);
-      this.#tokens.set(t.id, { rec: record, modRevision: res.revision });
+      const revision = this.#write([{ type: 'put', key: KEYS.token(t.id), value: JSON.stringify(record) }]);
+      this.#tokens.set(t.id, { rec: record, modRevision: revision });
       return { token: t.token, record };
     });
   }
@@ -222,8 +260,7 @@ export class ClusterState {
       const t = this.#tokens.get(id);
       if (!t) throw new NotFoundError(`token ${id} does not exist; see \`muster token list\``);
       const rec = { ...t.rec, revoked: true };
-      const res = await this.#store.txn([{ type: 'put', key: KEYS.token(id), value: JSON.stringify(rec) }]);
-      this.#tokens.set(id, { rec, modRevision: res.revision });
+      this.#tokens.set(id, { rec, modRevision: this.#write([{ type: 'put', key: KEYS.token(id), value: JSON.stringify(rec) }]) });
     });
   }
 
@@ -258,15 +295,12 @@ export class ClusterState {
         removedAtMs: 0,
       };
       const tok = { ...t!.rec, uses: t!.rec.uses + 1 };
-      const res = await this.#store.txn(
-        [
-          { type: 'put', key: KEYS.token(tok.id), value: JSON.stringify(tok) },
-          { type: 'put', key: KEYS.node(j.name), value: JSON.stringify(node) },
-        ],
-        [{ key: KEYS.token(tok.id), modRevision: t!.modRevision }],
-      );
-      if (!res.ok) throw new Error(`token ${tok.id} changed concurrently`); // cannot happen under #serial
-      this.#tokens.set(tok.id, { rec: tok, modRevision: res.revision });
+      // The use count and the node record commit together: a crash can't leave one without the other.
+      const revision = this.#write([
+        { type: 'put', key: KEYS.token(tok.id), value: JSON.stringify(tok) },
+        { type: 'put', key: KEYS.node(j.name), value: JSON.stringify(node) },
+      ]);
+      this.#tokens.set(tok.id, { rec: tok, modRevision: revision });
       this.#nodes.set(j.name, node);
       this.#lastSeen.set(j.name, now);
       this.#log.info(`node ${j.name} joined from ${j.address || 'unknown address'} with token ${tok.id}${existing && !existing.removedAtMs ? ' (re-join)' : ''}`);
@@ -300,7 +334,7 @@ export class ClusterState {
       const n = this.#nodes.get(name);
       if (!n || n.removedAtMs) throw new NotFoundError(`node ${name} is not registered; see \`muster status\``);
       const rec = { ...n, removedAtMs: this.#clock() };
-      await this.#store.txn([
+      this.#write([
         { type: 'put', key: KEYS.node(name), value: JSON.stringify(rec) },
         { type: 'delete', key: KEYS.assignment(name) },
         { type: 'delete', key: KEYS.override(name) },
@@ -321,10 +355,10 @@ export class ClusterState {
       if (!n || n.removedAtMs) throw new NotFoundError(`node ${name} is not registered; see \`muster status\``);
       if (roles.length) {
         const rec: OverrideRecord = { roles: [...roles].sort(), atMs: this.#clock() };
-        await this.#store.txn([{ type: 'put', key: KEYS.override(name), value: JSON.stringify(rec) }]);
+        this.#write([{ type: 'put', key: KEYS.override(name), value: JSON.stringify(rec) }]);
         this.#overrides.set(name, rec);
       } else {
-        await this.#store.txn([{ type: 'delete', key: KEYS.override(name) }]);
+        this.#write([{ type: 'delete', key: KEYS.override(name) }]);
         this.#overrides.delete(name);
       }
       return this.#recompute();
@@ -340,7 +374,7 @@ export class ClusterState {
     if (this.#lastSeenDirty.size === 0) return;
     const ops: Op[] = [...this.#lastSeenDirty].map((n) => ({ type: 'put', key: `lastseen/${n}`, value: String(this.#lastSeen.get(n) ?? 0) }));
     this.#lastSeenDirty.clear();
-    await this.#serial(() => this.#store.txn(ops));
+    await this.#serial(async () => void this.#write(ops));
   }
 
   // ---------------------------------------------------------------- reports
@@ -377,7 +411,7 @@ export class ClusterState {
         }
       }
       if (ops.length) {
-        await this.#store.txn(ops);
+        this.#write(ops);
         const reg = this.#registered(name);
         if (reg && stableStringify(reg) !== this.#registeredCache.get(name)) this.#scheduleRecompute();
       }
@@ -388,7 +422,7 @@ export class ClusterState {
   recordApply(name: string, r: Omit<ApplyRecord, 'atMs'>): Promise<void> {
     return this.#serial(async () => {
       const rec: ApplyRecord = { ...r, atMs: this.#clock() };
-      await this.#store.txn([{ type: 'put', key: KEYS.apply(name), value: JSON.stringify(rec) }]);
+      this.#write([{ type: 'put', key: KEYS.apply(name), value: JSON.stringify(rec) }]);
       this.#applies.set(name, rec);
       if (!r.ok) this.#log.warn(`node ${name} failed to apply revision ${r.revision}: ${r.error}`);
     });
@@ -507,17 +541,27 @@ export class ClusterState {
     this.#waiting = out.waiting;
     this.#problems = out.problems;
 
+    // Hosts entries are one shared array in every body (the whole cluster when hosts files are
+    // managed): serialise each distinct array once, not once per node.
+    const hostsText = new Map<unknown, string>();
+    const hosts = (h: unknown) => {
+      let t = hostsText.get(h);
+      if (t === undefined) hostsText.set(h, (t = stableStringify(h)));
+      return t;
+    };
+    const same = (a: AssignmentRecord['body'], b: AssignmentRecord['body']) =>
+      stableStringify({ ...a, hosts_entries: null }) === stableStringify({ ...b, hosts_entries: null }) && hosts(a.hosts_entries) === hosts(b.hosts_entries);
     const puts: { name: string; body: AssignmentRecord['body']; state: NodeAssignmentState; bodyChanged: boolean }[] = [];
     for (const [name, body] of out.assignments) {
       const prev = this.#assignments.get(name);
       const state = out.state.get(name) ?? { roles: body.roles as Role[], podCidr: body.pod_cidr ?? '', pinned: false };
-      const bodyChanged = !prev || stableStringify(prev.body) !== stableStringify(body);
+      const bodyChanged = !prev || !same(prev.body, body);
       if (bodyChanged || stableStringify(prev!.state) !== stableStringify(state)) puts.push({ name, body, state, bodyChanged });
     }
     const deletes = [...this.#assignments.keys()].filter((n) => !out.assignments.has(n));
     if (!puts.length && !deletes.length) return [];
 
-    const rev = (await this.#store.revision()) + 1;
+    const rev = this.#revision + 1;
     const planRevision = this.#plan.record.revision;
     const ops: Op[] = [];
     const records = new Map<string, AssignmentRecord>();
@@ -528,8 +572,7 @@ export class ClusterState {
       ops.push({ type: 'put', key: KEYS.assignment(p.name), value: JSON.stringify(rec) });
     }
     for (const d of deletes) ops.push({ type: 'delete', key: KEYS.assignment(d) });
-    const res = await this.#store.txn(ops);
-    if (res.revision !== rev) throw new Error(`store revision moved during recompute (${res.revision} != ${rev}); is another coordinator writing to this store?`);
+    this.#write(ops);
     for (const [n, r] of records) this.#assignments.set(n, r);
     for (const d of deletes) this.#assignments.delete(d);
     const changed = [...puts.filter((p) => p.bodyChanged).map((p) => p.name), ...deletes].sort();

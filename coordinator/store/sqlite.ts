@@ -12,6 +12,7 @@ export class SqliteStore implements Store {
   readonly #del: StatementSync;
   readonly #rev: StatementSync;
   readonly #setRev: StatementSync;
+  #pending: { ops: Op[]; guards: Guard[]; resolve: (r: TxnResult) => void; reject: (e: unknown) => void }[] = [];
 
   constructor(path: string) {
     this.#db = new DatabaseSync(path);
@@ -47,29 +48,49 @@ export class SqliteStore implements Store {
     return (this.#list.all(prefix, prefixEnd(prefix)) as unknown as Row[]).map(toEntry);
   }
 
-  async txn(ops: Op[], guards: Guard[] = []): Promise<TxnResult> {
+  /**
+   * Group commit: transactions submitted in the same turn of the event loop are written in one
+   * SQLite transaction (one fsync), each still getting its own revision and its own guards.
+   * node:sqlite is synchronous, so one fsync per call would stall the whole coordinator.
+   */
+  txn(ops: Op[], guards: Guard[] = []): Promise<TxnResult> {
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ ops, guards, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.#flush());
+    });
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    const results: TxnResult[] = [];
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      const current = Number((this.#rev.get() as { revision: number }).revision);
-      for (const g of guards) {
-        const row = this.#get.get(g.key) as Row | undefined;
-        if ((row ? Number(row.mod_rev) : 0) !== g.modRevision) {
-          this.#db.exec('ROLLBACK');
-          return { ok: false, revision: current };
+      let rev = Number((this.#rev.get() as { revision: number }).revision);
+      for (const t of batch) {
+        const guardOk = t.guards.every((g) => {
+          const row = this.#get.get(g.key) as Row | undefined;
+          return (row ? Number(row.mod_rev) : 0) === g.modRevision;
+        });
+        if (!guardOk) {
+          results.push({ ok: false, revision: rev });
+          continue;
         }
-      }
-      const rev = current + 1;
-      for (const op of ops) {
-        if (op.type === 'put') this.#put.run(op.key, op.value, rev, rev);
-        else this.#del.run(op.key);
+        rev += 1;
+        for (const op of t.ops) {
+          if (op.type === 'put') this.#put.run(op.key, op.value, rev, rev);
+          else this.#del.run(op.key);
+        }
+        results.push({ ok: true, revision: rev });
       }
       this.#setRev.run(rev);
       this.#db.exec('COMMIT');
-      return { ok: true, revision: rev };
     } catch (err) {
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      throw err;
+      for (const t of batch) t.reject(err);
+      return;
     }
+    batch.forEach((t, i) => t.resolve(results[i]!));
   }
 
   async revision(): Promise<number> {
@@ -77,6 +98,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.#pending.length) this.#flush();
     if (this.#db.isOpen) this.#db.close();
   }
 }

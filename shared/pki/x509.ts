@@ -87,8 +87,23 @@ export async function issueLeaf(ca: CertAndKey, req: LeafRequest, now = new Date
   return { certPem, keyPem: await exportPrivate(keys.privateKey) };
 }
 
+/** Parsed CA and imported signing key, per CA: parsing and importing cost more than signing. */
+const caCache = new Map<string, Promise<{ cert: x509.X509Certificate; key: CryptoKey; aki: x509.AuthorityKeyIdentifierExtension }>>();
+
+function loadCa(ca: CertAndKey) {
+  let c = caCache.get(ca.certPem);
+  if (!c) {
+    c = (async () => {
+      const cert = new x509.X509Certificate(ca.certPem);
+      return { cert, key: await importPrivate(ca.keyPem), aki: await x509.AuthorityKeyIdentifierExtension.create(cert, false) };
+    })();
+    caCache.set(ca.certPem, c);
+  }
+  return c;
+}
+
 async function signLeaf(ca: CertAndKey, publicKey: CryptoKey | x509.PublicKey, req: LeafRequest, now: Date): Promise<string> {
-  const caCert = new x509.X509Certificate(ca.certPem);
+  const { cert: caCert, key: caKey, aki } = await loadCa(ca);
   const ekus: string[] = [];
   if (req.usages.includes('server')) ekus.push(x509.ExtendedKeyUsage.serverAuth);
   if (req.usages.includes('client')) ekus.push(x509.ExtendedKeyUsage.clientAuth);
@@ -103,14 +118,14 @@ async function signLeaf(ca: CertAndKey, publicKey: CryptoKey | x509.PublicKey, r
     issuer: caCert.subject,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(now.getTime() + req.days * DAY_MS),
-    signingKey: await importPrivate(ca.keyPem),
+    signingKey: caKey,
     publicKey: pub,
     signingAlgorithm: ALG,
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension(ekus, false),
-      await x509.AuthorityKeyIdentifierExtension.create(caCert, false),
+      aki,
       ...(sans.length ? [new x509.SubjectAlternativeNameExtension(sans, false)] : []),
     ],
   });

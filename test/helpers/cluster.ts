@@ -60,6 +60,7 @@ export function fakeFacts(address: string): FactsSource {
   return {
     collect: async () => facts(),
     diff: (prev, next) => (prev ? { facts: {}, full: false, changed: [] } : { facts: next, full: true, changed: ['all'] }),
+    merge: (base) => base,
   };
 }
 

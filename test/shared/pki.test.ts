@@ -51,7 +51,7 @@ test('parseCsr rejects garbage and tampered requests', async () => {
   const { csrPem } = await createCsr('node-2');
   const b64 = csrPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, '');
   const der = Buffer.from(b64, 'base64');
-  der[der.length - 5] ^= 0xff; // flip a signature byte
+  der[der.length - 5] = der[der.length - 5]! ^ 0xff; // flip a signature byte
   const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   await rejects(() => parseCsr(bad), /signature|CSR/i);
 });

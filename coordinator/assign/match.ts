@@ -1,0 +1,95 @@
+// Matching the nodes a plan names to the nodes that registered. A plan entry's `host` may be the
+// node name, the machine-id or the hostname; its `ip`/`internal_ip` (or a `host` that is an IP)
+// may be any of the node's addresses. Stronger keys win: name, machine-id, hostname, address.
+import { ROLES, type Role } from '../../shared/constants.ts';
+import type { Plan, PlanNode } from '../../shared/plan/types.ts';
+import type { NodeAssignmentState, RegisteredNode } from './types.ts';
+import { listNames } from './order.ts';
+
+/** One plan entry that names a registered node. */
+export interface NamedEntry {
+  role: Role;
+  /** Index in plan[role].nodes. */
+  index: number;
+  entry: PlanNode;
+}
+
+export interface UnmatchedEntry {
+  role: Role;
+  index: number;
+  host: string;
+  why: 'not-registered' | 'ambiguous' | 'duplicate';
+}
+
+export interface NamedMatch {
+  /** Node name -> the plan entries naming it, in role order. */
+  byNode: Map<string, NamedEntry[]>;
+  unmatched: UnmatchedEntry[];
+  problems: string[];
+}
+
+const KEY_NAMES = ['node name', 'machine-id', 'hostname', 'address'] as const;
+
+/** `nodes` must be in pool order; ties between equally strong matches are never broken silently. */
+export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], previous: ReadonlyMap<string, NodeAssignmentState>): NamedMatch {
+  const index = [new Map<string, RegisteredNode[]>(), new Map<string, RegisteredNode[]>(), new Map<string, RegisteredNode[]>(), new Map<string, RegisteredNode[]>()] as const;
+  const add = (m: Map<string, RegisteredNode[]>, key: string, n: RegisteredNode) => {
+    if (!key) return;
+    const list = m.get(key);
+    if (!list) m.set(key, [n]);
+    else if (list[list.length - 1] !== n) list.push(n);
+  };
+  for (const n of nodes) {
+    add(index[0], n.name, n);
+    add(index[1], n.machineId, n);
+    add(index[2], n.hostname, n);
+    for (const a of n.addresses) add(index[3], a, n);
+  }
+  const lookup = (m: Map<string, RegisteredNode[]>, keys: string[]): RegisteredNode[] => {
+    const found = new Set<RegisteredNode>();
+    for (const k of keys) for (const n of (k && m.get(k)) || []) found.add(n);
+    return nodes.length && found.size > 1 ? nodes.filter((n) => found.has(n)) : [...found];
+  };
+
+  const byNode = new Map<string, NamedEntry[]>();
+  const unmatched: UnmatchedEntry[] = [];
+  const problems: string[] = [];
+  for (const role of ROLES) {
+    const claimed = new Map<string, number>(); // node name -> entry index in this group
+    plan[role].nodes.forEach((entry, i) => {
+      const where = `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
+      let candidates: RegisteredNode[] = [];
+      let rank = 0;
+      for (; rank < 4 && candidates.length === 0; rank++) {
+        candidates = rank < 3 ? lookup(index[rank]!, [entry.host]) : lookup(index[3], [entry.ip, entry.internal_ip, entry.host]);
+      }
+      rank--;
+      if (candidates.length > 1) {
+        // A re-imaged machine may register twice under one hostname: the holder of the role wins.
+        const holders = candidates.filter((n) => previous.get(n.name)?.roles.includes(role));
+        if (holders.length === 1) candidates = holders;
+      }
+      if (candidates.length === 0) {
+        unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'not-registered' });
+        return;
+      }
+      if (candidates.length > 1) {
+        unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'ambiguous' });
+        problems.push(`${where} matches ${candidates.length} registered nodes by ${KEY_NAMES[rank]} (${listNames(candidates.map((n) => n.name))}): set host to the node name of the one you mean`);
+        return;
+      }
+      const node = candidates[0]!;
+      const other = claimed.get(node.name);
+      if (other !== undefined) {
+        unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'duplicate' });
+        problems.push(`${where} matches node ${node.name}, which ${role}.nodes[${other}] already names: remove one of the two entries`);
+        return;
+      }
+      claimed.set(node.name, i);
+      const list = byNode.get(node.name);
+      if (list) list.push({ role, index: i, entry });
+      else byNode.set(node.name, [{ role, index: i, entry }]);
+    });
+  }
+  return { byNode, unmatched, problems };
+}
