@@ -1,4 +1,5 @@
 // `muster-agent`: the node agent.
+import '../../shared/cli/warnings.ts';
 import { processIO, type CliIO } from '../../shared/cli/io.ts';
 import { MusterError } from '../../shared/errors/index.ts';
 import { runCommand } from './run-command.ts';

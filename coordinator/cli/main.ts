@@ -1,4 +1,5 @@
 // `muster`: the coordinator and its admin CLI.
+import '../../shared/cli/warnings.ts';
 import { processIO, type CliIO } from '../../shared/cli/io.ts';
 import { MusterError } from '../../shared/errors/index.ts';
 import { serveCommand } from './serve.ts';

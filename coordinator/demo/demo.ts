@@ -62,7 +62,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
   });
   const dir = resolve(values.dir);
   const keepRunning = values['keep-running'] ?? Boolean(process.stdin.isTTY);
-  const rel = (p: string) => relative(io.cwd, p) || '.';
+  const rel = (p: string) => (p.startsWith(io.cwd) ? relative(io.cwd, p) || '.' : p);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const planFile = join(dir, 'muster-cluster.yaml');
@@ -81,7 +81,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
       dataDir,
       listen: '127.0.0.1:0',
       planFile,
-      logger: createLogger({ level: 'warn', component: 'coordinator' }),
+      logger: createLogger({ level: 'error', component: 'coordinator' }),
     });
     io.out(`coordinator ${VERSION} listening on ${coordinator.address} (data in ${rel(dataDir)}); CA pin ${coordinator.identity.caPin}`);
     const { token } = await coordinator.state.createToken({ ttlMs: 3600_000, uses: DEMO_NODES.length, description: 'demo' });

@@ -1,0 +1,81 @@
+// Latency to a peer: the round trip of a one-byte echo over a fresh TCP connection.
+//
+// Why not the TCP handshake time: the kernel completes the handshake before any program calls
+// accept(), so the handshake measures only the network path up to the peer's kernel. The echo
+// crosses the path and the peer's user space once each way, so it is one network round trip plus
+// what the peer's agent adds; anything in between that holds connections (a proxy, an overloaded
+// peer) shows up, as it would for etcd and the API server. The clock starts when the connection is
+// established, so the handshake's own round trip is not counted twice.
+//
+// Bounded: `tries` sequential tries, each given at most timeoutMs (connect + echo), so one target
+// takes at most tries * timeoutMs.
+import { connect } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { ProbeTarget } from '../../proto/gen/types/muster/v1/ProbeTarget.ts';
+import type { LatencyResult__Output } from '../../proto/gen/types/muster/v1/LatencyResult.ts';
+import { describeSocketError, timeoutMessage } from './socket-error.ts';
+
+export interface LatencyOptions {
+  /** @default 5 */
+  tries?: number;
+  /** Per try, connect + echo. @default 1000 */
+  timeoutMs?: number;
+  /** Local address to connect from. @default the kernel's choice */
+  localAddress?: string;
+}
+
+const PING = Buffer.from([0x6d]);
+
+/** One try: connect, send a byte, resolve with the milliseconds until the echo arrives. */
+export function echoRoundTrip(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let sentAt = 0;
+    const socket = connect({ host, port, localAddress, noDelay: true });
+    const finish = (err: Error | null, value = 0) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => finish(new Error(timeoutMessage(timeoutMs))), timeoutMs);
+    socket.once('connect', () => {
+      sentAt = performance.now();
+      socket.write(PING);
+    });
+    socket.once('data', () => finish(null, performance.now() - sentAt));
+    socket.once('error', (e) => finish(new Error(describeSocketError(e))));
+    socket.once('close', () => finish(new Error('closed by the peer without answering (not a muster-agent probe port?)')));
+  });
+}
+
+export function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/**
+ * Median echo round trip over `tries` to target's address:port. When every try fails the median
+ * is -1 and `error` says why (the last error); when some fail, the median is over the others and
+ * `error` counts the failures.
+ */
+export async function measureLatency(target: ProbeTarget, options: LatencyOptions = {}): Promise<LatencyResult__Output> {
+  const tries = Math.max(1, Math.floor(options.tries ?? 5));
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0 };
+  const samples: number[] = [];
+  let lastError = '';
+  for (let i = 0; i < tries; i++) {
+    try {
+      samples.push(await echoRoundTrip(t.address, t.port, timeoutMs, options.localAddress));
+    } catch (err) {
+      lastError = (err as Error).message;
+    }
+  }
+  if (samples.length === 0) return { target: t, median_ms: -1, tries, error: lastError };
+  const failed = tries - samples.length;
+  return { target: t, median_ms: median(samples), tries, error: failed ? `${failed} of ${tries} tries failed, last: ${lastError}` : '' };
+}

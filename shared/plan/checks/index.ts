@@ -1,0 +1,38 @@
+// Every plan check, in the order they run. The names are the rule names users see.
+import type { PlanCheck } from './check.ts';
+import { unknownFieldCheck, typeCheck, requiredCheck } from './shape.ts';
+import { cidrCheck, cidrOverlapCheck, podCidrSizeCheck, podBlockSizeCheck, dnsServiceIpCheck, bgpAsCheck } from './network.ts';
+import { etcdCountCheck, masterCountCheck, loadBalancerCheck, expectedCountCheck, poolCountCheck } from './topology.ts';
+import { nodeHostCheck, ipCheck, duplicateNodeCheck, labelCheck, taintCheck } from './nodes.ts';
+import { durationCheck, certExpiryCheck } from './certificates.ts';
+import { versionCheck } from './version.ts';
+import { kismaticFormatCheck } from './format.ts';
+
+export const PLAN_CHECKS: readonly PlanCheck[] = [
+  kismaticFormatCheck,
+  unknownFieldCheck,
+  typeCheck,
+  requiredCheck,
+  versionCheck,
+  cidrCheck,
+  cidrOverlapCheck,
+  podCidrSizeCheck,
+  podBlockSizeCheck,
+  dnsServiceIpCheck,
+  bgpAsCheck,
+  etcdCountCheck,
+  masterCountCheck,
+  loadBalancerCheck,
+  expectedCountCheck,
+  poolCountCheck,
+  nodeHostCheck,
+  ipCheck,
+  duplicateNodeCheck,
+  labelCheck,
+  taintCheck,
+  durationCheck,
+  certExpiryCheck,
+];
+
+export { runChecks, sortProblems } from './runner.ts';
+export { defineCheck, type PlanCheck, type CheckContext, type PlanFormat } from './check.ts';

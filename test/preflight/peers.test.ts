@@ -1,0 +1,54 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { peerLatencyCheck, peerReachCheck } from '../../shared/preflight/checks/peers.ts';
+import type { Finding } from '../../shared/preflight/index.ts';
+import type { LatencyResult } from '../../proto/gen/types/muster/v1/LatencyResult.ts';
+import type { ReachResult } from '../../proto/gen/types/muster/v1/ReachResult.ts';
+import { ctx } from './fixtures.ts';
+
+const T = (node: string, address: string, port: number) => ({ node_name: node, address, port });
+
+const latencyRows: Array<[string, LatencyResult[], Finding[], number?]> = [
+  ['no probe results: nothing to check', [], []],
+  ['fast peers pass', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 0.4, tries: 5 }, { target: T('node-c', '10.0.0.7', 7444), median_ms: 10, tries: 5 }], []],
+  ['a slow peer fails with both ends named', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 14.2, tries: 5 }],
+    [{ severity: 'error', found: 'round trip of 14.2 ms from node-a to node-b at 10.0.0.6:7444 (median of 5)', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: 'put the cluster\'s nodes in one site or zone (etcd and the API server slow down with latency), or raise cluster.preflight.max_peer_latency_ms' }]],
+  ['the plan\'s limit applies', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 14.2, tries: 5 }], [], 20],
+  ['every try failed', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: -1, tries: 5, error: 'ECONNREFUSED: connection refused' }],
+    [{ severity: 'error', found: 'no latency measurement from node-a to node-b at 10.0.0.6:7444: ECONNREFUSED: connection refused', required: 'node-b answering on its probe port', fix: 'check that muster-agent runs on node-b and that TCP port 7444 is open to 10.0.0.6' }]],
+];
+
+for (const [name, latency, want, max] of latencyRows) {
+  test(`latency: ${name}`, () => {
+    const c = ctx(['master'], (_f, p, cx) => { cx.peers = { latency }; if (max) p.cluster.preflight.max_peer_latency_ms = max; });
+    assert.equal(peerLatencyCheck.run(c), want);
+  });
+}
+
+const reachRows: Array<[string, ReachResult[], Finding[]]> = [
+  ['all reached', [{ target: T('node-b', '10.0.0.6', 2380), source_address: '10.0.0.5', ok: true }], []],
+  ['a refused etcd peer port names source and destination', [
+    { target: T('node-b', '10.0.0.6', 2379), source_address: '10.0.0.5', ok: true },
+    { target: T('node-b', '10.0.0.6', 2380), source_address: '10.0.0.5', ok: false, error: 'ECONNREFUSED: connection refused' },
+  ], [{
+    severity: 'error',
+    found: 'node-a (from 10.0.0.5) unable to reach node-b at 10.0.0.6:2380: ECONNREFUSED: connection refused',
+    required: 'TCP 10.0.0.5 -> 10.0.0.6:2380 open (etcd peer)',
+    fix: 'open TCP port 2380 from 10.0.0.5 to 10.0.0.6 in host firewalls and security groups, and check that muster-agent runs on node-b (it listens on its role ports during preflight)',
+  }]],
+  ['no source address known', [{ target: T('node-c', '10.0.0.7', 6443), ok: false, error: 'timed out after 1000 ms' }], [{
+    severity: 'error',
+    found: 'node-a unable to reach node-c at 10.0.0.7:6443: timed out after 1000 ms',
+    required: 'TCP node-a -> 10.0.0.7:6443 open (kube-apiserver)',
+    fix: 'open TCP port 6443 from node-a to 10.0.0.7 in host firewalls and security groups, and check that muster-agent runs on node-c (it listens on its role ports during preflight)',
+  }]],
+];
+
+for (const [name, reach, want] of reachRows) {
+  test(`reach: ${name}`, () => {
+    const c = ctx(['master'], (_f, _p, cx) => (cx.peers = { reach }));
+    assert.equal(peerReachCheck.run(c), want);
+  });
+}
+
+test.run();

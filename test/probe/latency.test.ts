@@ -1,0 +1,69 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startProbeListener, measureLatency, median } from '../../agent/probe/index.ts';
+import { runPreflight, DEFAULT_CHECKS } from '../../shared/preflight/index.ts';
+import { startDelayProxy } from './delay-proxy.ts';
+import { freePort, silentServer } from './helpers.ts';
+import { ctx } from '../preflight/fixtures.ts';
+
+// node-b's agent listens on 127.0.0.3; node-c sits behind a 30 ms delay proxy on 127.0.0.4.
+const B = '127.0.0.3';
+const C = '127.0.0.4';
+const latencyCheck = DEFAULT_CHECKS.filter((c) => c.name === 'peer-latency');
+
+test('a direct loopback path passes the 10 ms check; a 30 ms proxy fails it', async () => {
+  const agentB = await startProbeListener({ host: B, port: 0 });
+  const proxy = await startDelayProxy({ host: C, upstreamHost: B, upstreamPort: agentB.port, delayMs: 30 });
+  try {
+    const direct = await measureLatency({ node_name: 'node-b', address: B, port: agentB.port }, { tries: 5, timeoutMs: 1000, localAddress: '127.0.0.2' });
+    const slow = await measureLatency({ node_name: 'node-c', address: C, port: proxy.port }, { tries: 5, timeoutMs: 1000, localAddress: '127.0.0.2' });
+    assert.is(direct.error, '');
+    assert.is(direct.tries, 5);
+    assert.ok(direct.median_ms >= 0 && direct.median_ms < 10, `direct median ${direct.median_ms}`);
+    assert.is(slow.error, '');
+    assert.ok(slow.median_ms >= 30, `proxied median ${slow.median_ms} should include the 30 ms hold`);
+
+    const report = runPreflight(ctx(['master'], (_f, _p, c) => (c.peers = { latency: [direct, slow] })), latencyCheck);
+    assert.not.ok(report.ok);
+    assert.is(report.results.length, 1);
+    const r = report.results[0]!;
+    assert.is(r.check, 'peer-latency');
+    assert.match(r.found, new RegExp(`^round trip of \\d+\\.\\d ms from node-a to node-c at ${C.replace(/\./g, '\\.')}:${proxy.port} \\(median of 5\\)$`));
+    assert.is(r.required, 'at most 10 ms (cluster.preflight.max_peer_latency_ms)');
+  } finally {
+    await proxy.close();
+    await agentB.close();
+  }
+});
+
+test('a closed port: median -1 and the reason, after the given number of tries', async () => {
+  const port = await freePort(B);
+  const res = await measureLatency({ node_name: 'node-b', address: B, port }, { tries: 3, timeoutMs: 500 });
+  assert.equal(res, {
+    target: { node_name: 'node-b', address: B, port },
+    median_ms: -1,
+    tries: 3,
+    error: 'ECONNREFUSED: connection refused (nothing listens on the port, or a firewall rejects it)',
+  });
+});
+
+test('a peer that accepts but never answers: each try is bounded by timeoutMs', async () => {
+  const silent = await silentServer(B);
+  try {
+    const started = Date.now();
+    const res = await measureLatency({ node_name: 'node-b', address: B, port: silent.port }, { tries: 2, timeoutMs: 150 });
+    const took = Date.now() - started;
+    assert.is(res.median_ms, -1);
+    assert.is(res.error, 'timed out after 150 ms (a firewall drops the traffic, or the host is down)');
+    assert.ok(took >= 290 && took < 2000, `took ${took} ms`);
+  } finally {
+    await silent.close();
+  }
+});
+
+test('median of odd and even sample counts', () => {
+  assert.is(median([5, 1, 3]), 3);
+  assert.is(median([4, 1, 3, 2]), 2.5);
+});
+
+test.run();
