@@ -139,6 +139,8 @@ try {
   const appliedAllMs = performance.now() - t1;
   const st = procStats(coord.pid!);
   admin.close();
+  coord.kill('SIGUSR2'); // the coordinator prints its heap / external split to stderr
+  await new Promise((r) => setTimeout(r, 200));
 
   console.log(`fleet benchmark: ${N} agents, one process, coordinator in its own process on 127.0.0.1:${port}`);
   console.log(`  join: all ${N} joined in ${joinS.toFixed(2)} s (${(N / joinS).toFixed(0)} joins/s); all applied first assignment after ${settleS.toFixed(2)} s`);

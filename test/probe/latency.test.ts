@@ -21,7 +21,8 @@ test('a direct loopback path passes the 10 ms check; a 30 ms proxy fails it', as
     assert.is(direct.tries, 5);
     assert.ok(direct.median_ms >= 0 && direct.median_ms < 10, `direct median ${direct.median_ms}`);
     assert.is(slow.error, '');
-    assert.ok(slow.median_ms >= 30, `proxied median ${slow.median_ms} should include the 30 ms hold`);
+    // The proxy starts its 30 ms hold on accept, a moment before the client sees "connected".
+    assert.ok(slow.median_ms >= 25, `proxied median ${slow.median_ms} should include the 30 ms hold`);
 
     const report = runPreflight(ctx(['master'], (_f, _p, c) => (c.peers = { latency: [direct, slow] })), latencyCheck);
     assert.not.ok(report.ok);

@@ -44,7 +44,8 @@ test('one probe round across simulated nodes, judged by the peer checks', async 
 
     assert.is(resA.plan_id, 42);
     assert.equal(resA.latency.map((l) => [l.target?.node_name, l.median_ms >= 0, l.tries]), [['node-b', true, 3], ['node-c', false, 3], ['node-d', true, 3]]);
-    assert.ok(resA.latency[2]!.median_ms >= 30);
+    // The proxy starts its 30 ms hold on accept, a moment before the client sees "connected".
+    assert.ok(resA.latency[2]!.median_ms >= 25, `proxied median ${resA.latency[2]!.median_ms}`);
     assert.equal(resA.reach.map((r) => [r.target?.node_name, r.target?.port, r.source_address, r.ok]), [['node-b', p1, A, true], ['node-b', p2, A, true], ['node-c', cRole, A, false]]);
 
     const report = runPreflight(ctx(['master'], (_f, _p, c) => (c.peers = resA)), peerChecks);
