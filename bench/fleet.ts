@@ -91,6 +91,7 @@ writeFileSync(planFile, plan(''));
 const port = await freePort();
 const coord = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(ROOT, 'test/helpers/coordinator-process.ts'), '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
   stdio: ['ignore', 'pipe', 'inherit'],
+  env: { ...process.env, ...(process.env.BENCH_COORD_ENV ? Object.fromEntries(process.env.BENCH_COORD_ENV.split(',').map((kv) => kv.split('='))) : {}) },
 });
 let out = '';
 coord.stdout!.on('data', (d) => (out += d));
@@ -145,8 +146,9 @@ try {
   console.log(`fleet benchmark: ${N} agents, one process, coordinator in its own process on 127.0.0.1:${port}`);
   console.log(`  join: all ${N} joined in ${joinS.toFixed(2)} s (${(N / joinS).toFixed(0)} joins/s); all applied first assignment after ${settleS.toFixed(2)} s`);
   console.log(`  plan change (${res.changed_nodes.length} nodes changed; ApplyPlan call ${applyCallMs.toFixed(0)} ms): reached agents p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1]!.toFixed(0)} ms; all applied after ${appliedAllMs.toFixed(0)} ms`);
-  console.log(`  coordinator: CPU ${cpuJoin.toFixed(2)} s during joins, ${st.cpuS - cpu0} s total; RSS ${st.rssMB.toFixed(0)} MB now, peak ${st.hwmMB.toFixed(0)} MB`);
-  console.log(`  bench process RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  console.log(`  coordinator: CPU ${cpuJoin.toFixed(2)} s during joins, ${(st.cpuS - cpu0).toFixed(2)} s total; RSS ${st.rssMB.toFixed(0)} MB now, peak ${st.hwmMB.toFixed(0)} MB`);
+  const cpu = process.cpuUsage();
+  console.log(`  bench process (the ${N} simulated agents): CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
 } finally {
   ac.abort(new Error('bench done'));
   await Promise.allSettled(runs);

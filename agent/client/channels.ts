@@ -13,13 +13,17 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 5_000,
 };
 
+// Bootstrap channels live for one call. A channel-local subchannel pool makes close() drop the
+// connection at once; the global pool would keep it open (on both ends) for its cleanup period.
+const ONE_SHOT_OPTIONS: grpc.ChannelOptions = { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 };
+
 export function untrustedBootstrapClient(target: string): BootstrapClient {
   const creds = grpc.credentials.createSsl(null, null, null, { rejectUnauthorized: false, checkServerIdentity: () => undefined });
-  return new musterV1.Bootstrap(target, creds, CHANNEL_OPTIONS);
+  return new musterV1.Bootstrap(target, creds, ONE_SHOT_OPTIONS);
 }
 
 export function pinnedBootstrapClient(target: string, caCertPem: string): BootstrapClient {
-  return new musterV1.Bootstrap(target, grpc.credentials.createSsl(Buffer.from(caCertPem)), CHANNEL_OPTIONS);
+  return new musterV1.Bootstrap(target, grpc.credentials.createSsl(Buffer.from(caCertPem)), ONE_SHOT_OPTIONS);
 }
 
 export function agentClient(target: string, id: { caCertPem: string; keyPem: string; certPem: string }): AgentClient {

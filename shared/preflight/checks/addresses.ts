@@ -4,7 +4,7 @@
 // other hosts of that network may collide with pod or service addresses.
 import type { Check, Finding } from '../types.ts';
 import { notReported } from '../read.ts';
-import { parseCidr, cidrContains, cidrOverlaps, type Cidr } from '../cidr.ts';
+import { parseCidr, parseIp, formatCidr, formatIp, cidrContains, cidrsOverlap, type Cidr, type IpAddress } from '../../plan/cidr.ts';
 
 /**
  * Interfaces created by cluster networking hold pod or service addresses by design (Calico's
@@ -14,9 +14,15 @@ export const CLUSTER_INTERFACE_PREFIXES: readonly string[] = [
   'cali', 'tunl', 'vxlan.calico', 'cni', 'flannel', 'kube-ipvs', 'kube-bridge', 'cilium', 'veth', 'weave',
 ];
 
-function isSkippedAddress(c: Cidr): boolean {
-  if (c.family === 'ipv4') return cidrContains({ address: '127.0.0.0', prefix: 8, family: 'ipv4' }, c.address) || cidrContains({ address: '169.254.0.0', prefix: 16, family: 'ipv4' }, c.address);
-  return c.address === '::1' || cidrContains({ address: 'fe80::', prefix: 10, family: 'ipv6' }, c.address);
+const SKIPPED_RANGES = ['127.0.0.0/8', '169.254.0.0/16', '::1/128', 'fe80::/10'].map((t) => parseCidr(t)!);
+
+/** "10.0.0.5/24" -> the address and its network; a bare address is a /32 or /128. */
+function interfaceAddress(text: string): { ip: IpAddress; network: Cidr } | null {
+  const [addr = '', prefix] = text.trim().split('/');
+  const ip = parseIp(addr);
+  if (!ip) return null;
+  const network = parseCidr(`${addr}/${prefix ?? (ip.family === 4 ? 32 : 128)}`);
+  return network ? { ip, network } : null;
 }
 
 export const nodeAddressCidrCheck: Check = {
@@ -37,18 +43,18 @@ export const nodeAddressCidrCheck: Check = {
       const name = iface.name ?? '';
       if (CLUSTER_INTERFACE_PREFIXES.some((p) => name.startsWith(p))) continue;
       for (const text of iface.addresses ?? []) {
-        const addr = parseCidr(text);
-        if (!addr || isSkippedAddress(addr)) continue;
+        const addr = interfaceAddress(text);
+        if (!addr || SKIPPED_RANGES.some((r) => cidrContains(r, addr.ip))) continue;
         for (const { field, cidr } of ranges) {
-          const rangeText = `${cidr.address}/${cidr.prefix}`;
-          if (cidrContains(cidr, addr.address)) {
+          const rangeText = formatCidr(cidr);
+          if (cidrContains(cidr, addr.ip)) {
             out.push({
               severity: 'error',
-              found: `address ${addr.address} of ${name} inside ${field} ${rangeText}`,
+              found: `address ${formatIp(addr.ip)} of ${name} inside ${field} ${rangeText}`,
               required: `node addresses outside ${field} ${rangeText}`,
               fix: `choose a cluster.networking.${field} that does not contain the node's networks, or renumber ${name}${name === 'docker0' ? ' (set "bip" in /etc/docker/daemon.json)' : ''}`,
             });
-          } else if (cidrOverlaps(cidr, addr)) {
+          } else if (cidrsOverlap(cidr, addr.network)) {
             out.push({
               severity: 'warning',
               found: `network ${text} of ${name} overlaps ${field} ${rangeText}`,
