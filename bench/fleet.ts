@@ -17,6 +17,7 @@ import { silentLogger } from '../shared/log/logger.ts';
 import { loadAdminConfig } from '../coordinator/admin/config.ts';
 import { connectAdmin } from '../coordinator/admin/client.ts';
 import type { Facts } from '../shared/wire/types.ts';
+import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 
 const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, timeout: { type: 'string', default: '180' } } });
 const N = Math.min(Number(values.agents), 5000);
@@ -89,9 +90,9 @@ const dataDir = join(dir, 'coord');
 const planFile = join(dir, 'plan.yaml');
 writeFileSync(planFile, plan(''));
 const port = await freePort();
-const coord = spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(ROOT, 'test/helpers/coordinator-process.ts'), '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
+const coord = spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), join(ROOT, 'test/helpers/coordinator-process.ts'), '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, ...(process.env.BENCH_COORD_ENV ? Object.fromEntries(process.env.BENCH_COORD_ENV.split(',').map((kv) => kv.split('='))) : {}) },
+  env: { ...process.env, ...(process.env.BENCH_COORD_ENV ? Object.fromEntries(process.env.BENCH_COORD_ENV.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}) },
 });
 let out = '';
 coord.stdout!.on('data', (d) => (out += d));

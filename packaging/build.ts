@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync, rmSync, chmodSync, readFileSync } from 'node:
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import * as esbuild from 'esbuild';
+import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROTO = 'muster/v1/muster.proto';
@@ -48,7 +49,13 @@ export async function bundle(): Promise<void> {
     legalComments: 'none',
   };
   await Promise.all([
-    esbuild.build({ ...common, entryPoints: [join(ROOT, 'coordinator/cli/main.ts')], outfile: join(ROOT, 'dist/muster.cjs') }),
+    esbuild.build({
+      ...common,
+      // `env -S` passes the V8 flags (GNU coreutils 8.30+, every current distribution).
+      banner: { js: `#!/usr/bin/env -S node ${COORDINATOR_NODE_FLAGS.join(' ')}` },
+      entryPoints: [join(ROOT, 'coordinator/cli/main.ts')],
+      outfile: join(ROOT, 'dist/muster.cjs'),
+    }),
     esbuild.build({ ...common, entryPoints: [join(ROOT, 'agent/cli/main.ts')], outfile: join(ROOT, 'dist/muster-agent.cjs') }),
   ]);
   chmodSync(join(ROOT, 'dist/muster.cjs'), 0o755);

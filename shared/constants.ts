@@ -101,3 +101,10 @@ export const NODE_ROLE_LABELS = {
 
 /** Environment variable prefix for agent and CLI settings (MUSTER_COORDINATOR, MUSTER_TOKEN, ...). */
 export const ENV_PREFIX = 'MUSTER_';
+
+/**
+ * V8 flags the coordinator runs with (the bundle's shebang, tests and benchmarks). A 1 MiB
+ * young-generation semi-space instead of V8's default 16 MiB: measured with 1,000 agents, heap
+ * 183 -> 64 MB and RSS 423 -> 330 MB at the same CPU (bench/fleet.ts).
+ */
+export const COORDINATOR_NODE_FLAGS = ['--max-semi-space-size=1'] as const;

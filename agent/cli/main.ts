@@ -25,7 +25,9 @@ Usage: muster-agent COMMAND [flags]
                                          default /etc/muster/agent.yaml when present); flags > env > file
             --log-level error|warn|info|debug   --log-format text|json
   facts     Print this node's facts [--json], without a coordinator.
-  inspect   Run preflight checks locally: --roles etcd,master,worker [--plan FILE] [--json].
+  inspect   Run preflight checks locally against this node's facts, without a coordinator:
+            --roles etcd,master,worker [--plan FILE] [--profile production|prototyping]
+            [--ignore CHECK,...] [--node-name NAME] [--json]; exit 0 pass, 1 fail, 2 usage.
   version   Print the version.
 `;
 

@@ -11,6 +11,8 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // The agent does its own backoff with jitter; keep grpc's reconnect from adding a second one.
   'grpc.initial_reconnect_backoff_ms': 500,
   'grpc.max_reconnect_backoff_ms': 5_000,
+  // channelz keeps per-channel trace objects; nothing here reads them.
+  'grpc.enable_channelz': 0,
 };
 
 // Bootstrap channels live for one call. A channel-local subchannel pool makes close() drop the

@@ -30,6 +30,8 @@ export const BINARY_SPECS: readonly BinarySpec[] = [
   { name: 'dockerd', args: ['--version'] },
   { name: 'containerd', args: ['--version'] },
   { name: 'runc', args: ['--version'] },
+  // Kubernetes 1.24+ reaches docker only through cri-dockerd; preflight's container-runtime check needs it.
+  { name: 'cri-dockerd', args: ['--version'] },
 ];
 
 export interface ParsedVersion {

@@ -15,7 +15,7 @@ type AdminMethod = 'CreateToken' | 'ListTokens' | 'RevokeToken' | 'Status' | 'Re
 
 export function connectAdmin(cfg: AdminConfig): Admin {
   const creds = grpc.credentials.createSsl(Buffer.from(cfg.ca_cert), Buffer.from(cfg.client_key), Buffer.from(cfg.client_cert));
-  const client = new musterV1.Admin(cfg.coordinator, creds) as AdminClient;
+  const client = new musterV1.Admin(cfg.coordinator, creds, { 'grpc.enable_channelz': 0 }) as AdminClient;
   return {
     target: cfg.coordinator,
     call: (method, req, timeoutMs = 15_000) => unary(cfg.coordinator, client, method, req, timeoutMs),

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { COORDINATOR_NODE_FLAGS } from '../../shared/constants.ts';
 import { tempDir, threeNodePlan, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
 import { connectAdmin, type Admin } from '../../coordinator/admin/client.ts';
@@ -22,7 +23,7 @@ function freePort(): Promise<number> {
 }
 
 function startProcess(args: string[]): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [helper, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, helper, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
