@@ -1,7 +1,7 @@
 // First contact with a coordinator (kubeadm's discovery, then TLS bootstrap):
 // 1. fetch the CA without trusting the server, 2. check it against the pin, 3. join over TLS
 // verified with that CA, sending a token and a CSR for a key generated here.
-import { caPin, createCsr } from '../../shared/pki/x509.ts';
+import { caPin, createCa, createCsr } from '../../shared/pki/x509.ts';
 import { CaPinMismatchError, ConfigError } from '../../shared/errors/index.ts';
 import { unary } from '../../shared/wire/status.ts';
 import { untrustedBootstrapClient, pinnedBootstrapClient } from './channels.ts';
@@ -22,8 +22,14 @@ export interface JoinParams {
   agentVersion: string;
 }
 
+let placeholder: Promise<string> | null = null;
+/** A throwaway self-signed certificate, made once per process (see untrustedBootstrapClient). */
+function placeholderCa(): Promise<string> {
+  return (placeholder ??= createCa('muster-untrusted-placeholder', 1).then((c) => c.certPem));
+}
+
 export async function fetchPinnedCa(p: Pick<JoinParams, 'coordinator' | 'caHash' | 'insecureSkipCaVerification'>, log: Logger, signal?: AbortSignal): Promise<string> {
-  const client = untrustedBootstrapClient(p.coordinator);
+  const client = untrustedBootstrapClient(p.coordinator, await placeholderCa());
   try {
     const res = await unary(p.coordinator, client, 'GetCA', {}, CALL_TIMEOUT_MS, signal);
     const actual = caPin(res.ca_cert_pem);
