@@ -101,7 +101,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
 
 // Run when this is the entry point (the bundle, or `node coordinator/cli/main.ts`).
 const entry = process.argv[1] ?? '';
-if (/muster(\.cjs)?$|coordinator[/\\]cli[/\\]main\.ts$/.test(entry) || (process as { isSEA?: () => boolean }).isSEA?.()) {
+if (/muster(\.cjs)?$|coordinator[/\\]cli[/\\]main\.ts$/.test(entry)) {
   main(process.argv.slice(2), processIO()).then(
     (code) => (process.exitCode = code),
     (err) => {
