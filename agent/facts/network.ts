@@ -3,6 +3,7 @@
 import { endianness, hostname as osHostname } from 'node:os';
 import { join } from 'node:path';
 import type { CompiledCollectOptions } from './options.ts';
+import { cidrContains, parseCidr, parseIp } from '../../shared/plan/cidr.ts';
 import type { InterfaceFact, NetworkSection } from './types.ts';
 
 /** /proc/net/* writes IPv4 addresses as host-order hex: "0100007F" = 127.0.0.1 on x86 and ARM. */
@@ -78,21 +79,11 @@ export function formatIPv6(groups: number[]): string {
   return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
 }
 
-function ipv4ToInt(ip: string): number | null {
-  const p = ip.split('.').map(Number);
-  if (p.length !== 4 || p.some((x) => !Number.isInteger(x) || x < 0 || x > 255)) return null;
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
-
-/** True when IPv4 `ip` is inside `cidr` ("10.0.0.5/24"). */
+/** True when IPv4 `ip` is inside `cidr` ("10.0.0.5/24"; host bits may be set). */
 export function ipv4InCidr(ip: string, cidr: string): boolean {
-  const [net, bitsText] = cidr.split('/');
-  const a = ipv4ToInt(ip);
-  const b = ipv4ToInt(net ?? '');
-  const bits = Number(bitsText);
-  if (a === null || b === null || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((a & mask) >>> 0) === ((b & mask) >>> 0);
+  const c = parseCidr(cidr);
+  const a = parseIp(ip);
+  return Boolean(c && a && c.family === 4 && cidrContains(c, a));
 }
 
 /**
