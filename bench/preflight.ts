@@ -9,7 +9,8 @@
 //    runProbePlan (latency 5 tries each, 3 reach targets each, one of them closed): wall time.
 import { performance } from 'node:perf_hooks';
 import { runPreflight } from '../shared/preflight/index.ts';
-import { buildProbeRing, buildProbePlan, startProbeListener, runProbePlan, type ProbeMember } from '../agent/probe/index.ts';
+import { startProbeListener, runProbePlan } from '../agent/probe/index.ts';
+import { buildProbeRing, buildProbePlan, type ProbeMember } from '../shared/probe/targets.ts';
 import { goodFacts, plan } from '../test/preflight/fixtures.ts';
 import type { Role } from '../shared/constants.ts';
 

@@ -9,6 +9,12 @@ export const API_PACKAGE = 'muster.v1';
 export const DEFAULT_COORDINATOR_PORT = 7443;
 /** Default port an agent listens on for latency and reachability probes from its peers. */
 export const DEFAULT_PROBE_PORT = 7444;
+/**
+ * How long an agent keeps its temporary role-port listeners open after its last probe plan (it
+ * closes them earlier when it applies its assignment: the real components need the ports). The
+ * coordinator sends peers a node's role ports to probe only within this window.
+ */
+export const PROBE_LISTEN_HOLD_MS = 10 * 60_000;
 
 // ---- Kubernetes ports (REFERENCE.md section 3) ----
 export const PORTS = {

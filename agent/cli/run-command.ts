@@ -20,6 +20,7 @@ export const RUN_FLAGS = {
   'node-labels': { type: 'string' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
+  'probe-port': { type: 'string' },
 } as const;
 
 export function agentOptionsFromArgs(argv: string[], env: Record<string, string | undefined>): { options: AgentOptions; logFormat: LogFormat } {
@@ -35,6 +36,7 @@ export function agentOptionsFromArgs(argv: string[], env: Record<string, string 
   if (values.address) flags.address = values.address;
   if (values['node-labels']) flags.labels = parseLabels(values['node-labels'], '--node-labels');
   if (values['log-level']) flags.logLevel = values['log-level'] as AgentOptions['logLevel'];
+  if (values['probe-port'] !== undefined) flags.probePort = values['probe-port'] as unknown as number; // checked in compileAgentOptions
   const options = { ...readAgentConfigFile(values.config ?? env.MUSTER_AGENT_CONFIG), ...optionsFromEnv(env), ...flags };
   return { options, logFormat: (values['log-format'] as LogFormat) ?? 'text' };
 }

@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError } from '../../shared/errors/index.ts';
-import { DEFAULT_AGENT_CONFIG_FILE, DEFAULT_AGENT_STATE_DIR, DEFAULT_REPORT_INTERVAL_MS, DEFAULT_WATCH_HOLD_MS, TOKEN_RE } from '../../shared/constants.ts';
+import { DEFAULT_AGENT_CONFIG_FILE, DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT, DEFAULT_REPORT_INTERVAL_MS, DEFAULT_WATCH_HOLD_MS, TOKEN_RE } from '../../shared/constants.ts';
 import type { LogLevel } from '../../shared/log/logger.ts';
 
 /** What a user may set. Every field is optional; see compileAgentOptions for defaults. */
@@ -36,6 +36,8 @@ export interface AgentOptions {
   watchHoldMs?: number;
   /** How often facts are re-collected and changes sent. @default 60000 */
   reportIntervalMs?: number;
+  /** TCP port of the probe listener peers measure latency to (on --address); 0 picks a free one. @default 7444 */
+  probePort?: number;
 }
 
 export interface CompiledAgentOptions {
@@ -51,6 +53,7 @@ export interface CompiledAgentOptions {
   logLevel: LogLevel;
   watchHoldMs: number;
   reportIntervalMs: number;
+  probePort: number;
 }
 
 const FILE_KEYS: Record<string, keyof AgentOptions> = {
@@ -66,6 +69,7 @@ const FILE_KEYS: Record<string, keyof AgentOptions> = {
   log_level: 'logLevel',
   watch_hold_ms: 'watchHoldMs',
   report_interval_ms: 'reportIntervalMs',
+  probe_port: 'probePort',
 };
 
 export const ENV_KEYS: Record<string, keyof AgentOptions> = {
@@ -79,6 +83,7 @@ export const ENV_KEYS: Record<string, keyof AgentOptions> = {
   MUSTER_ADDRESS: 'address',
   MUSTER_NODE_LABELS: 'labels',
   MUSTER_LOG_LEVEL: 'logLevel',
+  MUSTER_PROBE_PORT: 'probePort',
 };
 
 export function parseLabels(text: string, where: string): Record<string, string> {
@@ -102,6 +107,11 @@ function coerce(key: keyof AgentOptions, value: unknown, where: string): unknown
     case 'reportIntervalMs': {
       const n = Number(value);
       if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${where}: expected a number of milliseconds, got ${JSON.stringify(value)}`);
+      return n;
+    }
+    case 'probePort': {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where}: expected a TCP port (0-65535, 0 picks a free one), got ${JSON.stringify(value)}`);
       return n;
     }
     case 'labels':
@@ -152,6 +162,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
   }
   if (o.caHash && !/^sha256:[0-9a-f]{64}$/.test(o.caHash)) throw new ConfigError(`--ca-hash ${o.caHash}: expected sha256:<64 hex digits>, as printed by the coordinator`);
   if (o.address && !isIP(o.address)) throw new ConfigError(`--address ${o.address}: expected an IP address`);
+  const probePort = o.probePort === undefined ? DEFAULT_PROBE_PORT : (coerce('probePort', o.probePort, '--probe-port') as number);
   const level = o.logLevel ?? 'info';
   if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new ConfigError(`--log-level ${level}: expected error, warn, info or debug`);
   return {
@@ -167,5 +178,6 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     logLevel: level,
     watchHoldMs: o.watchHoldMs ?? DEFAULT_WATCH_HOLD_MS,
     reportIntervalMs: o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
+    probePort,
   };
 }

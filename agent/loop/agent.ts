@@ -1,6 +1,9 @@
 // The agent's pull loop, as an explicit state machine:
 //
 //   starting -> joining -> reporting -> watching -> applying -> watching ...
+//                                 ^            |
+//                                 +- probing <-+  (the coordinator sent a probe plan: run it,
+//                                                  report the results, watch again)
 //                  \__________\____________\___________\__> waiting-for-coordinator (backoff) -> back
 //   any -> stopped (AbortSignal) | failed (an error no retry can fix: pin mismatch, bad token,
 //                                          node removed)
@@ -22,8 +25,11 @@ import { compileRetry, backoffMs, sleep, type RetryOptions } from '../../shared/
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
+import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
+import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
+import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
 
-export type AgentPhase = 'starting' | 'joining' | 'reporting' | 'watching' | 'applying' | 'waiting-for-coordinator' | 'stopped' | 'failed';
+export type AgentPhase = 'starting' | 'joining' | 'reporting' | 'watching' | 'probing' | 'applying' | 'waiting-for-coordinator' | 'stopped' | 'failed';
 
 /** Where facts come from: the real collector on a node, a cheap fake for simulated fleets. */
 export interface FactsSource {
@@ -161,9 +167,49 @@ export class Agent {
     return identity;
   }
 
+  /** The probe port peers measure latency to; 0 when it cannot listen (peers then skip this node). */
+  async #startProbeListener(): Promise<{ port: number; close(): Promise<void> }> {
+    try {
+      const l = await startProbeListener({ host: this.#o.address || '0.0.0.0', port: this.#o.probePort });
+      this.#d.log.info(`probe listener on ${this.#o.address || '0.0.0.0'}:${l.port}`);
+      return l;
+    } catch (err) {
+      this.#d.log.warn(`${errorMessage(err)}; peers cannot measure their latency to this node`);
+      return { port: 0, close: async () => undefined };
+    }
+  }
+
+  /** Runs a probe plan from the coordinator; its results go out with the next report. */
+  async #probe(plan: ProbePlanOut, listeners: RolePortListeners, signal: AbortSignal): Promise<ProbeResults> {
+    this.#setPhase('probing');
+    const opened = await listeners.ensure(plan.listen_ports, PROBE_LISTEN_HOLD_MS);
+    if (opened.busy.length || opened.failed.length) {
+      this.#d.log.info(`role ports for peer probes: open ${opened.opened.join(',') || 'none'}; already in use ${opened.busy.join(',') || 'none'}${opened.failed.map((f) => `; ${f.port}: ${f.error}`).join('')}`);
+    }
+    const results = await runProbePlan({ ...plan, listen_ports: [] }, { sourceAddress: this.#o.address || undefined, signal });
+    const slow = results.latency.filter((l) => l.median_ms < 0).length;
+    const unreachable = results.reach.filter((r) => !r.ok).length;
+    this.#d.log.info(`probe plan ${plan.id}: ${results.latency.length} latency target(s)${slow ? ` (${slow} unanswered)` : ''}, ${results.reach.length} port(s) to reach${unreachable ? ` (${unreachable} unreachable)` : ''}`);
+    return results;
+  }
+
   async #loop(identity: AgentIdentity, signal: AbortSignal): Promise<void> {
     const client = agentClient(this.#o.coordinator, identity);
     signal.addEventListener('abort', () => client.close(), { once: true });
+    const probe = await this.#startProbeListener();
+    const roleListeners = new RolePortListeners(this.#o.address || '0.0.0.0');
+    try {
+      await this.#pull(client, probe.port, roleListeners, signal);
+    } finally {
+      // However the loop ends (stopped, or failed: node removed), nothing stays listening.
+      await Promise.all([probe.close(), roleListeners.close()]);
+      client.close();
+    }
+  }
+
+  async #pull(client: AgentClient, probePort: number, roleListeners: RolePortListeners, signal: AbortSignal): Promise<void> {
+    let probeRan = 0;
+    let probeResults: ProbeResults | null = null;
     let sentFacts: Facts | null = null;
     let needFull = true;
     let nextReportAt = 0;
@@ -172,14 +218,15 @@ export class Agent {
     let failed: { assignment: AssignmentOut; retryAt: number } | null = null;
 
     while (!signal.aborted) {
-      // ---- reporting
-      if (needFull || this.#clock() >= nextReportAt) {
+      // ---- reporting (also at once when probe results wait to be sent)
+      if (needFull || probeResults || this.#clock() >= nextReportAt) {
         this.#setPhase('reporting');
         const facts = await this.#d.facts.collect();
         if (clockOffset) facts.clock = clockOffset;
         const d: { facts: Facts; full: boolean; changed: string[] } = needFull || !sentFacts ? { facts, full: true, changed: ['all'] } : this.#d.facts.diff(sentFacts, facts);
-        if (d.full || d.changed.length) {
+        if (d.full || d.changed.length || probeResults) {
           const sentAt = this.#clock();
+          const probes = probeResults;
           const res = await this.#withRetry(
             'report',
             signal,
@@ -191,9 +238,12 @@ export class Agent {
                 labels: this.#o.labels,
                 address: this.#o.address,
                 agent_version: this.#d.version,
+                probe_port: probePort,
+                probes,
               }, CALL_TIMEOUT_MS, signal),
             'reporting',
           );
+          probeResults = null;
           const receivedAt = this.#clock();
           clockOffset = { offset_ms: (sentAt + receivedAt) / 2 - Number(res.server_time_ms), round_trip_ms: receivedAt - sentAt };
           // Diff against what the coordinator holds (merged), not the last collection, so slow
@@ -219,10 +269,16 @@ export class Agent {
       const res = await this.#withRetry(
         'watch',
         signal,
-        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold }, hold + CALL_TIMEOUT_MS, signal),
+        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan }, hold + CALL_TIMEOUT_MS, signal),
         'watching',
       );
+      if (res.probe_plan) {
+        probeRan = Number(res.probe_plan.id);
+        probeResults = await this.#probe(res.probe_plan, roleListeners, signal);
+      }
       if (res.changed && res.assignment) {
+        // Installing: the role ports belong to the real components from now on.
+        await roleListeners.close();
         lastWaitingReason = '';
         failed = await this.#applyAndReport(client, res.assignment, signal);
       } else if (res.waiting_reason && res.waiting_reason !== lastWaitingReason) {
@@ -250,7 +306,7 @@ export class Agent {
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;
       this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
     }
-    const result = { revision: Number(a.revision), ok, error, files, duration_ms: this.#clock() - started };
+    const result = { revision: Number(a.revision), ok, error, files, duration_ms: this.#clock() - started, roles: a.roles };
     await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', result, CALL_TIMEOUT_MS, signal), 'applying');
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };

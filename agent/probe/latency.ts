@@ -65,7 +65,7 @@ export function median(values: readonly number[]): number {
 export async function measureLatency(target: ProbeTarget, options: LatencyOptions = {}): Promise<LatencyResult__Output> {
   const tries = Math.max(1, Math.floor(options.tries ?? 5));
   const timeoutMs = options.timeoutMs ?? 1000;
-  const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0 };
+  const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0, sample: target.sample ?? false };
   const samples: number[] = [];
   let lastError = '';
   for (let i = 0; i < tries; i++) {

@@ -17,7 +17,7 @@ export interface ReachOptions {
 }
 
 function reachOne(target: ProbeTarget, sourceAddress: string | undefined, timeoutMs: number): Promise<ReachResult__Output> {
-  const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0 };
+  const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0, sample: target.sample ?? false };
   return new Promise((resolve) => {
     let settled = false;
     const socket = connect({ host: t.address, port: t.port, localAddress: sourceAddress });

@@ -11,7 +11,7 @@ export interface Admin {
   close(): void;
 }
 
-type AdminMethod = 'CreateToken' | 'ListTokens' | 'RevokeToken' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode';
+type AdminMethod = 'CreateToken' | 'ListTokens' | 'RevokeToken' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode' | 'Preflight';
 
 export function connectAdmin(cfg: AdminConfig): Admin {
   const creds = grpc.credentials.createSsl(Buffer.from(cfg.ca_cert), Buffer.from(cfg.client_key), Buffer.from(cfg.client_cert));

@@ -16,7 +16,7 @@ export const ADMIN_FLAGS = {
   coordinator: { type: 'string' },
 } as const;
 
-async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string) => Promise<T>): Promise<T> {
   const cfg = await loadAdminConfig({ config: values.config, dataDir: values['data-dir'], coordinator: values.coordinator, env: io.env });
   const admin = connectAdmin(cfg);
   try {
@@ -95,15 +95,24 @@ export function describeState(n: NodeStatusOut): string {
       return `failed: ${n.detail}`;
     case 'waiting':
       return `reporting (${n.detail})`;
+    case 'blocked':
+      return 'blocked by preflight';
     default:
       return n.state;
   }
 }
 
+/** "passed", "passed (1 warning)", "blocked: 2 errors: hardware-memory, swap", "pending", "-". */
+export function describePreflight(n: NodeStatusOut): string {
+  if (!n.preflight) return '-';
+  if (n.preflight === 'pending') return 'pending';
+  return n.preflight_detail ? `${n.preflight}${n.preflight === 'passed' ? ` (${n.preflight_detail})` : `: ${n.preflight_detail}`}` : n.preflight;
+}
+
 export function formatStatus(s: StatusResponseOut, now = Date.now()): string {
   const head = `cluster ${s.cluster_name || '(no plan)'}, plan revision ${s.plan_revision}, ${s.nodes.length} node(s)`;
-  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), ago(Number(n.last_seen_ms), now)]);
-  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'LAST SEEN'], rows)}`;
+  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), describePreflight(n), ago(Number(n.last_seen_ms), now)]);
+  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'PREFLIGHT', 'LAST SEEN'], rows)}`;
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {

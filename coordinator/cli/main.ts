@@ -6,6 +6,7 @@ import { serveCommand } from './serve.ts';
 import { tokenCommand, statusCommand, nodeCommand, planApplyCommand, planHistoryCommand, planShowCommand } from './admin-commands.ts';
 import { planValidateCommand, planInitCommand, planImportCommand } from './plan-file.ts';
 import { demoCommand } from '../demo/demo.ts';
+import { preflightCommand } from './preflight-command.ts';
 import { VERSION } from '../../shared/version.ts';
 
 export const HELP = `muster ${VERSION}: pull-based Kubernetes node provisioning (coordinator and admin CLI)
@@ -30,7 +31,11 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
   token create [--ttl 24h] [--uses N] [--description TEXT] [--print-join-command]
   token list [--json]
   token revoke ID
-  status [--json]                             one row per node: name, address, roles, state, last seen
+  status [--json]                             one row per node: name, address, roles, state, preflight, last seen
+  preflight [--json] [--node NAME] [--ignore CHECK,...] [--unignore CHECK,...]
+      each node's failing preflight checks with remedies and a summary (N nodes ready, N blocked);
+      exit 0 only when every node passed. --ignore adds checks to the cluster's ignore list
+      ("all" ignores every check), so their errors stop holding back assignments.
   node remove NAME                            forget a node; its agent is refused from then on
   node assign NAME --role etcd,master,worker | --clear
   plan apply FILE [--force]                   validate and enact a new plan; agents pick it up within seconds
@@ -64,6 +69,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await tokenCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'status':
         return await statusCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'preflight':
+        return await preflightCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'node':
         return await nodeCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'plan':

@@ -10,6 +10,7 @@ import type { TokenRecord } from '../trust/tokens.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { InvalidArgumentError } from '../../shared/errors/index.ts';
 import { ROLES, type Role } from '../../shared/constants.ts';
+import { DEFAULT_CHECKS, IGNORE_ALL } from '../../shared/preflight/index.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -68,6 +69,8 @@ export class AdminService {
             last_seen_ms: r.lastSeenMs,
             agent_version: r.agentVersion,
             joined_at_ms: r.joinedAtMs,
+            preflight: r.preflight,
+            preflight_detail: r.preflightDetail,
           })),
         };
       }),
@@ -92,6 +95,31 @@ export class AdminService {
         const roles = call.request.roles;
         for (const r of roles) if (!ROLES.includes(r as Role)) throw new InvalidArgumentError(`unknown role ${JSON.stringify(r)}; roles are ${ROLES.join(', ')}`);
         return { changed_nodes: await s.setOverride(call.request.name, roles as Role[]) };
+      }),
+      Preflight: h('Preflight', async (call) => {
+        const r = call.request;
+        const known = new Set([IGNORE_ALL, ...DEFAULT_CHECKS.map((c) => c.name)]);
+        for (const n of [...r.ignore, ...r.unignore]) {
+          if (!known.has(n.trim().toLowerCase())) throw new InvalidArgumentError(`unknown preflight check ${JSON.stringify(n)}; checks are ${[...known].join(', ')}`);
+        }
+        if (r.ignore.length || r.unignore.length) await s.setPreflightIgnore(r.ignore, r.unignore);
+        const ignored = s.preflightIgnored();
+        return {
+          ignored: ignored.all,
+          operator_ignored: ignored.operator,
+          nodes: s.preflight(r.node || undefined).map((p) => ({
+            node: p.node,
+            address: p.address,
+            roles: [...p.roles],
+            state: p.state,
+            detail: p.detail,
+            checks: p.report?.checks ?? [],
+            results: (p.report?.results ?? []).map((c) => ({ check: c.check, severity: c.severity, found: c.found, required: c.required, fix: c.fix, fixable_by_agent: c.fixableByAgent })),
+            gated: p.gated,
+            at_ms: p.atMs,
+            probes: p.probes,
+          })),
+        };
       }),
     };
     server.addService(musterV1.Admin.service, handlers);

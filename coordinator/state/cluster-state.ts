@@ -19,6 +19,8 @@ import type { FactsOut, Facts } from '../../shared/wire/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { DEFAULT_TOKEN_TTL_MS, LAST_SEEN_FLUSH_MS, type Role } from '../../shared/constants.ts';
 import { stableStringify } from '../../shared/json.ts';
+import { PreflightTracker, type NodePreflight, type PreflightNodeInput } from '../preflight/tracker.ts';
+import type { ProbePlanOut, ProbeResultsOut } from '../../shared/wire/types.ts';
 
 export interface ClusterStateOptions {
   store: Store;
@@ -42,7 +44,7 @@ export interface JoinInput {
   certSerial: string;
 }
 
-export type NodeState = 'joined' | 'reporting' | 'applied' | 'applying' | 'failed' | 'waiting' | 'removed';
+export type NodeState = 'joined' | 'reporting' | 'applied' | 'applying' | 'failed' | 'waiting' | 'blocked' | 'removed';
 
 export interface NodeStatusRow {
   name: string;
@@ -55,6 +57,9 @@ export interface NodeStatusRow {
   lastSeenMs: number;
   agentVersion: string;
   joinedAtMs: number;
+  /** Preflight state ("passed", "blocked", "pending", "failing", "" when not checked). */
+  preflight: string;
+  preflightDetail: string;
 }
 
 const FACT_SECTIONS = ['cpu', 'memory', 'disks', 'os', 'network', 'ports', 'binaries', 'kernel', 'clock'] as const;
@@ -85,12 +90,14 @@ export class ClusterState {
   #recomputeTimer: NodeJS.Timeout | null = null;
   #flushTimer: NodeJS.Timeout | null = null;
   readonly #listeners = new Set<(names: string[]) => void>();
+  readonly #preflight: PreflightTracker;
 
   private constructor(o: ClusterStateOptions) {
     this.#store = o.store;
     this.#log = o.logger;
     this.#clock = o.clock ?? Date.now;
     this.#recomputeDelayMs = o.recomputeDelayMs ?? 50;
+    this.#preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
     this.#onFatal =
       o.onFatal ??
       ((err) => {
@@ -123,6 +130,8 @@ export class ClusterState {
     for (const e of await this.#store.list(KEYS.applies)) this.#applies.set(e.key.slice(KEYS.applies.length), json(e.value));
     for (const e of await this.#store.list(KEYS.overrides)) this.#overrides.set(e.key.slice(KEYS.overrides.length), json(e.value));
     for (const e of await this.#store.list('lastseen/')) this.#lastSeen.set(e.key.slice('lastseen/'.length), Number(e.value));
+    const ignore = await this.#store.get(KEYS.preflightIgnore);
+    if (ignore) this.#preflight.setOperatorIgnore(json<string[]>(ignore.value));
     const cur = await this.#store.get(KEYS.currentPlan);
     if (cur) {
       const rec = await this.#store.get(KEYS.plan(Number(cur.value)));
@@ -342,6 +351,7 @@ export class ClusterState {
       this.#nodes.set(name, rec);
       this.#assignments.delete(name);
       this.#overrides.delete(name);
+      this.#preflight.forget(name);
       this.#log.info(`node ${name} removed by an operator; its identity is refused from now on`);
       await this.#recompute();
       this.#emit([name]);
@@ -414,6 +424,8 @@ export class ClusterState {
         this.#write(ops);
         const reg = this.#registered(name);
         if (reg && stableStringify(reg) !== this.#registeredCache.get(name)) this.#scheduleRecompute();
+        // Preflight re-runs when facts change, so drift shows up.
+        this.#syncPreflight([name]);
       }
       return { needFull: !complete };
     });
@@ -421,10 +433,92 @@ export class ClusterState {
 
   recordApply(name: string, r: Omit<ApplyRecord, 'atMs'>): Promise<void> {
     return this.#serial(async () => {
-      const rec: ApplyRecord = { ...r, atMs: this.#clock() };
+      const prev = this.#applies.get(name);
+      // The roles the agent says it applied (older agents do not say: the current assignment's
+      // when it is that revision); a failed apply installs nothing new.
+      const a = this.#assignments.get(name);
+      const roles = r.ok ? (r.roles ?? (a && a.revision === r.revision ? ([...a.body.roles] as Role[]) : prev?.roles)) : prev?.roles;
+      const rec: ApplyRecord = { ...r, atMs: this.#clock(), ...(roles ? { roles } : {}) };
       this.#write([{ type: 'put', key: KEYS.apply(name), value: JSON.stringify(rec) }]);
       this.#applies.set(name, rec);
       if (!r.ok) this.#log.warn(`node ${name} failed to apply revision ${r.revision}: ${r.error}`);
+      this.#syncPreflight([name]);
+    });
+  }
+
+  // ---------------------------------------------------------------- preflight
+
+  /** Whether the node applied an assignment with every one of these roles before. */
+  #installed(name: string, roles: readonly string[]): boolean {
+    const ap = this.#applies.get(name);
+    if (!ap) return false;
+    let have = ap.roles;
+    if (!have && ap.ok && this.#assignments.get(name)?.revision === ap.revision) have = this.#assignments.get(name)!.body.roles as Role[];
+    return Boolean(have) && roles.every((r) => have!.includes(r as Role));
+  }
+
+  #preflightInput(name: string): PreflightNodeInput | null {
+    const n = this.#nodes.get(name);
+    if (!n || n.removedAtMs) return null;
+    const roles = (this.#assignments.get(name)?.body.roles ?? []) as Role[];
+    return { name, address: n.address, roles, installed: roles.length > 0 && this.#installed(name, roles), facts: this.#facts.get(name) };
+  }
+
+  /** Brings the preflight tracker up to date for `names` (default: every node). */
+  #syncPreflight(names?: Iterable<string>): void {
+    if (this.#plan) this.#preflight.setPlan(this.#plan.plan, this.#plan.record.revision);
+    const inputs: PreflightNodeInput[] = [];
+    for (const name of names ?? this.#nodes.keys()) {
+      const i = this.#preflightInput(name);
+      if (i) inputs.push(i);
+      else this.#preflight.forget(name);
+    }
+    this.#preflight.update(inputs);
+  }
+
+  /** From each Report: the probe port the agent listens on and its clock offset estimate. */
+  noteReport(name: string, probePort: number, clockEstimateMs: number | undefined): void {
+    this.#preflight.noteReport(name, probePort, clockEstimateMs);
+  }
+
+  /** Probe results from a node's Report; false when they answer an outdated plan. */
+  recordProbeResults(name: string, results: ProbeResultsOut): boolean {
+    return this.#preflight.recordProbeResults(name, results);
+  }
+
+  probePlanFor(name: string, lastRunId: number): ProbePlanOut | null {
+    return this.#preflight.probePlanFor(name, lastRunId);
+  }
+
+  /** Why the node's assignment is held back by preflight; null when it may be delivered. */
+  preflightGate(name: string): string | null {
+    return this.#preflight.gateReason(name);
+  }
+
+  preflight(name?: string): NodePreflight[] {
+    if (name !== undefined) {
+      const n = this.#nodes.get(name);
+      if (!n || n.removedAtMs) throw new NotFoundError(`node ${name} is not registered; see \`muster status\``);
+      const p = this.#preflight.get(name);
+      return p ? [p] : [];
+    }
+    return this.#preflight.all();
+  }
+
+  preflightIgnored(): { all: string[]; operator: string[] } {
+    return { all: this.#preflight.ignored(), operator: [...this.#preflight.operatorIgnore] };
+  }
+
+  /** Changes the operator's ignore list (`muster preflight --ignore/--unignore`). */
+  setPreflightIgnore(add: readonly string[], remove: readonly string[]): Promise<void> {
+    return this.#serial(async () => {
+      const norm = (l: readonly string[]) => l.map((n) => n.trim().toLowerCase()).filter(Boolean);
+      const drop = new Set(norm(remove));
+      const next = [...new Set([...this.#preflight.operatorIgnore, ...norm(add)])].filter((n) => !drop.has(n)).sort();
+      if (stableStringify(next) === stableStringify([...this.#preflight.operatorIgnore])) return;
+      this.#write([{ type: 'put', key: KEYS.preflightIgnore, value: JSON.stringify(next) }]);
+      this.#preflight.setOperatorIgnore(next);
+      this.#log.info(`preflight ignore list set by an operator: ${next.join(', ') || '(empty)'}`);
     });
   }
 
@@ -458,6 +552,11 @@ export class ClusterState {
         state = 'removed';
         detail = `removed at ${new Date(n.removedAtMs).toISOString()}`;
       } else if (a && ap && ap.revision === a.revision && ap.ok) state = 'applied';
+      else if (a && this.#preflight.gateReason(n.name)) {
+        const pf = this.#preflight.get(n.name)!;
+        state = pf.state === 'blocked' ? 'blocked' : 'waiting';
+        detail = `preflight ${pf.state}: ${pf.detail}`;
+      }
       else if (a && ap && ap.revision === a.revision && !ap.ok) {
         state = 'failed';
         detail = ap.error;
@@ -479,6 +578,8 @@ export class ClusterState {
         lastSeenMs: this.#lastSeen.get(n.name) ?? 0,
         agentVersion: n.agentVersion,
         joinedAtMs: n.joinedAtMs,
+        preflight: n.removedAtMs ? '' : (this.#preflight.get(n.name)?.state ?? ''),
+        preflightDetail: n.removedAtMs ? '' : (this.#preflight.get(n.name)?.detail ?? ''),
       });
     }
     return rows;
@@ -559,7 +660,10 @@ export class ClusterState {
       if (bodyChanged || stableStringify(prev!.state) !== stableStringify(state)) puts.push({ name, body, state, bodyChanged });
     }
     const deletes = [...this.#assignments.keys()].filter((n) => !out.assignments.has(n));
-    if (!puts.length && !deletes.length) return [];
+    if (!puts.length && !deletes.length) {
+      this.#syncPreflight();
+      return [];
+    }
 
     const rev = this.#revision + 1;
     const planRevision = this.#plan.record.revision;
@@ -575,6 +679,7 @@ export class ClusterState {
     this.#write(ops);
     for (const [n, r] of records) this.#assignments.set(n, r);
     for (const d of deletes) this.#assignments.delete(d);
+    this.#syncPreflight();
     const changed = [...puts.filter((p) => p.bodyChanged).map((p) => p.name), ...deletes].sort();
     if (changed.length) {
       this.#log.info(`assignments changed at revision ${rev} for ${changed.length} node(s)${changed.length <= 10 ? `: ${changed.join(', ')}` : ''}`);
@@ -590,6 +695,7 @@ export class ClusterState {
   async close(): Promise<void> {
     if (this.#recomputeTimer) clearTimeout(this.#recomputeTimer);
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    this.#preflight.close();
     await this.flushLastSeen().catch(() => undefined);
     await this.#queue.catch(() => undefined);
   }

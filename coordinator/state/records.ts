@@ -16,6 +16,8 @@ export const KEYS = {
   apply: (name: string) => `apply/${name}`,
   applies: 'apply/',
   lastSeen: 'meta/last-seen',
+  /** The operator's preflight ignore list (`muster preflight --ignore`), a JSON array. */
+  preflightIgnore: 'meta/preflight-ignore',
   override: (name: string) => `overrides/${name}`,
   overrides: 'overrides/',
   plan: (rev: number) => `plans/${String(rev).padStart(12, '0')}`,
@@ -59,6 +61,11 @@ export interface ApplyRecord {
   files: { path: string; changed: boolean }[];
   durationMs: number;
   atMs: number;
+  /**
+   * Roles the node has installed: those of the last assignment it applied successfully. Preflight
+   * gates an assignment only while it has roles the node has not installed.
+   */
+  roles?: Role[];
 }
 
 export interface PlanRecord {

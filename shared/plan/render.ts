@@ -96,6 +96,8 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   line(4, `ignore: ${flowList(pf.ignore)}`);
   comment(4, 'Highest acceptable network latency between cluster nodes, in milliseconds.');
   line(4, `max_peer_latency_ms: ${pf.max_peer_latency_ms}`);
+  comment(4, 'Timeout of each probe connection between nodes (latency, port reachability), in milliseconds.');
+  line(4, `probe_timeout_ms: ${pf.probe_timeout_ms}`);
   comment(4, 'Operating systems to accept, as "<id> <version>" prefixes ("ubuntu 24.04"), accepted in addition to muster\'s built-in list.');
   line(4, `supported_os: ${flowList(pf.supported_os)}`);
   out.push('');

@@ -97,6 +97,7 @@ export const PLAN_SCHEMA: FieldSpec = {
             profile: { kind: 'string', default: 'production', options: ['production', 'prototyping'] },
             ignore: { kind: 'strings', default: [] },
             max_peer_latency_ms: { kind: 'number', default: 10 },
+            probe_timeout_ms: { kind: 'number', default: 1000 },
             supported_os: { kind: 'strings', default: [] },
           },
         },

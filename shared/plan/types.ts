@@ -65,6 +65,8 @@ export interface PreflightSpec {
   ignore: string[];
   /** Highest acceptable latency to etcd/master peers, default 10 ms. */
   max_peer_latency_ms: number;
+  /** Timeout of each probe connection (latency and port reachability), default 1000 ms. */
+  probe_timeout_ms: number;
   /** Supported operating systems as "<id> <version>" prefixes, e.g. "ubuntu 24.04", "debian 12". */
   supported_os: string[];
 }

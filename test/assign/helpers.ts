@@ -26,7 +26,7 @@ export function basePlan(): Plan {
         no_proxy: '',
       },
       certificates: { expiry: '17520h', ca_expiry: '87600h', location: { city: '', state: '', country: 'US' }, apiserver_cert_extra_sans: [] },
-      preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, supported_os: [] },
+      preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, probe_timeout_ms: 1000, supported_os: [] },
     },
     container_runtime: { type: 'docker', logs: { driver: 'json-file', opts: {} }, storage: { driver: 'overlay2', opts: {} }, registry_mirrors: [] },
     etcd: { expected_count: 0, nodes: [], pool: null },

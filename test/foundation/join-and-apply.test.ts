@@ -73,8 +73,8 @@ test('three agents join, apply their assignment, survive a restart without token
 
     // Status over the admin API reads as a table.
     const table = formatStatus(await admin.call('Status', {}));
-    assert.match(table, /NAME\s+ADDRESS\s+ROLES\s+STATE\s+LAST SEEN/);
-    assert.match(table, /node-1\s+127\.0\.0\.2\s+etcd,master\s+applied rev \d+/);
+    assert.match(table, /NAME\s+ADDRESS\s+ROLES\s+STATE\s+PREFLIGHT\s+LAST SEEN/);
+    assert.match(table, /node-1\s+127\.0\.0\.2\s+etcd,master\s+applied rev \d+\s+passed\s+\d+s ago/);
     // Plan history has both plans and a diff.
     const hist = await admin.call('PlanHistory', {});
     assert.is(hist.plans.length, 2);

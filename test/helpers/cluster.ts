@@ -49,19 +49,45 @@ export async function testCoordinator(dataDir: string, o: Partial<CoordinatorOpt
   return Object.assign(c, { log });
 }
 
-/** Facts of a simulated node: small, fixed, cheap (real collection is tested in test/facts). */
-export function fakeFacts(address: string): FactsSource {
-  const facts = (): Facts => ({
-    cpu: { model: 'test cpu', physical_cores: 2, logical_cores: 4, speed_mhz: 2400, architecture: 'amd64' },
-    memory: { total_bytes: 8 * 2 ** 30, available_bytes: 6 * 2 ** 30, swap_total_bytes: 0, swap_used_bytes: 0 },
-    os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cgroup_version: 'v2', init_system: 'systemd', machine_id: '', boot_id: '' },
-    network: { hostname: 'sim', fqdn: 'sim', interfaces: [{ name: 'lo', addresses: [`${address}/8`], mtu: 65536, state: 'up', mac: '' }], default_interface: 'lo', default_address: address },
-  });
-  return {
-    collect: async () => facts(),
-    diff: (prev, next) => (prev ? { facts: {}, full: false, changed: [] } : { facts: next, full: true, changed: ['all'] }),
-    merge: (base) => base,
+const BINARIES = ['ip', 'iptables', 'iptables-save', 'iptables-restore', 'mount', 'umount', 'nsenter', 'ebtables', 'ethtool', 'socat', 'tc', 'conntrack', 'dockerd', 'cri-dockerd', 'containerd'];
+
+/** A simulated node's FactsSource whose facts a test can change (`update`), e.g. to fix a preflight error. */
+export type FakeFacts = FactsSource & { current: Facts; update(fn: (f: Facts) => void): void };
+
+/**
+ * Facts of a simulated node: fixed, cheap, and passing every preflight check for every role in
+ * the production profile (real collection is tested in test/facts). Diffs by section, like the
+ * real source.
+ */
+export function fakeFacts(address: string, hostname = `sim-${address.replaceAll('.', '-')}`): FakeFacts {
+  const GiB = 2 ** 30;
+  const GB = 1e9;
+  const src: FakeFacts = {
+    current: {
+      cpu: { model: 'test cpu', physical_cores: 2, logical_cores: 4, speed_mhz: 2400, architecture: 'amd64' },
+      memory: { total_bytes: 8 * GiB, available_bytes: 6 * GiB, swap_total_bytes: 0, swap_used_bytes: 0 },
+      disks: { filesystems: [{ mount: '/', device: '/dev/vda1', type: 'ext4', size_bytes: 500 * GB, free_bytes: 400 * GB }], var_lib_mount: '/' },
+      os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cgroup_version: 'v2', init_system: 'systemd', machine_id: '', boot_id: '' },
+      network: { hostname, fqdn: hostname, interfaces: [{ name: 'lo', addresses: [`${address}/8`], mtu: 65536, state: 'up', mac: '' }], default_interface: 'lo', default_address: address },
+      ports: { listening: [] },
+      binaries: { binaries: BINARIES.map((name) => ({ name, present: true, path: `/usr/bin/${name}`, version: '' })) },
+      kernel: { sysctls: { 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' }, modules_loaded: ['br_netfilter', 'overlay'] },
+    },
+    update(fn) {
+      const next = structuredClone(src.current);
+      fn(next);
+      src.current = next;
+    },
+    collect: async () => structuredClone(src.current),
+    diff(prev, next) {
+      if (!prev) return { facts: next, full: true, changed: ['all'] };
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(next)) if (k !== 'clock' && JSON.stringify(v) !== JSON.stringify((prev as Record<string, unknown>)[k])) out[k] = v;
+      return { facts: out as Facts, full: false, changed: Object.keys(out) };
+    },
+    merge: (base, update) => ({ ...base, ...update }),
   };
+  return src;
 }
 
 export interface RunningAgent {
@@ -73,7 +99,8 @@ export interface RunningAgent {
 
 export function runAgent(o: AgentOptions & { coordinator: string; address: string }, facts?: FactsSource): RunningAgent {
   const log = captureLogger(`agent ${o.nodeName}`, 'debug');
-  const agent = new Agent(compileAgentOptions(o), { log, facts: facts ?? fakeFacts(o.address), version: 'test', retry: { initialMs: 50, maxMs: 500 } });
+  // A free probe port: test files run in parallel and share 127.0.0.x addresses.
+  const agent = new Agent(compileAgentOptions({ probePort: 0, ...o }), { log, facts: facts ?? fakeFacts(o.address, o.nodeName), version: 'test', retry: { initialMs: 50, maxMs: 500 } });
   const ac = new AbortController();
   const done = agent.run(ac.signal);
   done.catch(() => undefined);

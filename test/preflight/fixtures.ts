@@ -52,7 +52,7 @@ export function plan(): PreflightPlan {
         bgp_as_number: 64511, network_policy: false, update_hosts_files: false, cluster_domain: 'cluster.local',
         dns_service_ip: '172.17.0.10', http_proxy: '', https_proxy: '', no_proxy: '',
       },
-      preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, supported_os: [] },
+      preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, probe_timeout_ms: 1000, supported_os: [] },
     },
     container_runtime: { type: 'docker' },
   };

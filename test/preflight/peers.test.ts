@@ -16,6 +16,13 @@ const latencyRows: Array<[string, LatencyResult[], Finding[], number?]> = [
   ['the plan\'s limit applies', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 14.2, tries: 5 }], [], 20],
   ['every try failed', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: -1, tries: 5, error: 'ECONNREFUSED: connection refused' }],
     [{ severity: 'error', found: 'no latency measurement from node-a to node-b at 10.0.0.6:7444: ECONNREFUSED: connection refused', required: 'node-b answering on its probe port', fix: 'check that muster-agent runs on node-b and that TCP port 7444 is open to 10.0.0.6' }]],
+  ['a sampled worker peer only warns (slow or silent)', [
+    { target: { ...T('node-w', '10.0.0.8', 7444), sample: true }, median_ms: 14.2, tries: 5 },
+    { target: { ...T('node-x', '10.0.0.9', 7444), sample: true }, median_ms: -1, tries: 5, error: 'ECONNREFUSED: connection refused' },
+  ], [
+    { severity: 'warning', found: 'round trip of 14.2 ms from node-a to node-w at 10.0.0.8:7444 (median of 5)', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: 'put the cluster\'s nodes in one site or zone (etcd and the API server slow down with latency), or raise cluster.preflight.max_peer_latency_ms' },
+    { severity: 'warning', found: 'no latency measurement from node-a to node-x at 10.0.0.9:7444: ECONNREFUSED: connection refused', required: 'node-x answering on its probe port', fix: 'check that muster-agent runs on node-x and that TCP port 7444 is open to 10.0.0.9' },
+  ]],
 ];
 
 for (const [name, latency, want, max] of latencyRows) {

@@ -43,7 +43,7 @@ test('a closed port: median -1 and the reason, after the given number of tries',
   const port = await freePort(B);
   const res = await measureLatency({ node_name: 'node-b', address: B, port }, { tries: 3, timeoutMs: 500 });
   assert.equal(res, {
-    target: { node_name: 'node-b', address: B, port },
+    target: { node_name: 'node-b', address: B, port, sample: false },
     median_ms: -1,
     tries: 3,
     error: 'ECONNREFUSED: connection refused (nothing listens on the port, or a firewall rejects it)',

@@ -19,8 +19,8 @@ test('an open port is reached from the given source address; a closed one names 
       { sourceAddress: A, timeoutMs: 1000 },
     );
     assert.equal(res, [
-      { target: { node_name: 'node-b', address: B, port: b.port }, source_address: A, ok: true, error: '' },
-      { target: { node_name: 'node-c', address: C, port: closed }, source_address: A, ok: false, error: 'ECONNREFUSED: connection refused (nothing listens on the port, or a firewall rejects it)' },
+      { target: { node_name: 'node-b', address: B, port: b.port, sample: false }, source_address: A, ok: true, error: '' },
+      { target: { node_name: 'node-c', address: C, port: closed, sample: false }, source_address: A, ok: false, error: 'ECONNREFUSED: connection refused (nothing listens on the port, or a firewall rejects it)' },
     ]);
 
     const report = runPreflight(ctx(['etcd'], (_f, _p, c) => (c.peers = { reach: res })), DEFAULT_CHECKS.filter((c) => c.name === 'peer-reach'));

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { selectProbeTargets, buildProbePlan, buildProbeRing, type ProbeMember } from '../../agent/probe/index.ts';
+import { selectProbeTargets, buildProbePlan, buildProbeRing, type ProbeMember } from '../../shared/probe/targets.ts';
 import type { Role } from '../../shared/constants.ts';
 
 function fleet(etcd: number, masters: number, workers: number): ProbeMember[] {
@@ -81,9 +81,9 @@ test('buildProbePlan: which ports each role must reach (REFERENCE section 3)', (
   assert.equal(plain(small, 'w1'), {
     id: 7,
     latency_targets: [
-      { node_name: 'e1', address: '10.0.0.1', port: 7444 },
-      { node_name: 'em', address: '10.0.0.4', port: 7444 },
-      { node_name: 'm1', address: '10.0.0.2', port: 7444 },
+      { node_name: 'e1', address: '10.0.0.1', port: 7444, sample: false },
+      { node_name: 'em', address: '10.0.0.4', port: 7444, sample: false },
+      { node_name: 'm1', address: '10.0.0.2', port: 7444, sample: false },
     ],
     listen_ports: [10250],
     reach_targets: ['em:6443', 'm1:6443'],
@@ -98,6 +98,21 @@ test('buildProbePlan: which ports each role must reach (REFERENCE section 3)', (
 test('buildProbePlan: routed networking adds BGP between kubernetes nodes', () => {
   assert.equal(plain(small, 'w1', true).reach_targets, ['em:6443', 'em:179', 'm1:6443', 'm1:179']);
   assert.equal(plain(small, 'w1', true).listen_ports, [10250, 179]);
+});
+
+test('buildProbePlan: reported probe ports, sampled workers, and peers not listening for reach', () => {
+  const members: ProbeMember[] = [
+    { name: 'm', address: '127.0.0.2', roles: ['etcd', 'master'], probePort: 40001, listening: false },
+    { name: 'w1', address: '127.0.0.3', roles: ['worker'], probePort: 40002 },
+    { name: 'w2', address: '127.0.0.4', roles: ['worker'], probePort: 0 },
+  ];
+  const w1 = buildProbePlan('w1', members, { id: 1 });
+  // w2 reported no probe port: no latency target; the master is not listening: nothing to reach.
+  assert.equal(w1.latency_targets, [{ node_name: 'm', address: '127.0.0.2', port: 40001, sample: false }]);
+  assert.equal(w1.reach_targets, []);
+  const m = buildProbePlan('m', members, { id: 1 });
+  assert.equal(m.latency_targets.map((t) => `${t.node_name}:${t.port}:${t.sample}`), ['w1:40002:true']);
+  assert.equal(m.reach_targets.map((t) => `${t.node_name}:${t.port}:${t.sample}`).sort(), ['w1:10250:true', 'w2:10250:true']);
 });
 
 test.run();

@@ -22,23 +22,25 @@ export const peerLatencyCheck: Check = {
   name: 'peer-latency',
   scope: 'cluster',
   roles: 'all',
-  description: 'round trip to each probed peer at most cluster.preflight.max_peer_latency_ms (default 10 ms)',
+  description: 'round trip to each etcd/master peer at most cluster.preflight.max_peer_latency_ms (default 10 ms); to sampled worker peers it warns',
   run(ctx) {
     const max = ctx.plan.cluster.preflight.max_peer_latency_ms;
     const out: Finding[] = [];
     for (const r of ctx.peers?.latency ?? []) {
       const median = num(r.median_ms);
       const tries = r.tries ?? 0;
+      // Control-plane latency gates installation; a sampled worker peer's only warns.
+      const severity = r.target?.sample ? 'warning' : 'error';
       if (median < 0) {
         out.push({
-          severity: 'error',
+          severity,
           found: `no latency measurement from ${ctx.node} to ${describeTarget(r.target)}: ${r.error || 'every try failed'}`,
           required: `${r.target?.node_name || 'the peer'} answering on its probe port`,
           fix: `check that muster-agent runs on ${r.target?.node_name || 'the peer'} and that TCP port ${r.target?.port ?? DEFAULT_PROBE_PORT} is open to ${r.target?.address || 'it'}`,
         });
       } else if (median > max) {
         out.push({
-          severity: 'error',
+          severity,
           found: `round trip of ${ms(median)} from ${ctx.node} to ${describeTarget(r.target)} (median of ${tries})`,
           required: `at most ${max} ms (cluster.preflight.max_peer_latency_ms)`,
           fix: 'put the cluster\'s nodes in one site or zone (etcd and the API server slow down with latency), or raise cluster.preflight.max_peer_latency_ms',

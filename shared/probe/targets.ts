@@ -7,11 +7,11 @@
 // before it on the ring). Total probes grow linearly: nodes * (etcd + masters + k).
 //
 // Pure functions: the coordinator builds one ProbeRing per membership and each node's ProbePlan
-// with buildProbePlan(node, ring, ...).
+// with buildProbePlan(node, ring, ...). Shared code, not the agent's: only the coordinator plans.
 import { createHash } from 'node:crypto';
-import { DEFAULT_PROBE_PORT, type Role } from '../../shared/constants.ts';
-import type { NetworkType } from '../../shared/plan/types.ts';
-import { portsForRoles } from '../../shared/preflight/role-ports.ts';
+import { DEFAULT_PROBE_PORT, type Role } from '../constants.ts';
+import type { NetworkType } from '../plan/types.ts';
+import { portsForRoles } from '../preflight/role-ports.ts';
 import type { ProbePlan__Output } from '../../proto/gen/types/muster/v1/ProbePlan.ts';
 import type { ProbeTarget__Output } from '../../proto/gen/types/muster/v1/ProbeTarget.ts';
 
@@ -21,6 +21,13 @@ export interface ProbeMember {
   address: string;
   /** Assigned roles; empty for a registered node without one yet. */
   roles: readonly Role[];
+  /** The port of this node's probe listener, as it reported; 0: not listening (no latency target). @default the plan's probePort */
+  probePort?: number;
+  /**
+   * Whether this node has its role ports open for peers (its temporary listeners, during its own
+   * preflight). Peers probe its role ports only then. @default true
+   */
+  listening?: boolean;
 }
 
 export interface ProbeSelectionOptions {
@@ -115,13 +122,14 @@ export function buildProbePlan(self: string, members: readonly ProbeMember[] | P
   const peers = selectProbeTargets(self, r, options);
   const reach: ProbeTarget__Output[] = [];
   for (const p of peers) {
+    if (p.listening === false) continue;
     for (const rp of portsForRoles(p.roles, networking)) {
-      if (rp.reachedBy.some((r) => myRoles.includes(r))) reach.push({ node_name: p.name, address: p.address, port: rp.port });
+      if (rp.reachedBy.some((r) => myRoles.includes(r))) reach.push({ node_name: p.name, address: p.address, port: rp.port, sample: !isControlPlane(p) });
     }
   }
   return {
     id: options.id,
-    latency_targets: peers.map((p) => ({ node_name: p.name, address: p.address, port: probePort })),
+    latency_targets: peers.filter((p) => p.probePort !== 0).map((p) => ({ node_name: p.name, address: p.address, port: p.probePort ?? probePort, sample: !isControlPlane(p) })),
     listen_ports: portsForRoles(myRoles, networking).filter((rp) => rp.reachedBy.length > 0).map((rp) => rp.port),
     reach_targets: reach,
     timeout_ms: options.timeoutMs ?? 1000,

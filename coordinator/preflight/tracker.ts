@@ -1,0 +1,363 @@
+// The coordinator's side of preflight: for every node with roles, the latest preflight report,
+// the probe plan it should run and the probe results it sent, and the gate that holds back its
+// assignment while preflight has unignored errors or is still waiting for facts or probes.
+//
+// In memory only. Reports derive from what is stored (facts, plan, assignments, the operator's
+// ignore list) plus probe results, which a node re-sends when asked: after a coordinator restart
+// every node still in preflight gets a new probe plan (ids come from the clock, so they only grow).
+//
+// Cost: evaluating a node is skipped when none of its inputs changed (a key of cheap values), and
+// hostname uniqueness uses an index, so one node's update never walks the fleet. Probe plans are
+// rebuilt in one coalesced pass over the nodes still in preflight.
+import type { Role } from '../../shared/constants.ts';
+import type { Plan } from '../../shared/plan/index.ts';
+import { runPreflight, IGNORE_ALL, type PreflightReport } from '../../shared/preflight/index.ts';
+import { buildProbeRing, buildProbePlan, type ProbeMember } from '../../shared/probe/targets.ts';
+import type { FactsRecord } from '../state/records.ts';
+import type { ProbePlanOut, ProbeResultsOut, Facts } from '../../shared/wire/types.ts';
+import { stableStringify } from '../../shared/json.ts';
+import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
+
+/**
+ * passed: no unignored errors; blocked: errors hold back the assignment; pending: waiting for
+ * facts or probe results; failing: errors on a node already installed with these roles (drift:
+ * shown, but does not hold back updates); "": the node has no role to check.
+ */
+export type PreflightState = 'passed' | 'blocked' | 'pending' | 'failing' | '';
+
+/** What the tracker needs to know about one node; the cluster state supplies it. */
+export interface PreflightNodeInput {
+  name: string;
+  address: string;
+  /** Roles of the node's assignment (delivered or held back); empty: not checked. */
+  roles: readonly Role[];
+  /** The node applied an assignment with all of these roles before: preflight no longer gates it. */
+  installed: boolean;
+  facts: FactsRecord | undefined;
+}
+
+export interface NodePreflight {
+  node: string;
+  address: string;
+  roles: readonly Role[];
+  state: PreflightState;
+  detail: string;
+  /** The assignment is held back. */
+  gated: boolean;
+  report: PreflightReport | null;
+  probes: ProbeResultsOut | null;
+  atMs: number;
+}
+
+interface Entry {
+  input: PreflightNodeInput;
+  /** Inputs of the last evaluation; equal keys skip re-running the checks. */
+  key: string;
+  report: PreflightReport | null;
+  state: PreflightState;
+  detail: string;
+  atMs: number;
+  hostname: string;
+  probePort: number;
+  clockEstimateMs: number | undefined;
+  probePlan: { id: number; content: string; plan: ProbePlanOut } | null;
+  results: ProbeResultsOut | null;
+  resultsAtMs: number;
+}
+
+export interface PreflightTrackerOptions {
+  clock: () => number;
+  /** Wakes the nodes' pending WatchAssignment calls (gate opened, new probe plan). */
+  notify: (names: string[]) => void;
+  /** Coalescing window for re-planning probes. @default 50 */
+  planDelayMs?: number;
+}
+
+const PEER_CHECKS = ['peer-latency', 'peer-reach'];
+
+export class PreflightTracker {
+  readonly #o: PreflightTrackerOptions;
+  readonly #entries = new Map<string, Entry>();
+  /** lower-case hostname -> nodes reporting it. */
+  readonly #byHostname = new Map<string, Set<string>>();
+  #plan: Plan | null = null;
+  #planKey = '';
+  #operatorIgnore: string[] = [];
+  #lastProbeId = 0;
+  #planTimer: NodeJS.Timeout | null = null;
+
+  constructor(o: PreflightTrackerOptions) {
+    this.#o = o;
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  /** The plan in force; re-evaluates every node when it changed. */
+  setPlan(plan: Plan | null, revision: number): void {
+    if (plan === this.#plan) return;
+    this.#plan = plan;
+    this.#planKey = `${revision}`;
+    this.#reevaluateAll();
+  }
+
+  /** The operator's ignore list (`muster preflight --ignore`), stored by the cluster state. */
+  setOperatorIgnore(names: readonly string[]): void {
+    const next = [...new Set(names.map((n) => n.trim().toLowerCase()).filter(Boolean))].sort();
+    if (stableStringify(next) === stableStringify(this.#operatorIgnore)) return;
+    this.#operatorIgnore = next;
+    this.#reevaluateAll();
+  }
+
+  get operatorIgnore(): readonly string[] {
+    return this.#operatorIgnore;
+  }
+
+  /** The plan's ignore list plus the operator's. */
+  ignored(): string[] {
+    return [...new Set([...(this.#plan?.cluster.preflight.ignore ?? []).map((n) => n.toLowerCase()), ...this.#operatorIgnore])].sort();
+  }
+
+  /** Peer checks are not both ignored: nodes must probe before they pass. */
+  probesNeeded(): boolean {
+    const ig = new Set(this.ignored());
+    return !ig.has(IGNORE_ALL) && !PEER_CHECKS.every((c) => ig.has(c));
+  }
+
+  /** From each Report: the node's probe port and the clock offset estimated from sent_at_ms. */
+  noteReport(name: string, probePort: number, clockEstimateMs: number | undefined): void {
+    const e = this.#entries.get(name);
+    if (!e) return;
+    const portChanged = e.probePort !== probePort;
+    e.probePort = probePort;
+    // Only a change that matters to the clock check is worth a re-evaluation.
+    const before = e.clockEstimateMs;
+    e.clockEstimateMs = clockEstimateMs;
+    if (before === undefined || clockEstimateMs === undefined || Math.abs(before - clockEstimateMs) > 100) this.#evaluate(e);
+    if (portChanged) this.#schedulePlanning();
+  }
+
+  /**
+   * Adds or updates nodes (after a recompute, a facts change, an apply). Nodes not named keep
+   * their entries; `forget` drops one.
+   */
+  update(inputs: Iterable<PreflightNodeInput>): void {
+    for (const input of inputs) {
+      let e = this.#entries.get(input.name);
+      if (!e) {
+        e = { input, key: '', report: null, state: '', detail: '', atMs: 0, hostname: '', probePort: 0, clockEstimateMs: undefined, probePlan: null, results: null, resultsAtMs: 0 };
+        this.#entries.set(input.name, e);
+      }
+      const rolesChanged = stableStringify(e.input.roles) !== stableStringify(input.roles) || e.input.installed !== input.installed || e.input.address !== input.address;
+      e.input = input;
+      this.#evaluate(e);
+      if (rolesChanged) this.#schedulePlanning();
+    }
+  }
+
+  forget(name: string): void {
+    const e = this.#entries.get(name);
+    if (!e) return;
+    this.#entries.delete(name);
+    this.#setHostname(name, e.hostname, '');
+    this.#schedulePlanning();
+  }
+
+  /** Results of a probe plan; ignored unless they answer the node's current plan. */
+  recordProbeResults(name: string, results: ProbeResultsOut): boolean {
+    const e = this.#entries.get(name);
+    if (!e || !e.probePlan || Number(results.plan_id) !== e.probePlan.id) return false;
+    e.results = results;
+    e.resultsAtMs = this.#o.clock();
+    this.#evaluate(e);
+    // This node's role ports are open now: peers that must reach them get them in their plans.
+    this.#schedulePlanning();
+    return true;
+  }
+
+  // ------------------------------------------------------------------ outputs
+
+  get(name: string): NodePreflight | null {
+    const e = this.#entries.get(name);
+    return e ? this.#view(e) : null;
+  }
+
+  all(): NodePreflight[] {
+    return [...this.#entries.values()].sort((a, b) => (a.input.name < b.input.name ? -1 : 1)).map((e) => this.#view(e));
+  }
+
+  /** Why the node's assignment is held back, or null when it may be delivered. */
+  gateReason(name: string): string | null {
+    const e = this.#entries.get(name);
+    if (!e || e.input.installed || e.state === 'passed' || e.state === 'failing') return null;
+    if (!e.input.roles.length) return null;
+    return `preflight ${e.state}: ${e.detail}`;
+  }
+
+  /** The probe plan the node should run when it has not run it yet (its last id is older). */
+  probePlanFor(name: string, lastRunId: number): ProbePlanOut | null {
+    const p = this.#entries.get(name)?.probePlan;
+    return p && p.id > lastRunId ? p.plan : null;
+  }
+
+  close(): void {
+    if (this.#planTimer) clearTimeout(this.#planTimer);
+  }
+
+  // ------------------------------------------------------------------ evaluation
+
+  #view(e: Entry): NodePreflight {
+    return {
+      node: e.input.name,
+      address: e.input.address,
+      roles: e.input.roles,
+      state: e.state,
+      detail: e.detail,
+      gated: this.gateReason(e.input.name) !== null,
+      report: e.report,
+      probes: e.results,
+      atMs: e.atMs,
+    };
+  }
+
+  #reevaluateAll(): void {
+    for (const e of this.#entries.values()) this.#evaluate(e);
+    this.#schedulePlanning();
+  }
+
+  #setHostname(name: string, before: string, after: string): void {
+    if (before === after) return;
+    const peersOf = (h: string) => (h ? [...(this.#byHostname.get(h) ?? [])].filter((n) => n !== name) : []);
+    const affected = [...peersOf(before), ...peersOf(after)];
+    if (before) {
+      const s = this.#byHostname.get(before);
+      s?.delete(name);
+      if (s && s.size === 0) this.#byHostname.delete(before);
+    }
+    if (after) {
+      let s = this.#byHostname.get(after);
+      if (!s) this.#byHostname.set(after, (s = new Set()));
+      s.add(name);
+    }
+    // Nodes that gained or lost a namesake re-run their uniqueness check.
+    for (const n of affected) {
+      const pe = this.#entries.get(n);
+      if (pe) this.#evaluate(pe);
+    }
+  }
+
+  #evaluate(e: Entry): void {
+    const { input } = e;
+    const facts = input.facts;
+    const hostname = (facts?.facts.network?.hostname ?? '').toLowerCase();
+    if (hostname !== e.hostname) {
+      const before = e.hostname;
+      e.hostname = hostname;
+      this.#setHostname(input.name, before, hostname);
+    }
+    const namesakes = hostname ? [...(this.#byHostname.get(hostname) ?? [])].filter((n) => n !== input.name).sort() : [];
+    const probeId = e.probePlan?.id ?? 0;
+    const resultsId = e.results ? Number(e.results.plan_id) : 0;
+    const clockBucket = e.clockEstimateMs === undefined ? 'x' : Math.round(e.clockEstimateMs / 100);
+    const key = [this.#planKey, this.#operatorIgnore.join(','), input.roles.join(','), input.installed, facts?.atMs ?? 0, facts?.complete ?? false, namesakes.join(','), probeId, resultsId, clockBucket].join('|');
+    if (key === e.key) return;
+    e.key = key;
+    const gateBefore = this.gateReason(input.name);
+
+    if (!this.#plan || input.roles.length === 0) {
+      e.report = null;
+      e.state = '';
+      e.detail = this.#plan ? 'no role assigned' : 'no plan';
+    } else if (!facts || !facts.complete) {
+      e.report = null;
+      e.state = 'pending';
+      e.detail = 'waiting for the node\'s first full facts report';
+    } else {
+      const report = runPreflight(
+        {
+          node: input.name,
+          roles: input.roles,
+          facts: facts.facts as unknown as Facts,
+          plan: this.#plan,
+          peers: e.results ? { latency: e.results.latency, reach: e.results.reach } : undefined,
+          // The agent's NTP-style measurement (facts.clock) is better; the estimate from the
+          // report's send time covers the first report, which cannot carry one yet.
+          clockOffsetMs: facts.facts.clock ? undefined : e.clockEstimateMs,
+          clusterHostnames: namesakes.map((n) => ({ node: n, hostname })),
+        },
+        undefined,
+        this.#operatorIgnore,
+      );
+      e.report = report;
+      const errors = report.results.filter((r) => r.severity === 'error');
+      const awaitingProbes = !input.installed && this.probesNeeded() && (!e.probePlan || resultsId !== e.probePlan.id);
+      if (errors.length) {
+        e.state = input.installed ? 'failing' : 'blocked';
+        const names = [...new Set(errors.map((r) => r.check))];
+        e.detail = `${errors.length} ${errors.length === 1 ? 'error' : 'errors'}: ${names.join(', ')}${input.installed ? ' (after install: not holding back updates)' : ''}`;
+      } else if (awaitingProbes) {
+        e.state = 'pending';
+        e.detail = e.probePlan ? `waiting for the node's probe results (plan ${e.probePlan.id})` : 'waiting for a probe plan';
+      } else {
+        e.state = 'passed';
+        const warnings = report.results.filter((r) => r.severity === 'warning').length;
+        const ignored = report.results.filter((r) => r.severity === 'ignored').length;
+        e.detail = [warnings && `${warnings} ${warnings === 1 ? 'warning' : 'warnings'}`, ignored && `${ignored} ignored`].filter(Boolean).join(', ');
+      }
+    }
+    e.atMs = this.#o.clock();
+    // Wake the node's watch when its gate opens, or when why it is closed changed (its log says why).
+    if (gateBefore !== this.gateReason(input.name)) this.#o.notify([input.name]);
+  }
+
+  // ------------------------------------------------------------------ probe planning
+
+  #schedulePlanning(): void {
+    if (this.#planTimer) return;
+    this.#planTimer = setTimeout(() => {
+      this.#planTimer = null;
+      this.#planProbes();
+    }, this.#o.planDelayMs ?? 50);
+    this.#planTimer.unref?.();
+  }
+
+  /** One pass: every node still in preflight gets the plan for the current membership. */
+  #planProbes(): void {
+    const plan = this.#plan;
+    const now = this.#o.clock();
+    const needed = plan !== null && this.probesNeeded();
+    const members: ProbeMember[] = [];
+    for (const e of this.#entries.values()) {
+      if (!e.input.roles.length || !e.input.address) continue;
+      const ranPlanWithPorts = e.results !== null && (e.probePlan?.plan.listen_ports.length ?? 0) > 0;
+      members.push({
+        name: e.input.name,
+        address: e.input.address,
+        roles: e.input.roles,
+        probePort: e.probePort,
+        // Role ports are open only while the node is in preflight and its listeners still run.
+        listening: !e.input.installed && ranPlanWithPorts && now - e.resultsAtMs < PROBE_LISTEN_HOLD_MS,
+      });
+    }
+    const ring = needed ? buildProbeRing(members) : null;
+    const woken: string[] = [];
+    for (const e of this.#entries.values()) {
+      const inPreflight = needed && !e.input.installed && e.input.roles.length > 0 && e.input.address !== '';
+      if (!inPreflight) {
+        if (e.probePlan) {
+          e.probePlan = null;
+          this.#evaluate(e);
+        }
+        continue;
+      }
+      const p = buildProbePlan(e.input.name, ring!, { id: 0, networking: plan!.cluster.networking.type, timeoutMs: plan!.cluster.preflight.probe_timeout_ms });
+      const content = stableStringify({ ...p, id: 0 });
+      if (e.probePlan?.content === content) continue;
+      // Ids only grow, also across coordinator restarts: an agent runs a plan newer than its last.
+      const id = (this.#lastProbeId = Math.max(this.#lastProbeId + 1, now));
+      e.probePlan = { id, content, plan: { ...p, id } };
+      this.#evaluate(e);
+      woken.push(e.input.name);
+    }
+    if (woken.length) this.#o.notify(woken);
+  }
+}
