@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 
 const ROOT = join(import.meta.dirname, '..');
 const FILE_TIMEOUT_MS = 10 * 60_000;
+const EXIT_GRACE_MS = 20_000;
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -32,14 +33,28 @@ function runFile(file: string): Promise<FileResult> {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
+    // uvu prints its summary when the file's tests are done; a process still alive well after
+    // that left something running (a server, an agent): kill it and count a failure, rather than
+    // waiting for the file timeout.
+    let exitTimer: NodeJS.Timeout | null = null;
+    const onData = (d: Buffer) => {
+      output += d;
+      if (!exitTimer && /Duration:\s+[\d.]+m?s/.test(output)) {
+        exitTimer = setTimeout(() => {
+          output += `\n[runner] ${relative(ROOT, file)} did not exit ${EXIT_GRACE_MS / 1000}s after its tests finished (something was left running); killed\n`;
+          child.kill('SIGKILL');
+        }, EXIT_GRACE_MS);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const timer = setTimeout(() => {
       output += `\n[runner] ${relative(ROOT, file)} timed out after ${FILE_TIMEOUT_MS / 1000}s; killed\n`;
       child.kill('SIGKILL');
     }, FILE_TIMEOUT_MS);
     child.on('close', (code) => {
       clearTimeout(timer);
+      if (exitTimer) clearTimeout(exitTimer);
       const num = (label: string) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(output)?.[1] ?? NaN);
       const total = num('Total');
       const passed = num('Passed');

@@ -31,6 +31,12 @@ cluster:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16
     update_hosts_files: true
+  preflight:
+    profile: prototyping
+    # The three demo nodes are this one machine: they share its hostname and ports, and it has
+    # no container runtime. Preflight still runs and reports (muster preflight), but "all"
+    # keeps its errors from holding back the demo's assignments. Remove it on real nodes.
+    ignore: [all]
 etcd:
   expected_count: 1
   nodes:
@@ -136,6 +142,7 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
         `  ${rel(planFile)}                            the plan; edit it and run:`,
         `      npx muster plan apply ${rel(planFile)} --data-dir ${rel(dataDir)}`,
         `      npx muster status --data-dir ${rel(dataDir)}`,
+        `      npx muster preflight --node node-1 --data-dir ${rel(dataDir)}   what preflight found (the demo plan ignores it)`,
       ].join('\n'),
     );
     if (keepRunning) {

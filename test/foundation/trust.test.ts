@@ -84,10 +84,17 @@ test('a taken name from another machine is refused; the same machine may re-join
 
 test('coordinator unreachable: agent keeps retrying, logging "waiting for coordinator" at info', async () => {
   const a = runAgent({ coordinator: '127.0.0.1:1', token: 'abcdef.0123456789abcdef', caHash: c.identity.caPin, nodeName: 'node-x', address: '127.0.0.10', stateDir: join(dir, 'x/state'), root: join(dir, 'x/root') });
-  await waitFor('three retries', () => a.log.lines.filter((l) => l.includes('waiting for coordinator at 127.0.0.1:1')).length >= 3);
-  assert.ok(a.log.lines.filter((l) => l.includes('waiting for coordinator')).every((l) => / info /.test(l)));
-  assert.is(a.agent.phase, 'waiting-for-coordinator');
-  await a.stop();
+  const phases: string[] = [];
+  a.agent.onPhase((p) => phases.push(p));
+  try {
+    await waitFor('three retries', () => a.log.lines.filter((l) => l.includes('waiting for coordinator at 127.0.0.1:1')).length >= 3);
+    assert.ok(a.log.lines.filter((l) => l.includes('waiting for coordinator')).every((l) => / info /.test(l)));
+    // Between retries it is waiting; during each attempt it is joining again.
+    assert.ok(['waiting-for-coordinator', 'joining'].includes(a.agent.phase), a.agent.phase);
+    assert.equal([...new Set(phases)].sort(), ['joining', 'waiting-for-coordinator']);
+  } finally {
+    await a.stop();
+  }
   assert.is(a.agent.phase, 'stopped');
 });
 
