@@ -12,6 +12,7 @@
 import type { Role } from '../../shared/constants.ts';
 import type { Plan } from '../../shared/plan/index.ts';
 import { runPreflight, IGNORE_ALL, type PreflightReport } from '../../shared/preflight/index.ts';
+import { MAX_NAMED } from '../../shared/preflight/checks/hostname.ts';
 import { buildProbeRing, buildProbePlan, type ProbeMember } from '../../shared/probe/targets.ts';
 import type { FactsRecord } from '../state/records.ts';
 import type { ProbePlanOut, ProbeResultsOut, Facts } from '../../shared/wire/types.ts';
@@ -75,11 +76,23 @@ export interface PreflightTrackerOptions {
 
 const PEER_CHECKS = ['peer-latency', 'peer-reach'];
 
+/**
+ * Nodes sharing a hostname. A finding names at most MAX_NAMED namesakes ("and others" after),
+ * so a node's view is the first few names of its group: `first` keeps them (sorted) without
+ * re-sorting the group on every join, and a join that does not change them re-checks nobody.
+ * A fleet of clones all named "localhost" stays linear.
+ */
+interface HostnameGroup {
+  members: Set<string>;
+  first: string[];
+}
+const FIRST = MAX_NAMED + 2;
+
 export class PreflightTracker {
   readonly #o: PreflightTrackerOptions;
   readonly #entries = new Map<string, Entry>();
-  /** lower-case hostname -> nodes reporting it. */
-  readonly #byHostname = new Map<string, Set<string>>();
+  /** lower-case hostname -> the nodes reporting it, and the first few of them by name. */
+  readonly #byHostname = new Map<string, HostnameGroup>();
   #plan: Plan | null = null;
   #planKey = '';
   #operatorIgnore: string[] = [];
@@ -226,23 +239,40 @@ export class PreflightTracker {
 
   #setHostname(name: string, before: string, after: string): void {
     if (before === after) return;
-    const peersOf = (h: string) => (h ? [...(this.#byHostname.get(h) ?? [])].filter((n) => n !== name) : []);
-    const affected = [...peersOf(before), ...peersOf(after)];
+    const affected: string[] = [];
     if (before) {
-      const s = this.#byHostname.get(before);
-      s?.delete(name);
-      if (s && s.size === 0) this.#byHostname.delete(before);
+      const g = this.#byHostname.get(before);
+      if (g) {
+        g.members.delete(name);
+        if (g.members.size === 0) this.#byHostname.delete(before);
+        else if (g.first.includes(name)) {
+          // Rare: rebuild the first few with one scan, and let every member re-check.
+          g.first = smallest([...g.members], FIRST);
+          affected.push(...g.members);
+        }
+      }
     }
     if (after) {
-      let s = this.#byHostname.get(after);
-      if (!s) this.#byHostname.set(after, (s = new Set()));
-      s.add(name);
+      let g = this.#byHostname.get(after);
+      if (!g) this.#byHostname.set(after, (g = { members: new Set(), first: [] }));
+      g.members.add(name);
+      if (g.first.length < FIRST || name < g.first[g.first.length - 1]!) {
+        g.first = [...g.first, name].sort().slice(0, FIRST);
+        affected.push(...[...g.members].filter((n) => n !== name));
+      }
     }
-    // Nodes that gained or lost a namesake re-run their uniqueness check.
+    // Nodes whose namesakes (as a finding names them) changed re-run their uniqueness check.
     for (const n of affected) {
       const pe = this.#entries.get(n);
-      if (pe) this.#evaluate(pe);
+      if (pe && pe.input.name !== name) this.#evaluate(pe);
     }
+  }
+
+  /** The namesakes a node's finding names: up to MAX_NAMED + 1 (one more says "and others"). */
+  #namesakes(name: string, hostname: string): string[] {
+    const g = hostname ? this.#byHostname.get(hostname) : undefined;
+    if (!g) return [];
+    return g.first.filter((n) => n !== name).slice(0, MAX_NAMED + 1);
   }
 
   #evaluate(e: Entry): void {
@@ -254,7 +284,7 @@ export class PreflightTracker {
       e.hostname = hostname;
       this.#setHostname(input.name, before, hostname);
     }
-    const namesakes = hostname ? [...(this.#byHostname.get(hostname) ?? [])].filter((n) => n !== input.name).sort() : [];
+    const namesakes = this.#namesakes(input.name, hostname);
     const probeId = e.probePlan?.id ?? 0;
     const resultsId = e.results ? Number(e.results.plan_id) : 0;
     const clockBucket = e.clockEstimateMs === undefined ? 'x' : Math.round(e.clockEstimateMs / 100);
@@ -360,4 +390,16 @@ export class PreflightTracker {
     }
     if (woken.length) this.#o.notify(woken);
   }
+}
+
+/** The k smallest strings, sorted (one pass; k is tiny). */
+function smallest(names: string[], k: number): string[] {
+  const out: string[] = [];
+  for (const n of names) {
+    if (out.length < k) out.push(n);
+    else if (n < out[k - 1]!) out[k - 1] = n;
+    else continue;
+    out.sort();
+  }
+  return out.sort();
 }

@@ -28,6 +28,10 @@ const uniqueRows: Array<[string, ClusterHostname[] | undefined, Finding[]]> = [
     severity: 'error', found: 'hostname "node-a" also used by nodes node-b, node-c', required: 'a hostname unique in the cluster',
     fix: 'give node-a a unique hostname ("hostnamectl set-hostname <name>") and restart muster-agent',
   }]],
+  ['a fleet of clones: three named, then "and others"', ['b', 'c', 'd', 'e', 'f'].map((n) => ({ node: `node-${n}`, hostname: 'node-a' })), [{
+    severity: 'error', found: 'hostname "node-a" also used by nodes node-b, node-c, node-d and others', required: 'a hostname unique in the cluster',
+    fix: 'give node-a a unique hostname ("hostnamectl set-hostname <name>") and restart muster-agent',
+  }]],
 ];
 
 for (const [name, list, want] of uniqueRows) {

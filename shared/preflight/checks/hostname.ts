@@ -30,6 +30,9 @@ export const hostnameValidCheck: Check = {
   },
 };
 
+/** How many namesakes a finding names; more are "and others". */
+export const MAX_NAMED = 3;
+
 export const hostnameUniqueCheck: Check = {
   name: 'hostname-unique',
   scope: 'cluster',
@@ -40,9 +43,11 @@ export const hostnameUniqueCheck: Check = {
     if (!h || !ctx.clusterHostnames) return [];
     const others = ctx.clusterHostnames.filter((c) => c.node !== ctx.node && c.hostname.toLowerCase() === h).map((c) => c.node);
     if (others.length === 0) return [];
+    // A fleet of clones can share one name: name a few, not thousands.
+    const named = others.length > MAX_NAMED ? `${others.slice(0, MAX_NAMED).join(', ')} and others` : others.join(', ');
     return [{
       severity: 'error',
-      found: `hostname "${h}" also used by ${others.length === 1 ? 'node' : 'nodes'} ${others.join(', ')}`,
+      found: `hostname "${h}" also used by ${others.length === 1 ? 'node' : 'nodes'} ${named}`,
       required: 'a hostname unique in the cluster',
       fix: `give ${ctx.node} a unique hostname ("hostnamectl set-hostname <name>") and restart muster-agent`,
     }];
