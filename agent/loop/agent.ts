@@ -186,7 +186,7 @@ export class Agent {
     if (opened.busy.length || opened.failed.length) {
       this.#d.log.info(`role ports for peer probes: open ${opened.opened.join(',') || 'none'}; already in use ${opened.busy.join(',') || 'none'}${opened.failed.map((f) => `; ${f.port}: ${f.error}`).join('')}`);
     }
-    const results = await runProbePlan({ ...plan, listen_ports: [] }, { sourceAddress: this.#o.address || undefined, signal });
+    const results = await runProbePlan({ ...plan, listen_ports: [] }, { sourceAddress: this.#o.address || undefined, signal, coordinator: this.#o.coordinator });
     const slow = results.latency.filter((l) => l.median_ms < 0).length;
     const unreachable = results.reach.filter((r) => !r.ok).length;
     this.#d.log.info(`probe plan ${plan.id}: ${results.latency.length} latency target(s)${slow ? ` (${slow} unanswered)` : ''}, ${results.reach.length} port(s) to reach${unreachable ? ` (${unreachable} unreachable)` : ''}`);

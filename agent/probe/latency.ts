@@ -51,6 +51,30 @@ export function echoRoundTrip(host: string, port: number, timeoutMs: number, loc
   });
 }
 
+/**
+ * One try against a port that does not echo (the coordinator's gRPC port): the milliseconds from
+ * connect() to "connected", one TCP handshake. The kernel answers the handshake, so this is the
+ * network's round trip; good enough for the coordinator, which gates nothing on it.
+ */
+export function connectRoundTrip(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const socket = connect({ host, port, localAddress, noDelay: true });
+    let settled = false;
+    const finish = (err: Error | null, value = 0) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => finish(new Error(timeoutMessage(timeoutMs))), timeoutMs);
+    socket.once('connect', () => finish(null, performance.now() - started));
+    socket.once('error', (e) => finish(new Error(describeSocketError(e))));
+  });
+}
+
 export function median(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -62,15 +86,16 @@ export function median(values: readonly number[]): number {
  * is -1 and `error` says why (the last error); when some fail, the median is over the others and
  * `error` counts the failures.
  */
-export async function measureLatency(target: ProbeTarget, options: LatencyOptions = {}): Promise<LatencyResult__Output> {
+export async function measureLatency(target: ProbeTarget, options: LatencyOptions & { handshakeOnly?: boolean } = {}): Promise<LatencyResult__Output> {
   const tries = Math.max(1, Math.floor(options.tries ?? 5));
   const timeoutMs = options.timeoutMs ?? 1000;
   const t = { node_name: target.node_name ?? '', address: target.address ?? '', port: target.port ?? 0, sample: target.sample ?? false };
   const samples: number[] = [];
   let lastError = '';
+  const once = options.handshakeOnly ? connectRoundTrip : echoRoundTrip;
   for (let i = 0; i < tries; i++) {
     try {
-      samples.push(await echoRoundTrip(t.address, t.port, timeoutMs, options.localAddress));
+      samples.push(await once(t.address, t.port, timeoutMs, options.localAddress));
     } catch (err) {
       lastError = (err as Error).message;
     }

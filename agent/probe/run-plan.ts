@@ -24,6 +24,8 @@ export interface RunProbePlanOptions {
   reachConcurrency?: number;
   /** Closes the temporary listeners early (agent shutdown). */
   signal?: AbortSignal;
+  /** Also measure the TCP handshake round trip to the coordinator at this HOST:PORT. */
+  coordinator?: string;
   /** Receives the listeners' outcome (opened/busy/failed ports), e.g. for the agent's log. */
   onListeners?: (l: Omit<TemporaryListeners, 'close'>) => void;
 }
@@ -32,6 +34,12 @@ export interface RunProbePlanOptions {
 function int64(v: number | string | { toNumber(): number } | null | undefined): number {
   if (v === null || v === undefined) return 0;
   return typeof v === 'object' ? v.toNumber() : Number(v) || 0;
+}
+
+/** "host:port" or "[v6]:port". */
+function splitHostPort(s: string): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
 }
 
 /** Used when a plan carries no timeout. */
@@ -49,12 +57,14 @@ export async function runProbePlan(plan: ProbePlan, options: RunProbePlanOptions
   hold.unref();
   options.signal?.addEventListener('abort', () => { clearTimeout(hold); void listeners.close(); }, { once: true });
   try {
-    const [latency, reach] = await Promise.all([
+    const coord = options.coordinator ? splitHostPort(options.coordinator) : null;
+    const [latency, reach, coordinator] = await Promise.all([
       mapLimit(plan.latency_targets ?? [], options.latencyConcurrency ?? 4, (t) =>
         measureLatency(t, { tries: options.tries ?? 5, timeoutMs, localAddress: options.sourceAddress })),
       checkReach(plan.reach_targets ?? [], { sourceAddress: options.sourceAddress, timeoutMs, concurrency: options.reachConcurrency ?? 16 }),
+      coord ? measureLatency({ node_name: 'coordinator', address: coord.host, port: coord.port }, { tries: options.tries ?? 5, timeoutMs, handshakeOnly: true }) : Promise.resolve(null),
     ]);
-    return { plan_id: int64(plan.id), latency, reach };
+    return { plan_id: int64(plan.id), latency, reach, coordinator };
   } catch (err) {
     clearTimeout(hold);
     await listeners.close();

@@ -49,7 +49,9 @@ export function formatPreflight(res: PreflightResponse__Output, detailed: boolea
       out.push(indent(formatReportTable(report).trimEnd().split('\n').slice(0, -1).join('\n')));
     }
     if (detailed && n.probes && (n.probes.latency.length || n.probes.reach.length)) {
+      const c = n.probes.coordinator;
       const rows = [
+        ...(c ? [['latency', `coordinator ${c.target?.address}:${c.target?.port}`, c.median_ms < 0 ? `failed: ${c.error}` : `${c.median_ms.toFixed(2)} ms (TCP handshake, median of ${c.tries})`]] : []),
         ...n.probes.latency.map((l) => ['latency', `${l.target?.node_name} ${l.target?.address}:${l.target?.port}`, l.median_ms < 0 ? `failed: ${l.error}` : `${l.median_ms.toFixed(2)} ms (median of ${l.tries})`]),
         ...n.probes.reach.map((r) => ['reach', `${r.target?.node_name} ${r.target?.address}:${r.target?.port}`, r.ok ? `ok from ${r.source_address || n.address}` : `FAILED from ${r.source_address || n.address}: ${r.error}`]),
       ];

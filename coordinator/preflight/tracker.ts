@@ -64,6 +64,8 @@ interface Entry {
   probePlan: { id: number; content: string; plan: ProbePlanOut } | null;
   results: ProbeResultsOut | null;
   resultsAtMs: number;
+  /** Roles of the last assignment handed to the agent: it closes its temporary listeners then. */
+  deliveredRoles: readonly Role[] | null;
 }
 
 export interface PreflightTrackerOptions {
@@ -157,7 +159,7 @@ export class PreflightTracker {
     for (const input of inputs) {
       let e = this.#entries.get(input.name);
       if (!e) {
-        e = { input, key: '', report: null, state: '', detail: '', atMs: 0, hostname: '', probePort: 0, clockEstimateMs: undefined, probePlan: null, results: null, resultsAtMs: 0 };
+        e = { input, key: '', report: null, state: '', detail: '', atMs: 0, hostname: '', probePort: 0, clockEstimateMs: undefined, probePlan: null, results: null, resultsAtMs: 0, deliveredRoles: null };
         this.#entries.set(input.name, e);
       }
       const rolesChanged = stableStringify(e.input.roles) !== stableStringify(input.roles) || e.input.installed !== input.installed || e.input.address !== input.address;
@@ -165,6 +167,19 @@ export class PreflightTracker {
       this.#evaluate(e);
       if (rolesChanged) this.#schedulePlanning();
     }
+  }
+
+  /** The node's assignment was handed out: it leaves preflight (closes its role-port listeners). */
+  noteDelivered(name: string, roles: readonly Role[]): void {
+    const e = this.#entries.get(name);
+    if (!e) return;
+    e.deliveredRoles = roles;
+    this.#schedulePlanning();
+  }
+
+  /** Installed, or handed its assignment for these roles: its role ports are not ours to probe. */
+  #leftPreflight(e: Entry): boolean {
+    return e.input.installed || (e.deliveredRoles !== null && e.input.roles.every((r) => e.deliveredRoles!.includes(r)));
   }
 
   forget(name: string): void {
@@ -268,6 +283,18 @@ export class PreflightTracker {
     }
   }
 
+  /**
+   * Reach results towards peers still in preflight. A peer handed its assignment since the probe
+   * closed its temporary listeners (its real components take the ports), so a failure towards it
+   * says nothing about the path; the next probe plan leaves it out.
+   */
+  #preInstallReach(results: ProbeResultsOut): ProbeResultsOut['reach'] {
+    return results.reach.filter((r) => {
+      const peer = this.#entries.get(r.target?.node_name ?? '');
+      return r.ok || !peer || !this.#leftPreflight(peer);
+    });
+  }
+
   /** The namesakes a node's finding names: up to MAX_NAMED + 1 (one more says "and others"). */
   #namesakes(name: string, hostname: string): string[] {
     const g = hostname ? this.#byHostname.get(hostname) : undefined;
@@ -308,7 +335,7 @@ export class PreflightTracker {
           roles: input.roles,
           facts: facts.facts as unknown as Facts,
           plan: this.#plan,
-          peers: e.results ? { latency: e.results.latency, reach: e.results.reach } : undefined,
+          peers: e.results ? { latency: e.results.latency, reach: this.#preInstallReach(e.results) } : undefined,
           // The agent's NTP-style measurement (facts.clock) is better; the estimate from the
           // report's send time covers the first report, which cannot carry one yet.
           clockOffsetMs: facts.facts.clock ? undefined : e.clockEstimateMs,
@@ -365,7 +392,7 @@ export class PreflightTracker {
         roles: e.input.roles,
         probePort: e.probePort,
         // Role ports are open only while the node is in preflight and its listeners still run.
-        listening: !e.input.installed && ranPlanWithPorts && now - e.resultsAtMs < PROBE_LISTEN_HOLD_MS,
+        listening: !this.#leftPreflight(e) && ranPlanWithPorts && now - e.resultsAtMs < PROBE_LISTEN_HOLD_MS,
       });
     }
     const ring = needed ? buildProbeRing(members) : null;

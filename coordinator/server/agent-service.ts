@@ -61,7 +61,10 @@ export class AgentService {
           const a = this.#state.assignment(node.name);
           const probePlan = this.#state.probePlanFor(node.name, probeRan);
           const gate = a && a.revision > have ? this.#state.preflightGate(node.name) : null;
-          if (a && a.revision > have && !gate) return { changed: true, assignment: toWireAssignment(node.name, a), waiting_reason: '', probe_plan: probePlan };
+          if (a && a.revision > have && !gate) {
+            this.#state.noteDelivered(node.name, a.body.roles);
+            return { changed: true, assignment: toWireAssignment(node.name, a), waiting_reason: '', probe_plan: probePlan };
+          }
           return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : this.#state.waitingReason(node.name)), probe_plan: probePlan };
         };
         const now = answer();

@@ -490,6 +490,11 @@ export class ClusterState {
     return this.#preflight.probePlanFor(name, lastRunId);
   }
 
+  /** The agent is being handed its assignment (WatchAssignment answers with it). */
+  noteDelivered(name: string, roles: readonly string[]): void {
+    this.#preflight.noteDelivered(name, roles as Role[]);
+  }
+
   /** Why the node's assignment is held back by preflight; null when it may be delivered. */
   preflightGate(name: string): string | null {
     return this.#preflight.gateReason(name);

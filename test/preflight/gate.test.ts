@@ -71,10 +71,17 @@ test('a failing node is held back, fixed facts re-run preflight, an ignored chec
   assert.is(j.nodes[0]!.state, 'passed');
   assert.ok(j.nodes[0]!.probes!.latency.some((l) => l.target!.node_name === 'node-1' && l.median_ms >= 0), JSON.stringify(j.nodes[0]!.probes));
   assert.ok(j.nodes[0]!.checks.includes('peer-latency'));
+  const coord = j.nodes[0]!.probes!.coordinator!;
+  assert.is(coord.target!.node_name, 'coordinator');
+  assert.ok(coord.median_ms >= 0, JSON.stringify(coord));
+  r = await cli('preflight', '--node', 'node-2');
+  assert.match(r.out, /probe results \(plan \d+\):\n\s+PROBE\s+TARGET\s+RESULT\n\s+latency\s+coordinator 127\.0\.0\.1:\d+\s+[\d.]+ ms \(TCP handshake, median of 5\)\n\s+latency\s+node-1 127\.0\.0\.2:\d+\s+[\d.]+ ms \(median of 5\)/);
+  assert.match(r.out, /hardware-cpu\s+ok/, 'the passed checks are listed for one node');
 
   // The status table has a preflight column.
   r = await cli('status');
-  assert.match(r.out, /node-3\s+127\.0\.0\.4\s+worker\s+blocked by preflight\s+blocked: 2 errors: hardware-memory, swap/);
+  assert.match(r.out, /node-3/, r.out);
+  assert.match(r.out, /node-3\s+127\.0\.0\.4\s+worker\s+blocked by preflight\s+blocked: 2 errors: hardware-memory, swap/, r.out);
 
   // Fix the memory on the node: the agent reports the change, preflight re-runs.
   bad.update((f) => void (f.memory!.total_bytes = 4 * GiB));

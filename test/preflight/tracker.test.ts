@@ -41,6 +41,7 @@ function answer(t: PreflightTracker, name: string, latencyMs = 0.5): ProbeResult
     plan_id: p.id,
     latency: p.latency_targets.map((target) => ({ target, median_ms: latencyMs, tries: 5, error: '' })),
     reach: p.reach_targets.map((target) => ({ target, source_address: '', ok: true, error: '' })),
+    coordinator: null,
   };
   assert.ok(t.recordProbeResults(name, r));
   return r;
@@ -74,7 +75,7 @@ test('a slow control-plane peer blocks; results for an old plan are not taken', 
   answer(t, 'w1', 25);
   assert.is(t.get('w1')!.state, 'blocked');
   assert.match(t.gateReason('w1')!, /^preflight blocked: 1 error: peer-latency$/);
-  assert.not.ok(t.recordProbeResults('w1', { plan_id: 1, latency: [], reach: [] }), 'plan 1 is not current');
+  assert.not.ok(t.recordProbeResults('w1', { plan_id: 1, latency: [], reach: [], coordinator: null }), 'plan 1 is not current');
 });
 
 test('hostname namesakes block each other, found through the index; renaming one frees both', async () => {

@@ -27,7 +27,7 @@ test('one probe round across simulated nodes, judged by the peer checks', async 
   try {
     // b opens its role ports for peers (no targets of its own here).
     const resB = await runProbePlan({ id: 1, listen_ports: [p1, p2] }, { listenHost: B, sourceAddress: B, holdListenersMs: 10_000, signal: abortB.signal, onListeners: (l) => (listenersB = l) });
-    assert.equal(resB, { plan_id: 1, latency: [], reach: [] });
+    assert.equal(resB, { plan_id: 1, latency: [], reach: [], coordinator: null });
     assert.equal(listenersB, { opened: [p1, p2], busy: [], failed: [] });
 
     const resA = await runProbePlan({
@@ -43,9 +43,11 @@ test('one probe round across simulated nodes, judged by the peer checks', async 
         { node_name: 'node-c', address: C, port: cRole },
       ],
       timeout_ms: 500,
-    }, { sourceAddress: A, listenHost: A, holdListenersMs: 0, tries: 3 });
+    }, { sourceAddress: A, listenHost: A, holdListenersMs: 0, tries: 3, coordinator: `${B}:${p1}` });
 
     assert.is(resA.plan_id, 42);
+    // The coordinator does not echo: its latency is the TCP handshake (here to one of b's ports).
+    assert.equal([resA.coordinator?.target?.node_name, resA.coordinator?.target?.address, resA.coordinator?.target?.port, resA.coordinator!.median_ms >= 0, resA.coordinator?.tries], ['coordinator', B, p1, true, 3]);
     assert.equal(resA.latency.map((l) => [l.target?.node_name, l.median_ms >= 0, l.tries]), [['node-b', true, 3], ['node-c', false, 3], ['node-d', true, 3]]);
     assert.ok(resA.latency[2]!.median_ms > 10, `proxied median ${resA.latency[2]!.median_ms}`);
     assert.equal(resA.reach.map((r) => [r.target?.node_name, r.target?.port, r.source_address, r.ok]), [['node-b', p1, A, true], ['node-b', p2, A, true], ['node-c', cRole, A, false]]);
