@@ -32,10 +32,11 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
   token list [--json]
   token revoke ID
   status [--json]                             one row per node: name, address, roles, state, preflight, last seen
-  preflight [--json] [--node NAME] [--ignore CHECK,...] [--unignore CHECK,...]
+  preflight [--json] [--node NAME] [--reach] [--ignore CHECK,...] [--unignore CHECK,...]
       each node's failing preflight checks with remedies and a summary (N nodes ready, N blocked);
       exit 0 only when every node passed. --ignore adds checks to the cluster's ignore list
-      ("all" ignores every check), so their errors stop holding back assignments.
+      ("all" ignores every check), so their errors stop holding back assignments. --reach prints
+      the reachability matrix: source -> destination node:port, failures first.
   node remove NAME                            forget a node; its agent is refused from then on
   node assign NAME --role etcd,master,worker | --clear
   plan apply FILE [--force]                   validate and enact a new plan; agents pick it up within seconds

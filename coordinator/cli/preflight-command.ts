@@ -63,10 +63,31 @@ export function formatPreflight(res: PreflightResponse__Output, detailed: boolea
   return out.join('\n');
 }
 
+/**
+ * The reachability matrix over the fleet: one row per probed pair source -> destination
+ * node:port, failures first, each naming both addresses (Kismatic's inspector did not).
+ */
+export function formatReachMatrix(res: PreflightResponse__Output): string {
+  const rows: string[][] = [];
+  for (const n of res.nodes) {
+    for (const r of n.probes?.reach ?? []) {
+      rows.push([
+        `${n.node} ${r.source_address || n.address}`,
+        `${r.target?.node_name} ${r.target?.address}:${r.target?.port}`,
+        r.ok ? 'ok' : `FAILED: ${r.error}`,
+      ]);
+    }
+  }
+  rows.sort((a, b) => Number(a[2] === 'ok') - Number(b[2] === 'ok') || a[0]!.localeCompare(b[0]!) || a[1]!.localeCompare(b[1]!));
+  const failed = rows.filter((r) => r[2] !== 'ok').length;
+  if (rows.length === 0) return 'no reachability results yet (nodes probe role ports of peers that are in preflight with them)';
+  return `${formatTable(['SOURCE', 'DESTINATION', 'RESULT'], rows)}\n${rows.length} pairs probed, ${failed} failed`;
+}
+
 export async function preflightCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } },
+    options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, reach: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } },
     strict: true,
   });
   const ignore = (values.ignore ?? []).flatMap(list);
@@ -74,7 +95,8 @@ export async function preflightCommand(argv: string[], io: CliIO): Promise<numbe
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Preflight', { node: values.node ?? '', ignore, unignore });
     if (ignore.length || unignore.length) io.err(`cluster ignore list now: ${res.operator_ignored.join(', ') || '(empty)'} (plus the plan's cluster.preflight.ignore)`);
-    io.out(values.json ? JSON.stringify(res, null, 2) : formatPreflight(res, values.node !== undefined));
+    if (values.json) io.out(JSON.stringify(res, null, 2));
+    else io.out(values.reach ? formatReachMatrix(res) : formatPreflight(res, values.node !== undefined));
     return res.nodes.every((n) => n.state === 'passed' || n.state === '') ? 0 : 1;
   });
 }
