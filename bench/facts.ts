@@ -55,7 +55,7 @@ async function child(): Promise<void> {
   const root = protobuf.Root.fromJSON(MUSTER_V1_DESCRIPTOR as protobuf.INamespace);
   const Report = root.lookupType('muster.v1.ReportRequest');
   const size = (facts: object, full: boolean) =>
-    Report.encode(Report.fromObject({ facts, full, sent_at_ms: Date.now(), agent_version: '0.1.0' })).finish().length;
+    Report.encode(Report.fromObject({ facts, full, sent_at_ms: Date.now(), agent_version: '0.1.0', probe_port: 7444 })).finish().length;
   const first = await collectFacts();
   const full = diffFacts(null, first);
   // A steady node: collect again a little later and send only what changed.
