@@ -9,7 +9,7 @@
 //
 // Bounded: `tries` sequential tries, each given at most timeoutMs (connect + echo), so one target
 // takes at most tries * timeoutMs.
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ProbeTarget } from '../../proto/gen/types/muster/v1/ProbeTarget.ts';
 import type { LatencyResult__Output } from '../../proto/gen/types/muster/v1/LatencyResult.ts';
@@ -26,12 +26,15 @@ export interface LatencyOptions {
 
 const PING = Buffer.from([0x6d]);
 
-/** One try: connect, send a byte, resolve with the milliseconds until the echo arrives. */
-export function echoRoundTrip(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<number> {
+/**
+ * One timed connection: `onConnect` decides what counts as done (it calls `done` with the
+ * milliseconds); timeouts, errors and cleanup are shared by both kinds of try.
+ */
+function timedTry(host: string, port: number, timeoutMs: number, localAddress: string | undefined, onConnect: (socket: Socket, done: (ms: number) => void, startedAt: number) => void): Promise<number> {
   return new Promise((resolve, reject) => {
-    let settled = false;
-    let sentAt = 0;
+    const startedAt = performance.now();
     const socket = connect({ host, port, localAddress, noDelay: true });
+    let settled = false;
     const finish = (err: Error | null, value = 0) => {
       if (settled) return;
       settled = true;
@@ -41,13 +44,18 @@ export function echoRoundTrip(host: string, port: number, timeoutMs: number, loc
       else resolve(value);
     };
     const timer = setTimeout(() => finish(new Error(timeoutMessage(timeoutMs))), timeoutMs);
-    socket.once('connect', () => {
-      sentAt = performance.now();
-      socket.write(PING);
-    });
-    socket.once('data', () => finish(null, performance.now() - sentAt));
+    socket.once('connect', () => onConnect(socket, (ms) => finish(null, ms), startedAt));
     socket.once('error', (e) => finish(new Error(describeSocketError(e))));
     socket.once('close', () => finish(new Error('closed by the peer without answering (not a muster-agent probe port?)')));
+  });
+}
+
+/** One try: connect, send a byte, resolve with the milliseconds until the echo arrives. */
+export function echoRoundTrip(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<number> {
+  return timedTry(host, port, timeoutMs, localAddress, (socket, done) => {
+    const sentAt = performance.now();
+    socket.once('data', () => done(performance.now() - sentAt));
+    socket.write(PING);
   });
 }
 
@@ -57,22 +65,7 @@ export function echoRoundTrip(host: string, port: number, timeoutMs: number, loc
  * network's round trip; good enough for the coordinator, which gates nothing on it.
  */
 export function connectRoundTrip(host: string, port: number, timeoutMs: number, localAddress?: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const socket = connect({ host, port, localAddress, noDelay: true });
-    let settled = false;
-    const finish = (err: Error | null, value = 0) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      if (err) reject(err);
-      else resolve(value);
-    };
-    const timer = setTimeout(() => finish(new Error(timeoutMessage(timeoutMs))), timeoutMs);
-    socket.once('connect', () => finish(null, performance.now() - started));
-    socket.once('error', (e) => finish(new Error(describeSocketError(e))));
-  });
+  return timedTry(host, port, timeoutMs, localAddress, (_socket, done, startedAt) => done(performance.now() - startedAt));
 }
 
 export function median(values: readonly number[]): number {

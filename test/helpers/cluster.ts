@@ -7,6 +7,7 @@ import { Agent, type FactsSource } from '../../agent/loop/agent.ts';
 import { compileAgentOptions, type AgentOptions } from '../../agent/config/options.ts';
 import { createLogger, type Logger } from '../../shared/log/logger.ts';
 import type { Facts } from '../../shared/wire/types.ts';
+import { PREFLIGHT_BINARIES } from '../../shared/preflight/index.ts';
 
 export function tempDir(prefix = 'muster-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -49,7 +50,6 @@ export async function testCoordinator(dataDir: string, o: Partial<CoordinatorOpt
   return Object.assign(c, { log });
 }
 
-const BINARIES = ['ip', 'iptables', 'iptables-save', 'iptables-restore', 'mount', 'umount', 'nsenter', 'ebtables', 'ethtool', 'socat', 'tc', 'conntrack', 'dockerd', 'cri-dockerd', 'containerd'];
 
 /** A simulated node's FactsSource whose facts a test can change (`update`), e.g. to fix a preflight error. */
 export type FakeFacts = FactsSource & { current: Facts; update(fn: (f: Facts) => void): void };
@@ -70,7 +70,7 @@ export function fakeFacts(address: string, hostname = `sim-${address.replaceAll(
       os: { id: 'debian', version_id: '12', pretty_name: 'Debian GNU/Linux 12 (bookworm)', kernel: '6.1.0', cgroup_version: 'v2', init_system: 'systemd', machine_id: '', boot_id: '' },
       network: { hostname, fqdn: hostname, interfaces: [{ name: 'lo', addresses: [`${address}/8`], mtu: 65536, state: 'up', mac: '' }], default_interface: 'lo', default_address: address },
       ports: { listening: [] },
-      binaries: { binaries: BINARIES.map((name) => ({ name, present: true, path: `/usr/bin/${name}`, version: '' })) },
+      binaries: { binaries: PREFLIGHT_BINARIES.map((name) => ({ name, present: true, path: `/usr/bin/${name}`, version: '' })) },
       kernel: { sysctls: { 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1' }, modules_loaded: ['br_netfilter', 'overlay'] },
     },
     update(fn) {
