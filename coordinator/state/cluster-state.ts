@@ -551,18 +551,18 @@ export class ClusterState {
     for (const n of [...this.#nodes.values()].sort((a, b) => a.name.localeCompare(b.name))) {
       const a = this.#assignments.get(n.name);
       const ap = this.#applies.get(n.name);
+      // One preflight view per row (each view works out the gate).
+      const pf = n.removedAtMs ? null : this.#preflight.get(n.name);
       let state: NodeState;
       let detail = '';
       if (n.removedAtMs) {
         state = 'removed';
         detail = `removed at ${new Date(n.removedAtMs).toISOString()}`;
       } else if (a && ap && ap.revision === a.revision && ap.ok) state = 'applied';
-      else if (a && this.#preflight.gateReason(n.name)) {
-        const pf = this.#preflight.get(n.name)!;
+      else if (a && pf?.gated) {
         state = pf.state === 'blocked' ? 'blocked' : 'waiting';
         detail = `preflight ${pf.state}: ${pf.detail}`;
-      }
-      else if (a && ap && ap.revision === a.revision && !ap.ok) {
+      } else if (a && ap && ap.revision === a.revision && !ap.ok) {
         state = 'failed';
         detail = ap.error;
       } else if (a) {
@@ -583,8 +583,8 @@ export class ClusterState {
         lastSeenMs: this.#lastSeen.get(n.name) ?? 0,
         agentVersion: n.agentVersion,
         joinedAtMs: n.joinedAtMs,
-        preflight: n.removedAtMs ? '' : (this.#preflight.get(n.name)?.state ?? ''),
-        preflightDetail: n.removedAtMs ? '' : (this.#preflight.get(n.name)?.detail ?? ''),
+        preflight: pf?.state ?? '',
+        preflightDetail: pf?.detail ?? '',
       });
     }
     return rows;
