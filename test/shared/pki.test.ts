@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCa, issueLeaf, createCsr, parseCsr, signCsr, caPin, certInfo } from '../../shared/pki/x509.ts';
@@ -54,6 +54,47 @@ test('parseCsr rejects garbage and tampered requests', async () => {
   der[der.length - 5] = der[der.length - 5]! ^ 0xff; // flip a signature byte
   const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   await rejects(() => parseCsr(bad), /signature|CSR/i);
+});
+
+test('leaf extensions as openssl reads them; IPv6 and IPv4-mapped SANs', async () => {
+  requireTool('openssl', 'openssl');
+  const ca = await createCa('ext-ca', 10);
+  const leaf = await issueLeaf(ca, { cn: 'api', orgs: ['system:masters', 'muster'], dnsNames: ['a.example'], ips: ['10.0.0.1', '::1', 'fe80::1:2', '2001:db8::ffff:1.2.3.4'], usages: ['server', 'client'], days: 2 });
+  writeFileSync(join(dir, 'ext.crt'), leaf.certPem);
+  const text = execFileSync('openssl', ['x509', '-in', join(dir, 'ext.crt'), '-noout', '-text']).toString();
+  assert.match(text, /Subject: CN ?= ?api, O ?= ?system:masters, O ?= ?muster/);
+  assert.match(text, /Basic Constraints: critical\s+CA:FALSE/);
+  assert.match(text, /Key Usage: critical\s+Digital Signature\n/);
+  assert.match(text, /TLS Web Server Authentication, TLS Web Client Authentication/);
+  assert.match(text, /DNS:a\.example, IP Address:10\.0\.0\.1, IP Address:0:0:0:0:0:0:0:1, IP Address:FE80:0:0:0:0:0:1:2, IP Address:2001:DB8:0:0:0:FFFF:102:304/);
+  const caText = execFileSync('openssl', ['x509', '-noout', '-text'], { input: ca.certPem }).toString();
+  assert.match(caText, /Basic Constraints: critical\s+CA:TRUE, pathlen:0/);
+  assert.match(caText, /Key Usage: critical\s+Digital Signature, Certificate Sign, CRL Sign/);
+  const ski = /Subject Key Identifier:\s+([0-9A-F:]+)/.exec(caText)?.[1];
+  assert.ok(ski);
+  assert.match(text, new RegExp(`Authority Key Identifier:\\s+(keyid:)?${ski}`));
+  assert.is(certInfo(leaf.certPem).notAfter.getTime() - Date.now() < 2 * 86_400_000 + 5_000, true);
+});
+
+test('a CA and a CSR made by openssl work with muster, and muster certificates verify under it', async () => {
+  requireTool('openssl', 'openssl');
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ossl-ca.key']);
+  run(['req', '-x509', '-new', '-key', 'ossl-ca.key', '-subj', '/CN=openssl-ca/O=elsewhere', '-days', '2', '-out', 'ossl-ca.crt']);
+  run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'ossl-node.key']);
+  run(['req', '-new', '-key', 'ossl-node.key', '-subj', '/CN=node-from-openssl', '-out', 'ossl-node.csr']);
+  const ca = { certPem: readFileSync(join(dir, 'ossl-ca.crt'), 'utf8'), keyPem: readFileSync(join(dir, 'ossl-ca.key'), 'utf8') };
+  const csr = await parseCsr(readFileSync(join(dir, 'ossl-node.csr'), 'utf8'));
+  assert.is(csr.cn, 'node-from-openssl');
+  writeFileSync(join(dir, 'ossl-node.crt'), await signCsr(ca, csr, { cn: 'node-from-openssl', usages: ['client'], days: 1 }));
+  assert.match(run(['verify', '-CAfile', 'ossl-ca.crt', 'ossl-node.crt']), /ossl-node\.crt: OK/);
+  // muster's own CSR reads back in openssl, signature and all
+  const mine = await createCsr('node-9');
+  writeFileSync(join(dir, 'mine.csr'), mine.csrPem);
+  assert.match(execFileSync('openssl', ['req', '-in', join(dir, 'mine.csr'), '-noout', '-verify', '-subject'], { stdio: ['ignore', 'pipe', 'pipe'] }).toString(), /subject=CN ?= ?node-9/);
+  // an RSA CSR is refused by name
+  run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rsa.key', '-subj', '/CN=rsa', '-out', 'rsa.csr']);
+  await rejects(() => parseCsr(readFileSync(join(dir, 'rsa.csr'), 'utf8')), /ECDSA P-256, not rsa/);
 });
 
 test.run();

@@ -1,0 +1,61 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import * as der from '../../shared/pki/der.ts';
+
+const hex = (b: Buffer) => b.toString('hex');
+
+test('lengths: short form, one and two length bytes', () => {
+  assert.is(hex(der.octets(Buffer.alloc(3))), '0403000000');
+  assert.is(hex(der.octets(Buffer.alloc(200)).subarray(0, 3)), '0481c8');
+  assert.is(hex(der.octets(Buffer.alloc(300)).subarray(0, 4)), '0482012c');
+  const big = der.parse(der.octets(Buffer.alloc(300, 7)));
+  assert.is(big.content.length, 300);
+});
+
+test('INTEGER is minimal and positive', () => {
+  assert.is(hex(der.uint(0)), '020100');
+  assert.is(hex(der.uint(2)), '020102');
+  assert.is(hex(der.uint(128)), '02020080');
+  assert.is(hex(der.uint(Buffer.from('00007f', 'hex'))), '02017f');
+  assert.is(hex(der.uint(Buffer.from('ff', 'hex'))), '020200ff');
+});
+
+test('OBJECT IDENTIFIER round-trips, multi-byte arcs included', () => {
+  for (const id of ['2.5.4.3', '1.2.840.10045.4.3.2', '1.3.6.1.5.5.7.3.1', '2.5.29.37', '1.3.6.1.4.1.311.21.7']) {
+    assert.is(der.readOid(der.parse(der.oid(id))), id);
+  }
+  assert.is(hex(der.oid('1.2.840.10045.4.3.2')), '06082a8648ce3d040302');
+});
+
+test('keyUsage bits drop trailing zeros', () => {
+  assert.is(hex(der.namedBits([0])), '03020780'); // digitalSignature
+  assert.is(hex(der.namedBits([0, 5, 6])), '03020186'); // + keyCertSign, cRLSign
+  assert.is(hex(der.namedBits([8])), '0303070080'); // decipherOnly: second byte
+});
+
+test('times: UTCTime through 2049, GeneralizedTime after', () => {
+  assert.is(der.parse(der.time(new Date('2049-12-31T23:59:59Z'))).content.toString(), '491231235959Z');
+  const g = der.parse(der.time(new Date('2050-01-01T00:00:00Z')));
+  assert.is(g.tag, der.TAG.GENERALIZED_TIME);
+  assert.is(g.content.toString(), '20500101000000Z');
+});
+
+test('reading refuses what is not DER, naming the fault', () => {
+  assert.throws(() => der.parse(Buffer.from('3080', 'hex')), /indefinite/);
+  assert.throws(() => der.parse(Buffer.from('300501', 'hex')), /truncated/);
+  assert.throws(() => der.parse(Buffer.from('3000ff', 'hex')), /1 bytes after/);
+  assert.throws(() => der.parse(Buffer.from('30', 'hex')), /truncated/);
+  assert.throws(() => der.expect(der.parse(der.seq()), der.TAG.SET, 'names'), /names: expected tag 0x31, found 0x30/);
+  assert.throws(() => der.fromPem('CERTIFICATE', 'hello'), /no "CERTIFICATE" PEM block/);
+});
+
+test('nested structures and strings read back', () => {
+  const s = der.seq(der.set(der.utf8('zoë')), der.ia5('a.example'), der.bool(true));
+  const [set, ia5, b] = der.children(der.parse(s));
+  assert.is(der.readString(der.children(set!)[0]!), 'zoë');
+  assert.is(der.readString(ia5!), 'a.example');
+  assert.is(hex(b!.raw), '0101ff');
+  assert.is(der.fromPem('X', der.toPem('X', s)).equals(s), true);
+});
+
+test.run();
