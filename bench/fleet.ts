@@ -2,11 +2,12 @@
 // loopback, long-poll it, and apply; then one plan change must reach them all.
 // Prints join throughput, p50/p99/max of the plan change reaching agents, coordinator CPU and RSS.
 //
-//   node bench/fleet.ts [--agents 1000] [--timeout 180] [--source]
+//   node bench/fleet.ts [--agents 1000] [--timeout 180] [--source | --binary dist/muster]
 //
 // The coordinator is the shipped bundle, dist/muster.cjs (build it with `npm run build`), run
 // with the same Node flags as its shebang. --source runs it from the TypeScript sources instead,
-// which adds Node's type-stripping compiler (about 26 MB RSS) that users never load.
+// which adds Node's type-stripping compiler (about 26 MB RSS) that users never load; --binary runs
+// a single executable (`npm run build:sea`), whose Node flags are inside it.
 //
 // Environment for experiments: BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to the
 // coordinator, BENCH_COORD_ENV=NAME=VALUE,... sets its environment (e.g. MALLOC_ARENA_MAX=2),
@@ -17,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Agent, type FactsSource } from '../agent/loop/agent.ts';
 import { compileAgentOptions } from '../agent/config/options.ts';
@@ -27,7 +28,7 @@ import { connectAdmin } from '../coordinator/admin/client.ts';
 import type { Facts } from '../shared/wire/types.ts';
 import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 
-const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, timeout: { type: 'string', default: '180' }, source: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, timeout: { type: 'string', default: '180' }, source: { type: 'boolean', default: false }, binary: { type: 'string' } } });
 const N = Math.min(Number(values.agents), 5000);
 const deadline = Date.now() + Number(values.timeout) * 1000;
 const ROOT = join(import.meta.dirname, '..');
@@ -92,7 +93,7 @@ function rssSplit(pid: number): string {
   let region = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (h) region = h[1] === '[heap]' ? 'malloc heap (TLS, HTTP/2, buffers)' : !h[1] ? 'anonymous (V8 heap, thread arenas)' : h[1] === process.execPath ? 'node binary' : 'other';
+    if (h) region = h[1] === '[heap]' ? 'malloc heap (TLS, HTTP/2, buffers)' : !h[1] ? 'anonymous (V8 heap, thread arenas)' : h[1] === (values.binary ? resolve(values.binary) : process.execPath) ? 'node binary' : 'other';
     const r = /^Rss:\s+(\d+)/.exec(line);
     if (r) mb.set(region, (mb.get(region) ?? 0) + Number(r[1]) / 1024);
   }
@@ -116,9 +117,11 @@ const planFile = join(dir, 'plan.yaml');
 writeFileSync(planFile, plan(''));
 const port = await freePort();
 const BUNDLE = join(ROOT, 'dist/muster.cjs');
-if (!values.source && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
+if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
 const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
-const coord = spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...program, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
+const coord = values.binary
+  ? spawn(values.binary, ['coordinator', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
+  : spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...program, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
   stdio: ['ignore', 'pipe', 'inherit'],
   env: { ...process.env, ...(process.env.BENCH_COORD_ENV ? Object.fromEntries(process.env.BENCH_COORD_ENV.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}) },
 });
@@ -174,7 +177,7 @@ try {
     await new Promise((r) => setTimeout(r, 200));
   }
 
-  console.log(`fleet benchmark: ${N} agents, one process, coordinator (${values.source ? 'from TypeScript sources' : 'dist/muster.cjs'}) in its own process on 127.0.0.1:${port}`);
+  console.log(`fleet benchmark: ${N} agents, one process, coordinator (${values.binary ?? (values.source ? 'from TypeScript sources' : 'dist/muster.cjs')}) in its own process on 127.0.0.1:${port}`);
   console.log(`  join: all ${N} joined in ${joinS.toFixed(2)} s (${(N / joinS).toFixed(0)} joins/s); all applied first assignment after ${settleS.toFixed(2)} s`);
   console.log(`  plan change (${res.changed_nodes.length} nodes changed; ApplyPlan call ${applyCallMs.toFixed(0)} ms): reached agents p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1]!.toFixed(0)} ms; all applied after ${appliedAllMs.toFixed(0)} ms`);
   console.log(`  coordinator: CPU ${cpuJoin.toFixed(2)} s during joins, ${(st.cpuS - cpu0).toFixed(2)} s total; RSS ${st.rssMB.toFixed(0)} MB now, peak ${st.hwmMB.toFixed(0)} MB`);

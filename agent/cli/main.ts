@@ -5,7 +5,7 @@ import { MusterError } from '../../shared/errors/index.ts';
 import { runCommand } from './run-command.ts';
 import { factsCommand } from './facts-command.ts';
 import { inspectCommand } from './inspect-command.ts';
-import { VERSION } from '../../shared/version.ts';
+import { VERSION, versionDetail } from '../../shared/version.ts';
 
 export const HELP = `muster-agent ${VERSION}: the muster node agent
 
@@ -28,7 +28,7 @@ Usage: muster-agent COMMAND [flags]
   inspect   Run preflight checks locally against this node's facts, without a coordinator:
             --roles etcd,master,worker [--plan FILE] [--profile production|prototyping]
             [--ignore CHECK,...] [--node-name NAME] [--json]; exit 0 pass, 1 fail, 2 usage.
-  version   Print the version.
+  version   Print the version; --verbose adds the Node version, the build form and the Node flags.
 `;
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -43,7 +43,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return cmd === undefined ? 2 : 0;
       case '--version':
       case 'version':
-        io.out(VERSION);
+        io.out(rest[0] === '--verbose' || rest[0] === '-v' ? versionDetail() : VERSION);
         return 0;
       case 'run':
         return await runCommand(rest, io);

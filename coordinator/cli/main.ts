@@ -7,7 +7,7 @@ import { tokenCommand, statusCommand, nodeCommand, planApplyCommand, planHistory
 import { planValidateCommand, planInitCommand, planImportCommand } from './plan-file.ts';
 import { demoCommand } from '../demo/demo.ts';
 import { preflightCommand } from './preflight-command.ts';
-import { VERSION } from '../../shared/version.ts';
+import { VERSION, versionDetail } from '../../shared/version.ts';
 
 export const HELP = `muster ${VERSION}: pull-based Kubernetes node provisioning (coordinator and admin CLI)
 
@@ -43,6 +43,9 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
   plan history [--json]                       every accepted plan with its diff
   plan show [REVISION]                        the current (or a past) plan
 
+Other
+  version [--verbose]                         the version; --verbose adds the Node version, build form and Node flags
+
 Environment: MUSTER_DATA_DIR, MUSTER_PLAN, MUSTER_LISTEN, MUSTER_ADVERTISE, MUSTER_LOG_LEVEL (serve);
 MUSTER_CONFIG, MUSTER_COORDINATOR (admin commands).
 `;
@@ -59,7 +62,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return cmd === undefined ? 2 : 0;
       case '--version':
       case 'version':
-        io.out(VERSION);
+        io.out(sub === '--verbose' || sub === '-v' ? versionDetail() : VERSION);
         return 0;
       case 'coordinator':
         if (sub === 'serve') return await serveCommand(rest, io);

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
+import { createServer } from 'node:net';
 import { ensureIdentity, splitHostPort, type CoordinatorIdentity } from '../trust/identity.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
@@ -170,7 +171,6 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
 }
 
 async function freePort(host: string): Promise<number> {
-  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
