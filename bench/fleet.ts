@@ -119,12 +119,13 @@ const port = await freePort();
 const BUNDLE = join(ROOT, 'dist/muster.cjs');
 if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
 const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
+const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'];
+const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+// A single executable carries its own Node flags; BENCH_NODE_FLAGS and BENCH_PROFILE apply to the bundle and sources.
 const coord = values.binary
-  ? spawn(values.binary, ['coordinator', 'serve', '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] })
-  : spawn(process.execPath, [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []), ...program, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, ...(process.env.BENCH_COORD_ENV ? Object.fromEntries(process.env.BENCH_COORD_ENV.split(',').map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) : {}) },
-});
+  ? spawn(values.binary, ['coordinator', 'serve', ...serveArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } })
+  : spawn(process.execPath, [...nodeFlags, ...program, ...serveArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } });
 let out = '';
 coord.stdout!.on('data', (d) => (out += d));
 const ac = new AbortController();
