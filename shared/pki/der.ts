@@ -8,7 +8,6 @@ export const TAG = {
   INTEGER: 0x02,
   BIT_STRING: 0x03,
   OCTET_STRING: 0x04,
-  NULL: 0x05,
   OID: 0x06,
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
@@ -47,7 +46,6 @@ export const seq = (...items: Buffer[]): Buffer => tlv(TAG.SEQUENCE, ...items);
 export const set = (...items: Buffer[]): Buffer => tlv(TAG.SET, ...items);
 export const octets = (b: Buffer): Buffer => tlv(TAG.OCTET_STRING, b);
 export const utf8 = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
-export const ia5 = (s: string): Buffer => tlv(TAG.IA5_STRING, Buffer.from(s, 'ascii'));
 export const bool = (v: boolean): Buffer => tlv(TAG.BOOLEAN, Buffer.from([v ? 0xff : 0]));
 
 /** A non-negative INTEGER from big-endian bytes, minimally encoded. */
