@@ -133,13 +133,17 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     } finally {
       admin.close();
     }
+    const look: Array<[string, string]> = [
+      [rel(join(dir, 'nodes', 'node-1', 'root', 'etc', 'muster', 'assignment.yaml')), 'what node-1 was told (roles, pod CIDR, peers)'],
+      [`${rel(join(dir, 'nodes', 'node-2', 'state'))}/`, "an agent's identity (key 0600) and applied revision"],
+      [`${rel(dataDir)}/`, "the coordinator's CA, admin.yaml and state.db"],
+      [rel(planFile), 'the plan; edit it and run:'],
+    ];
+    const width = Math.max(...look.map(([path]) => path.length));
     io.out(
       [
         'All three agents joined, reported, and applied their assignment. Where to look:',
-        `  ${rel(join(dir, 'nodes', 'node-1', 'root', 'etc', 'muster', 'assignment.yaml'))}   what node-1 was told (roles, pod CIDR, peers)`,
-        `  ${rel(join(dir, 'nodes', 'node-2', 'state'))}/                          an agent's identity (key 0600) and applied revision`,
-        `  ${rel(dataDir)}/                             the coordinator's CA, admin.yaml and state.db`,
-        `  ${rel(planFile)}                            the plan; edit it and run:`,
+        ...look.map(([path, what]) => `  ${path.padEnd(width)}   ${what}`),
         `      npx muster plan apply ${rel(planFile)} --data-dir ${rel(dataDir)}`,
         `      npx muster status --data-dir ${rel(dataDir)}`,
         `      npx muster preflight --node node-1 --data-dir ${rel(dataDir)}   what preflight found (the demo plan ignores it)`,
