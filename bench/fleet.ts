@@ -123,9 +123,8 @@ const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['
 const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn'];
 const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 // A single executable carries its own Node flags; BENCH_NODE_FLAGS and BENCH_PROFILE apply to the bundle and sources.
-const coord = values.binary
-  ? spawn(values.binary, ['coordinator', 'serve', ...serveArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } })
-  : spawn(process.execPath, [...nodeFlags, ...program, ...serveArgs], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } });
+const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
+const coord = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } });
 let out = '';
 coord.stdout!.on('data', (d) => (out += d));
 const ac = new AbortController();
