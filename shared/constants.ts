@@ -47,9 +47,14 @@ export const NODE_PATHS = {
 
 // ---- Agent state directory layout (relative to --state-dir) ----
 export const AGENT_STATE = {
+  /** The CA that signs the coordinator's serving certificate: what the agent pinned. */
   caCert: 'ca.crt',
-  identityKey: 'identity.key',
-  identityCert: 'identity.crt',
+  /** The node's identity: certificate followed by its private key, one file (0600) so that a
+   * renewal replaces both in one atomic rename. */
+  identity: 'identity.pem',
+  /** A key made for a join that has not completed yet; a retried join reuses it, so the
+   * coordinator sees the same (token, name, key) and does not count the token twice. */
+  joinKey: 'join.key',
   nodeFile: 'node.json',
   appliedFile: 'applied.json',
 } as const;
@@ -57,13 +62,24 @@ export const DEFAULT_AGENT_STATE_DIR = '/var/lib/muster-agent';
 export const DEFAULT_AGENT_CONFIG_FILE = '/etc/muster/agent.yaml';
 
 // ---- Coordinator data directory layout (relative to --data-dir) ----
+// Three trust domains, three CAs (docs/ARCHITECTURE.md "Trust domains"): the server CA signs only
+// the coordinator's serving certificate and is what agents and admins pin; the node CA signs
+// node identities (client auth only); the admin CA signs admin credentials.
 export const COORDINATOR_DATA = {
-  caCert: 'pki/ca.crt',
-  caKey: 'pki/ca.key',
+  serverCaCert: 'pki/server-ca.crt',
+  serverCaKey: 'pki/server-ca.key',
+  nodeCaCert: 'pki/node-ca.crt',
+  nodeCaKey: 'pki/node-ca.key',
+  adminCaCert: 'pki/admin-ca.crt',
+  adminCaKey: 'pki/admin-ca.key',
   serverCert: 'pki/server.crt',
   serverKey: 'pki/server.key',
   adminCert: 'pki/admin.crt',
   adminKey: 'pki/admin.key',
+  /** Present only while a first start is creating the CAs and the state (a crash then resumes). */
+  initialising: 'pki/.initialising',
+  /** The single-CA layout of muster before the trust domains were split. */
+  legacyCaCert: 'pki/ca.crt',
   adminConfig: 'admin.yaml',
   database: 'state.db',
 } as const;
@@ -74,12 +90,17 @@ export const DEFAULT_COORDINATOR_DATA_DIR = '/var/lib/muster';
 export const NODE_ORG = 'muster:nodes';
 /** Organization (O) of admin client certificates. */
 export const ADMIN_ORG = 'muster:admins';
+/** Organization (O) of the coordinator's serving certificate; agents and admins require it. */
+export const COORDINATOR_ORG = 'muster:coordinators';
 export const ADMIN_CN = 'muster-admin';
-export const IDENTITY_CA_CN = 'muster-identity-ca';
-/** Identity CA lifetime: 10 years, like kubeadm's CAs. */
+export const COORDINATOR_CN = 'muster-coordinator';
+export const CA_CNS = { server: 'muster-server-ca', node: 'muster-node-ca', admin: 'muster-admin-ca' } as const;
+/** CA lifetime: 10 years, like kubeadm's CAs. */
 export const IDENTITY_CA_DAYS = 3650;
-/** Node and admin identity certificates: 1 year. */
+/** Node, admin and server identity certificates: 1 year, renewed at 70-90% of their lifetime. */
 export const IDENTITY_CERT_DAYS = 365;
+/** Renewal happens at a random point in this fraction of a certificate's lifetime (kubelet's rule). */
+export const RENEW_WINDOW = [0.7, 0.9] as const;
 
 // ---- Bootstrap tokens (kubeadm's format) ----
 export const TOKEN_ID_RE = /^[a-z0-9]{6}$/;

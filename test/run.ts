@@ -24,12 +24,17 @@ function findTests(dir: string): string[] {
 
 interface FileResult { file: string; passed: number; failed: number; skipped: number; output: string; code: number | null; ms: number }
 
-function runFile(file: string): Promise<FileResult> {
+/** Each file's own /24 of loopback (test/helpers/addresses.ts): 127.10.0 for the first file, ... */
+function testNet(index: number): string {
+  return `127.${10 + Math.floor(index / 250)}.${index % 250}`;
+}
+
+function runFile(file: string, index: number): Promise<FileResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [file], {
       cwd: ROOT,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0', MUSTER_TEST_NET: testNet(index) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
@@ -74,14 +79,15 @@ function runFile(file: string): Promise<FileResult> {
 
 const filters = process.argv.slice(2);
 const files = findTests(join(ROOT, 'test')).filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
-const queue = [...files];
+const queue = files.map((f, i) => ({ f, i }));
 const results: FileResult[] = [];
 const workers = Math.max(1, Math.min(Number(process.env.MUSTER_TEST_JOBS) || availableParallelism(), 4));
 
 await Promise.all(
   Array.from({ length: workers }, async () => {
-    for (let f = queue.shift(); f; f = queue.shift()) {
-      const r = await runFile(f);
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { f, i } = next;
+      const r = await runFile(f, i);
       results.push(r);
       const mark = r.failed ? 'FAIL' : 'ok  ';
       console.log(`${mark} ${relative(ROOT, f)}  ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}  (${(r.ms / 1000).toFixed(1)}s)`);

@@ -1,9 +1,12 @@
 // gRPC clients of the agent, one per trust stage:
 //   untrusted  TLS without verification: only GetCA, whose answer is checked against the pin;
-//   pinned     TLS verified against the pinned CA, no client certificate: Join;
+//   pinned     TLS verified against the pinned server CA, no client certificate: Join;
 //   identity   mutual TLS with the node's certificate: every Agent call.
+// Pinned and identity channels check on every connection that the server is a muster
+// coordinator for the address dialled (shared/pki/coordinator-identity.ts), not just the chain.
 import * as grpc from '@grpc/grpc-js';
 import { musterV1, type AgentClient, type BootstrapClient } from '../../shared/wire/proto.ts';
+import { checkCoordinatorIdentity } from '../../shared/pki/coordinator-identity.ts';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 60_000,
@@ -30,10 +33,10 @@ export function untrustedBootstrapClient(target: string, placeholderCaPem: strin
 }
 
 export function pinnedBootstrapClient(target: string, caCertPem: string): BootstrapClient {
-  return new musterV1.Bootstrap(target, grpc.credentials.createSsl(Buffer.from(caCertPem)), ONE_SHOT_OPTIONS);
+  return new musterV1.Bootstrap(target, grpc.credentials.createSsl(Buffer.from(caCertPem), null, null, { checkServerIdentity: checkCoordinatorIdentity }), ONE_SHOT_OPTIONS);
 }
 
 export function agentClient(target: string, id: { caCertPem: string; keyPem: string; certPem: string }): AgentClient {
-  const creds = grpc.credentials.createSsl(Buffer.from(id.caCertPem), Buffer.from(id.keyPem), Buffer.from(id.certPem));
+  const creds = grpc.credentials.createSsl(Buffer.from(id.caCertPem), Buffer.from(id.keyPem), Buffer.from(id.certPem), { checkServerIdentity: checkCoordinatorIdentity });
   return new musterV1.Agent(target, creds, CHANNEL_OPTIONS);
 }

@@ -1,12 +1,15 @@
 // First contact with a coordinator (kubeadm's discovery, then TLS bootstrap):
-// 1. fetch the CA without trusting the server, 2. check it against the pin, 3. join over TLS
-// verified with that CA, sending a token and a CSR for a key generated here.
-import { caPin, createCa, createCsr } from '../../shared/pki/x509.ts';
+// 1. fetch the server CA without trusting the server, 2. check it against the pin, 3. join over
+// TLS verified with that CA (and checked to be a coordinator's certificate), sending a token and
+// a CSR for a key made on this node -- the caller's saved join key, so a retried join asks for
+// the same key. Renewal (`renewIdentity`) goes over the node's current mutual-TLS channel.
+import { caPin, createCa, createCsr, createKey } from '../../shared/pki/x509.ts';
 import { CaPinMismatchError, ConfigError } from '../../shared/errors/index.ts';
 import { unary } from '../../shared/wire/status.ts';
 import { untrustedBootstrapClient, pinnedBootstrapClient } from './channels.ts';
 import type { AgentIdentity } from '../identity/identity-store.ts';
 import type { Logger } from '../../shared/log/logger.ts';
+import type { AgentClient } from '../../shared/wire/proto.ts';
 
 const CALL_TIMEOUT_MS = 15_000;
 
@@ -20,6 +23,8 @@ export interface JoinParams {
   address: string;
   labels: Record<string, string>;
   agentVersion: string;
+  /** The node's key for this join; made here when absent. */
+  keyPem?: string;
 }
 
 let placeholder: Promise<string> | null = null;
@@ -51,7 +56,7 @@ export async function fetchPinnedCa(p: Pick<JoinParams, 'coordinator' | 'caHash'
 
 export async function join(p: JoinParams, log: Logger, signal?: AbortSignal): Promise<AgentIdentity> {
   const caCertPem = await fetchPinnedCa(p, log, signal);
-  const { keyPem, csrPem } = await createCsr(p.nodeName);
+  const { keyPem, csrPem } = await createCsr(p.nodeName, p.keyPem ?? (await createKey()));
   const client = pinnedBootstrapClient(p.coordinator, caCertPem);
   try {
     const res = await unary(
@@ -66,4 +71,11 @@ export async function join(p: JoinParams, log: Logger, signal?: AbortSignal): Pr
   } finally {
     client.close();
   }
+}
+
+/** Re-keys the node through its current identity: a new key, a CSR for it, a new certificate. */
+export async function renewIdentity(target: string, client: AgentClient, nodeName: string, signal?: AbortSignal): Promise<{ keyPem: string; certPem: string }> {
+  const { keyPem, csrPem } = await createCsr(nodeName);
+  const res = await unary(target, client, 'RenewIdentity', { csr_pem: csrPem }, CALL_TIMEOUT_MS, signal);
+  return { keyPem, certPem: res.cert_pem };
 }

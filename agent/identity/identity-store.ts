@@ -1,7 +1,12 @@
-// The agent's state dir: its identity (CA, private key 0600, certificate, the name it joined as)
-// and the last assignment it applied. What is here survives restarts, so a restarted agent
-// neither re-joins nor needs its token again.
-import { readFile, mkdir } from 'node:fs/promises';
+// The agent's state dir: its identity (the pinned server CA, its certificate and private key in
+// one 0600 file, the name it joined as) and the last assignment it applied. What is here
+// survives restarts, so a restarted agent neither re-joins nor needs its token again.
+//
+// Crash safety: the certificate and its key are one file, so a renewal replaces both in one
+// atomic rename; node.json is written last, so a crash midway leaves "not joined", never half
+// an identity. A join's key is saved before the join is sent, so a join retried after a crash
+// asks for the same key and the coordinator recognises it (no second use of the token).
+import { readFile, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { AGENT_STATE } from '../../shared/constants.ts';
@@ -10,6 +15,7 @@ import type { AssignmentOut } from '../../shared/wire/types.ts';
 export interface AgentIdentity {
   nodeName: string;
   coordinator: string;
+  /** The server CA: what this agent trusts the coordinator by. */
   caCertPem: string;
   keyPem: string;
   certPem: string;
@@ -20,6 +26,9 @@ export interface AppliedState {
   appliedAtMs: number;
   assignment: AssignmentOut;
 }
+
+const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/;
+const KEY_RE = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n?/;
 
 export class IdentityStore {
   readonly dir: string;
@@ -32,40 +41,58 @@ export class IdentityStore {
   }
 
   async load(): Promise<AgentIdentity | null> {
-    try {
-      const node = JSON.parse(await readFile(this.#p(AGENT_STATE.nodeFile), 'utf8')) as { nodeName: string; coordinator: string };
-      return {
-        ...node,
-        caCertPem: await readFile(this.#p(AGENT_STATE.caCert), 'utf8'),
-        keyPem: await readFile(this.#p(AGENT_STATE.identityKey), 'utf8'),
-        certPem: await readFile(this.#p(AGENT_STATE.identityCert), 'utf8'),
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+    const node = await readOptional(this.#p(AGENT_STATE.nodeFile));
+    if (node === null) return null;
+    const { nodeName, coordinator } = JSON.parse(node) as { nodeName: string; coordinator: string };
+    const pem = await readOptional(this.#p(AGENT_STATE.identity));
+    const cert = pem ? CERT_RE.exec(pem)?.[0] : undefined;
+    const key = pem ? KEY_RE.exec(pem)?.[0] : undefined;
+    if (!cert || !key) throw new Error(`${this.#p(AGENT_STATE.identity)} does not hold a certificate and a private key; delete ${this.dir} and join again`);
+    return { nodeName, coordinator, caCertPem: await readFile(this.#p(AGENT_STATE.caCert), 'utf8'), keyPem: key, certPem: cert };
   }
 
-  /** Saves the identity; node.json last, so a crash midway leaves "not joined", never half an identity. */
+  /** Saves a new identity (after a join). */
   async save(id: AgentIdentity): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.#p(AGENT_STATE.caCert), id.caCertPem, { mode: 0o644 });
-    await writeFileAtomic(this.#p(AGENT_STATE.identityKey), id.keyPem, { mode: 0o600 });
-    await writeFileAtomic(this.#p(AGENT_STATE.identityCert), id.certPem, { mode: 0o644 });
+    await this.replaceCertificate(id.certPem, id.keyPem);
     await writeFileAtomic(this.#p(AGENT_STATE.nodeFile), JSON.stringify({ nodeName: id.nodeName, coordinator: id.coordinator }, null, 2) + '\n', { mode: 0o644 });
+    await rm(this.#p(AGENT_STATE.joinKey), { force: true });
+  }
+
+  /** A renewal: certificate and key replaced together. */
+  async replaceCertificate(certPem: string, keyPem: string): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const text = `${certPem.trimEnd()}\n${keyPem.trimEnd()}\n`;
+    await writeFileAtomic(this.#p(AGENT_STATE.identity), text, { mode: 0o600 });
+  }
+
+  /** The key of a join in progress, made and saved by `make` when there is none. */
+  async joinKey(make: () => Promise<string>): Promise<string> {
+    const have = await readOptional(this.#p(AGENT_STATE.joinKey));
+    if (have && KEY_RE.test(have)) return have;
+    const key = await make();
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.#p(AGENT_STATE.joinKey), key, { mode: 0o600 });
+    return key;
   }
 
   async loadApplied(): Promise<AppliedState | null> {
-    try {
-      return JSON.parse(await readFile(this.#p(AGENT_STATE.appliedFile), 'utf8')) as AppliedState;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw err;
-    }
+    const t = await readOptional(this.#p(AGENT_STATE.appliedFile));
+    return t === null ? null : (JSON.parse(t) as AppliedState);
   }
 
   async saveApplied(a: AppliedState): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.#p(AGENT_STATE.appliedFile), JSON.stringify(a, null, 2) + '\n', { mode: 0o600 });
+  }
+}
+
+async function readOptional(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
 }

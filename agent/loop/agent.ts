@@ -14,7 +14,7 @@ import { hostname } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import type { CompiledAgentOptions } from '../config/options.ts';
 import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
-import { join } from '../client/join.ts';
+import { join, renewIdentity } from '../client/join.ts';
 import { agentClient } from '../client/channels.ts';
 import { applyFiles, ApplyError } from '../apply/apply.ts';
 import { renderNode } from '../../shared/render/index.ts';
@@ -27,7 +27,8 @@ import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
 import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
 import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
-import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
+import { PROBE_LISTEN_HOLD_MS, RENEW_WINDOW } from '../../shared/constants.ts';
+import { caPin, certInfo, createKey, renewalTime } from '../../shared/pki/x509.ts';
 
 export type AgentPhase = 'starting' | 'joining' | 'reporting' | 'watching' | 'probing' | 'applying' | 'waiting-for-coordinator' | 'stopped' | 'failed';
 
@@ -48,6 +49,8 @@ export interface AgentDeps {
   clock?: () => number;
   /** Delay before re-trying a failed apply. @default 30000 */
   applyRetryMs?: number;
+  /** Where in the renewal window (0..1) this agent renews; tests fix it. @default Math.random */
+  renewRandom?: () => number;
 }
 
 const CALL_TIMEOUT_MS = 15_000;
@@ -129,17 +132,26 @@ export class Agent {
 
   async #ensureIdentity(signal: AbortSignal): Promise<AgentIdentity> {
     const existing = await this.#store.load();
+    let nodeName = this.#o.nodeName;
     if (existing) {
-      if (existing.coordinator !== this.#o.coordinator) {
-        this.#d.log.info(`joined ${existing.coordinator} before; now using ${this.#o.coordinator} with the same identity`);
+      const expires = certInfo(existing.certPem).notAfter;
+      if (expires.getTime() > this.#clock()) {
+        if (existing.coordinator !== this.#o.coordinator) {
+          this.#d.log.info(`joined ${existing.coordinator} before; now using ${this.#o.coordinator} with the same identity`);
+        }
+        this.#d.log.info(`using identity of node ${existing.nodeName} from ${this.#o.stateDir}`);
+        return existing;
       }
-      this.#d.log.info(`using identity of node ${existing.nodeName} from ${this.#o.stateDir}`);
-      return existing;
+      // Offline past its renewal window: only an operator can let it back (a token bound to its name).
+      nodeName = existing.nodeName;
+      if (!this.#o.token) throw identityExpired(existing.nodeName, expires, this.#o.stateDir);
+      this.#d.log.warn(`the identity of node ${nodeName} expired at ${expires.toISOString()}; joining again with the token given (it must be bound to ${nodeName}: \`muster token create --node ${nodeName}\`)`);
     }
     if (!this.#o.token) {
       throw new ConfigError(`node has not joined yet (no identity in ${this.#o.stateDir}) and no --token was given; pass --token and --ca-hash from \`muster token create\``);
     }
     this.#setPhase('joining');
+    const keyPem = await this.#store.joinKey(createKey);
     const machineId = await readMachineId(this.#o.root);
     const identity = await this.#withRetry(
       'join',
@@ -149,9 +161,10 @@ export class Agent {
           {
             coordinator: this.#o.coordinator,
             token: this.#o.token!,
-            caHash: this.#o.caHash,
+            caHash: this.#o.caHash ?? (existing ? caPinOf(existing.caCertPem) : null),
             insecureSkipCaVerification: this.#o.insecureSkipCaVerification,
-            nodeName: this.#o.nodeName,
+            nodeName,
+            keyPem,
             machineId,
             address: this.#o.address,
             labels: this.#o.labels,
@@ -193,21 +206,52 @@ export class Agent {
     return results;
   }
 
+  /** The identity in use and the channel built on it; a renewal replaces both. */
+  #identity: AgentIdentity | null = null;
+  #client: AgentClient | null = null;
+  #renewAt = Infinity;
+
+  #useIdentity(identity: AgentIdentity): AgentClient {
+    this.#client?.close();
+    this.#identity = identity;
+    this.#client = agentClient(this.#o.coordinator, identity);
+    const c = certInfo(identity.certPem);
+    this.#renewAt = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, this.#d.renewRandom);
+    return this.#client;
+  }
+
+  /** When this agent renews its identity next (ms since the epoch). */
+  get renewAt(): number {
+    return this.#renewAt;
+  }
+
+  /** Renews the node's identity over its current one, then uses the new one. */
+  async #renew(signal: AbortSignal): Promise<AgentClient> {
+    const id = this.#identity!;
+    const fresh = await this.#withRetry('renew identity', signal, () => renewIdentity(this.#o.coordinator, this.#client!, id.nodeName, signal), this.#phase);
+    // Saved before first use: the coordinator keeps the old certificate valid until then.
+    await this.#store.replaceCertificate(fresh.certPem, fresh.keyPem);
+    const client = this.#useIdentity({ ...id, ...fresh });
+    this.#d.log.info(`renewed the identity certificate of node ${id.nodeName}; valid until ${certInfo(fresh.certPem).notAfter.toISOString()}, next renewal ${new Date(this.#renewAt).toISOString()}`);
+    return client;
+  }
+
   async #loop(identity: AgentIdentity, signal: AbortSignal): Promise<void> {
-    const client = agentClient(this.#o.coordinator, identity);
-    signal.addEventListener('abort', () => client.close(), { once: true });
+    this.#useIdentity(identity);
+    signal.addEventListener('abort', () => this.#client?.close(), { once: true });
     const probe = await this.#startProbeListener();
     const roleListeners = new RolePortListeners(this.#o.address || '0.0.0.0');
     try {
-      await this.#pull(client, probe.port, roleListeners, signal);
+      await this.#pull(probe.port, roleListeners, signal);
     } finally {
       // However the loop ends (stopped, or failed: node removed), nothing stays listening.
       await Promise.all([probe.close(), roleListeners.close()]);
-      client.close();
+      this.#client?.close();
     }
   }
 
-  async #pull(client: AgentClient, probePort: number, roleListeners: RolePortListeners, signal: AbortSignal): Promise<void> {
+  async #pull(probePort: number, roleListeners: RolePortListeners, signal: AbortSignal): Promise<void> {
+    let client = this.#client!;
     let probeRan = 0;
     let probeResults: ProbeResults | null = null;
     let sentFacts: Facts | null = null;
@@ -218,6 +262,9 @@ export class Agent {
     let failed: { assignment: AssignmentOut; retryAt: number } | null = null;
 
     while (!signal.aborted) {
+      // ---- identity renewal, at its random point in 70-90% of the certificate's lifetime
+      if (this.#clock() >= this.#renewAt) client = await this.#renew(signal);
+
       // ---- reporting (also at once when probe results wait to be sent)
       if (needFull || probeResults || this.#clock() >= nextReportAt) {
         this.#setPhase('reporting');
@@ -263,7 +310,7 @@ export class Agent {
 
       // ---- watching (long poll)
       this.#setPhase('watching');
-      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity);
+      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity, this.#renewAt);
       const hold = Math.max(0, Math.min(this.#o.watchHoldMs, until - this.#clock()));
       const have = Math.max(this.appliedRevision, failed?.assignment.revision ?? 0);
       const res = await this.#withRetry(
@@ -311,6 +358,17 @@ export class Agent {
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };
   }
+}
+
+function caPinOf(pem: string): string {
+  return caPin(pem);
+}
+
+function identityExpired(node: string, at: Date, stateDir: string): ConfigError {
+  return new ConfigError(
+    `the identity of node ${node} in ${stateDir} expired at ${at.toISOString()} (the agent was offline past its renewal window); ` +
+      `an operator lets it back with a one-time token bound to the node: \`muster token create --node ${node}\`, then restart the agent with --token TOKEN`,
+  );
 }
 
 async function readMachineId(root: string): Promise<string> {

@@ -4,6 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { musterV1, type AdminClient } from '../../shared/wire/proto.ts';
 import { unary } from '../../shared/wire/status.ts';
 import type { AdminConfig } from './config.ts';
+import { checkCoordinatorIdentity } from '../../shared/pki/coordinator-identity.ts';
 
 export interface Admin {
   readonly target: string;
@@ -11,10 +12,11 @@ export interface Admin {
   close(): void;
 }
 
-type AdminMethod = 'CreateToken' | 'ListTokens' | 'RevokeToken' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode' | 'Preflight';
+type AdminMethod = 'CreateToken' | 'ListTokens' | 'RenewAdmin' | 'RevokeToken' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode' | 'Preflight';
 
 export function connectAdmin(cfg: AdminConfig): Admin {
-  const creds = grpc.credentials.createSsl(Buffer.from(cfg.ca_cert), Buffer.from(cfg.client_key), Buffer.from(cfg.client_cert));
+  // Verified on every connection: chain to the pinned server CA, and a coordinator's certificate for this address.
+  const creds = grpc.credentials.createSsl(Buffer.from(cfg.ca_cert), Buffer.from(cfg.client_key), Buffer.from(cfg.client_cert), { checkServerIdentity: checkCoordinatorIdentity });
   const client = new musterV1.Admin(cfg.coordinator, creds, { 'grpc.enable_channelz': 0 }) as AdminClient;
   return {
     target: cfg.coordinator,

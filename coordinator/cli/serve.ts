@@ -16,6 +16,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
       san: { type: 'string', multiple: true, default: [] },
       'log-level': { type: 'string', default: io.env.MUSTER_LOG_LEVEL ?? 'info' },
       'log-format': { type: 'string', default: 'text' },
+      reinitialize: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -26,10 +27,11 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     listen: values.listen,
     advertise: values.advertise,
     extraSans: values.san,
+    reinitialize: values.reinitialize,
     logger,
   });
   if (c.identity.created) {
-    const { token } = await c.state.createToken({ description: 'created at first start' });
+    const { token } = await c.state.tokens.create({ description: 'created at first start' });
     io.out(
       `muster coordinator initialised in ${values['data-dir']}.\n\n` +
         `Join nodes by running on each (token valid 24h; more with \`muster token create\`):\n\n  ${c.joinCommand(token)}\n\n` +

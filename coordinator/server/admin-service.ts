@@ -8,9 +8,12 @@ import { requireAdmin } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { TokenRecord } from '../trust/tokens.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { InvalidArgumentError } from '../../shared/errors/index.ts';
+import { InvalidArgumentError, NotFoundError } from '../../shared/errors/index.ts';
 import { ROLES, type Role } from '../../shared/constants.ts';
 import { DEFAULT_CHECKS, IGNORE_ALL } from '../../shared/preflight/index.ts';
+import { ADMIN_CN, ADMIN_ORG, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
+import { signCsr, type CertAndKey } from '../../shared/pki/x509.ts';
+import { verifiedCsr } from './bootstrap-service.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -21,16 +24,21 @@ function tokenInfo(t: TokenRecord): TokenInfo {
     uses_allowed: t.usesAllowed,
     uses: t.uses,
     revoked: t.revoked,
+    node_name: t.nodeName ?? '',
   };
 }
 
 export class AdminService {
   readonly #state: ClusterState;
   readonly #log: Logger;
+  readonly #adminCa: CertAndKey;
+  readonly #adminCertTtlMs: number;
 
-  constructor(state: ClusterState, log: Logger) {
+  constructor(state: ClusterState, log: Logger, adminCa: CertAndKey, adminCertTtlMs = IDENTITY_CERT_DAYS * 86_400_000) {
     this.#state = state;
     this.#log = log;
+    this.#adminCa = adminCa;
+    this.#adminCertTtlMs = adminCertTtlMs;
   }
 
   addToServer(server: grpc.Server): void {
@@ -43,18 +51,26 @@ export class AdminService {
     const handlers: AdminHandlers = {
       CreateToken: h('CreateToken', async (call) => {
         const r = call.request;
-        const { token, record } = await s.createToken({ ttlMs: Number(r.ttl_ms), uses: r.uses, description: r.description });
-        this.#log.info(`token ${record.id} created (expires ${new Date(record.expiresAtMs).toISOString()}, uses ${record.usesAllowed || 'unlimited'})`);
+        const { token, record } = await s.tokens.create({ ttlMs: Number(r.ttl_ms), uses: r.uses, description: r.description, nodeName: r.node_name || undefined });
+        this.#log.info(
+          `token ${record.id} created (expires ${new Date(record.expiresAtMs).toISOString()}, uses ${record.usesAllowed || 'unlimited'}${record.nodeName ? `, bound to node ${record.nodeName}` : ''})`,
+        );
         return { token, info: tokenInfo(record) };
       }),
-      ListTokens: h('ListTokens', async () => ({ tokens: s.listTokens().map(tokenInfo) })),
+      ListTokens: h('ListTokens', async () => ({ tokens: s.tokens.list().map(tokenInfo) })),
+      RenewAdmin: h('RenewAdmin', async (call) => {
+        const csr = await verifiedCsr(call.request.csr_pem, ADMIN_CN, 'an admin');
+        const certPem = signCsr(this.#adminCa, csr, { cn: ADMIN_CN, orgs: [ADMIN_ORG], usages: ['client'], days: 0, ttlMs: this.#adminCertTtlMs });
+        this.#log.info('an admin credential was renewed');
+        return { cert_pem: certPem };
+      }),
       RevokeToken: h('RevokeToken', async (call) => {
-        await s.revokeToken(call.request.id);
+        await s.tokens.revoke(call.request.id);
         this.#log.info(`token ${call.request.id} revoked`);
         return {};
       }),
       Status: h('Status', async () => {
-        const plan = s.currentPlan();
+        const plan = s.plans.current();
         return {
           cluster_name: plan?.plan.cluster.name ?? '',
           plan_revision: plan?.record.revision ?? 0,
@@ -84,11 +100,11 @@ export class AdminService {
         return { plan_revision: res.revision, changed_nodes: res.changedNodes, warnings: res.warnings };
       }),
       PlanHistory: h('PlanHistory', async () => ({
-        plans: (await s.planHistory()).map((p) => ({ revision: p.revision, file_name: p.file, applied_at_ms: p.appliedAtMs, diff: p.diff, forced: p.forced, plan_yaml: '' })),
+        plans: s.plans.history().map((p) => ({ revision: p.revision, file_name: p.file, applied_at_ms: p.appliedAtMs, diff: p.diff, forced: p.forced, plan_yaml: '' })),
       })),
       GetPlan: h('GetPlan', async (call) => {
-        const rev = Number(call.request.revision) || s.currentPlan()?.record.revision || 0;
-        const p = await s.planAt(rev);
+        const rev = Number(call.request.revision) || s.plans.current()?.record.revision || 0;
+        const p = s.plans.at(rev);
         return { revision: p.revision, file_name: p.file, applied_at_ms: p.appliedAtMs, diff: p.diff, forced: p.forced, plan_yaml: p.text };
       }),
       AssignNode: h('AssignNode', async (call) => {
@@ -103,11 +119,12 @@ export class AdminService {
           if (!known.has(n.trim().toLowerCase())) throw new InvalidArgumentError(`unknown preflight check ${JSON.stringify(n)}; checks are ${[...known].join(', ')}`);
         }
         if (r.ignore.length || r.unignore.length) await s.setPreflightIgnore(r.ignore, r.unignore);
-        const ignored = s.preflightIgnored();
+        if (r.node && !s.nodes.live(r.node)) throw new NotFoundError(`node ${r.node} is not registered; see \`muster status\``);
+        const one = r.node ? s.preflight.get(r.node) : null;
         return {
-          ignored: ignored.all,
-          operator_ignored: ignored.operator,
-          nodes: s.preflight(r.node || undefined).map((p) => ({
+          ignored: s.preflight.ignored(),
+          operator_ignored: [...s.preflight.operatorIgnore],
+          nodes: (r.node ? (one ? [one] : []) : s.preflight.all()).map((p) => ({
             node: p.node,
             address: p.address,
             roles: [...p.roles],

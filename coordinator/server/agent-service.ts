@@ -1,5 +1,7 @@
-// Agent service: reports in, assignments out. Every method first resolves the calling node from
-// its certificate (requireNode); a node can only ever read and write its own records.
+// Agent service: reports in, assignments out, identity renewal. Every method first resolves the
+// calling node from its certificate (requireNode); a node can only ever read and write its own
+// records. Every request is validated (./input) before it touches state, and everything served
+// comes from committed state.
 import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
@@ -7,65 +9,92 @@ import type { Assignment } from '../../shared/wire/types.ts';
 import { unaryHandler } from './boundary.ts';
 import { requireNode } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
-import type { AssignmentRecord } from '../state/records.ts';
+import type { CommittedAssignment } from '../state/records.ts';
 import type { WatchHub } from './watch-hub.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { DEFAULT_WATCH_HOLD_MS, MAX_WATCH_HOLD_MS, ROLES, type Role } from '../../shared/constants.ts';
+import { DEFAULT_WATCH_HOLD_MS, IDENTITY_CERT_DAYS, MAX_WATCH_HOLD_MS, ROLES, type Role } from '../../shared/constants.ts';
+import { PermissionDeniedError } from '../../shared/errors/index.ts';
+import type { CertAndKey } from '../../shared/pki/x509.ts';
+import { validateReport } from './input/report.ts';
+import { validateApplyResult } from './input/apply.ts';
+import { checkWatchSlots } from './input/watches.ts';
+import { signNodeIdentity, verifiedCsr } from './bootstrap-service.ts';
+import type { CoordinatorNames } from './reserved-names.ts';
 
-export function toWireAssignment(name: string, a: AssignmentRecord): Assignment {
+export function toWireAssignment(name: string, a: CommittedAssignment): Assignment {
   return { ...a.body, node_name: name, revision: a.revision, plan_revision: a.planRevision };
 }
 
+/** The requested hold: absent means the default, 0 means answer at once, never above the cap. */
+export function holdMs(requested: number | undefined | null): number {
+  const n = Number(requested);
+  if (requested === undefined || requested === null || !Number.isFinite(n) || n < 0) return DEFAULT_WATCH_HOLD_MS;
+  return Math.min(n, MAX_WATCH_HOLD_MS);
+}
+
+export interface AgentServiceDeps {
+  state: ClusterState;
+  hub: WatchHub;
+  log: Logger;
+  nodeCa: CertAndKey;
+  serverCaPem: string;
+  names: CoordinatorNames;
+  clock?: () => number;
+  nodeCertTtlMs?: number;
+}
+
 export class AgentService {
-  readonly #state: ClusterState;
-  readonly #hub: WatchHub;
-  readonly #log: Logger;
+  readonly #d: AgentServiceDeps;
   readonly #clock: () => number;
 
-  constructor(state: ClusterState, hub: WatchHub, log: Logger, clock: () => number = Date.now) {
-    this.#state = state;
-    this.#hub = hub;
-    this.#log = log;
-    this.#clock = clock;
+  constructor(d: AgentServiceDeps) {
+    this.#d = d;
+    this.#clock = d.clock ?? Date.now;
   }
 
   addToServer(server: grpc.Server): void {
+    const { state, hub, log } = this.#d;
+    const nodes = state.nodes;
     const handlers: AgentHandlers = {
-      Report: unaryHandler(this.#log, 'Report', async (call) => {
-        const node = requireNode(call, this.#state);
-        this.#state.touch(node.name);
+      Report: unaryHandler(log, 'Report', async (call) => {
+        const node = requireNode(call, nodes);
+        nodes.touch(node.name);
         const r = call.request;
+        validateReport(r, node.name);
+        const taken = this.#d.names.addressCollision(r.address);
+        if (taken) throw new PermissionDeniedError('reserved-name', `report from node ${node.name}: ${taken}`);
         const now = this.#clock();
         const sentAt = Number(r.sent_at_ms);
         // Node clock minus ours, off by at most the one-way delay: enough for a 1 s check, and
         // available on the first report, before the agent has measured it NTP style.
-        this.#state.noteReport(node.name, r.probe_port, sentAt > 0 ? sentAt - now : undefined);
-        const { needFull } = await this.#state.recordFacts(node.name, r.facts, r.full, {
-          address: r.address,
-          labels: r.labels,
-          agentVersion: r.agent_version,
-        });
-        if (r.probes && !this.#state.recordProbeResults(node.name, r.probes)) {
-          this.#log.debug(`node ${node.name} sent results of probe plan ${r.probes.plan_id}, which is no longer current`);
+        state.preflight.noteReport(node.name, r.probe_port, sentAt > 0 ? sentAt - now : undefined);
+        const { needFull } = await state.recordFacts(node.name, r.facts, r.full, { address: r.address, labels: r.labels, agentVersion: r.agent_version });
+        if (r.probes && !state.preflight.recordProbeResults(node.name, r.probes)) {
+          log.debug(`node ${node.name} sent results of probe plan ${r.probes.plan_id}, which is no longer current`);
         }
         return { server_time_ms: now, need_full_facts: needFull };
       }),
 
-      WatchAssignment: unaryHandler(this.#log, 'WatchAssignment', async (call) => {
-        const node = requireNode(call, this.#state);
-        this.#state.touch(node.name);
+      WatchAssignment: unaryHandler(log, 'WatchAssignment', async (call) => {
+        const node = requireNode(call, nodes);
+        nodes.touch(node.name);
+        checkWatchSlots(node.name, hub.pendingFor(node.name));
         const have = Number(call.request.applied_revision) || 0;
         const probeRan = Number(call.request.probe_plan_id) || 0;
-        const hold = Math.min(Math.max(Number(call.request.hold_ms) || DEFAULT_WATCH_HOLD_MS, 0), MAX_WATCH_HOLD_MS);
+        const hold = holdMs(call.request.hold_ms);
         const answer = () => {
-          const a = this.#state.assignment(node.name);
-          const probePlan = this.#state.probePlanFor(node.name, probeRan);
-          const gate = a && a.revision > have ? this.#state.preflightGate(node.name) : null;
-          if (a && a.revision > have && !gate) {
-            this.#state.noteDelivered(node.name, a.body.roles);
+          // Committed state only: an assignment is never handed out before it is durable.
+          const a = state.assignments.get(node.name);
+          const probePlan = state.preflight.probePlanFor(node.name, probeRan);
+          // Any revision but the one the agent holds is news: normally newer; after a restore
+          // from an older backup, ours is the truth either way.
+          const fresh = a !== undefined && a.revision !== have;
+          const gate = fresh ? state.preflight.gateReason(node.name) : null;
+          if (fresh && !gate) {
+            state.preflight.noteDelivered(node.name, a.body.roles as Role[]);
             return { changed: true, assignment: toWireAssignment(node.name, a), waiting_reason: '', probe_plan: probePlan };
           }
-          return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : this.#state.waitingReason(node.name)), probe_plan: probePlan };
+          return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : state.waitingReason(node.name)), probe_plan: probePlan };
         };
         const now = answer();
         if (now.changed || now.probe_plan || hold === 0) return now;
@@ -73,28 +102,38 @@ export class AgentService {
         const onCancel = () => ac.abort();
         call.once('cancelled', onCancel);
         try {
-          await this.#hub.wait(node.name, hold, ac.signal);
+          await hub.wait(node.name, hold, ac.signal);
         } finally {
           call.removeListener('cancelled', onCancel);
         }
         // The node may have been removed while we waited.
-        requireNode(call, this.#state);
+        requireNode(call, nodes);
         return answer();
       }),
 
-      ReportApply: unaryHandler(this.#log, 'ReportApply', async (call) => {
-        const node = requireNode(call, this.#state);
-        this.#state.touch(node.name);
+      ReportApply: unaryHandler(log, 'ReportApply', async (call) => {
+        const node = requireNode(call, nodes);
+        nodes.touch(node.name);
         const r = call.request;
-        await this.#state.recordApply(node.name, {
+        validateApplyResult(r, node.name);
+        await state.recordApply(node.name, {
           revision: Number(r.revision),
           ok: r.ok,
-          error: r.error.slice(0, 4096),
+          error: r.error,
           files: r.files.map((f) => ({ path: f.path, changed: f.changed })),
           durationMs: Number(r.duration_ms),
           roles: r.ok ? (r.roles.filter((x) => (ROLES as readonly string[]).includes(x)) as Role[]) : undefined,
         });
         return {};
+      }),
+
+      RenewIdentity: unaryHandler(log, 'RenewIdentity', async (call) => {
+        const node = requireNode(call, nodes);
+        nodes.touch(node.name);
+        const csr = await verifiedCsr(call.request.csr_pem, node.name, `node ${node.name}`);
+        const ttl = this.#d.nodeCertTtlMs ?? IDENTITY_CERT_DAYS * 86_400_000;
+        const certPem = await nodes.renew(node.name, node.callerSerial, csr.keyId, () => signNodeIdentity(this.#d.nodeCa, csr, node.name, ttl));
+        return { cert_pem: certPem, ca_cert_pem: this.#d.serverCaPem };
       }),
     };
     server.addService(musterV1.Agent.service, handlers);

@@ -1,19 +1,23 @@
 // Who is calling: the verified client certificate of the TLS session. grpc-js exposes the peer
-// certificate only when the TLS handshake verified it against the identity CA, so a certificate
-// from anywhere else is the same as none.
+// certificate only when the TLS handshake verified it against the client CAs (node CA, admin
+// CA), so a certificate from anywhere else is the same as none. A node call needs a node-CA
+// certificate with O=muster:nodes, an admin call an admin-CA one with O=muster:admins: neither
+// CA ever signs the other's organisation, and checking both keeps that true if one ever did.
 import type * as grpc from '@grpc/grpc-js';
-import { ADMIN_ORG, NODE_ORG } from '../../shared/constants.ts';
+import { ADMIN_ORG, CA_CNS, NODE_ORG } from '../../shared/constants.ts';
 import { MusterError, PermissionDeniedError } from '../../shared/errors/index.ts';
-import type { ClusterState } from '../state/cluster-state.ts';
+import type { Nodes } from '../state/nodes.ts';
 import type { NodeRecord } from '../state/records.ts';
 
 export interface PeerIdentity {
   cn: string;
   orgs: string[];
+  issuerCn: string;
   serial: string;
 }
 
-type AnyCall = { getAuthContext(): { sslPeerCertificate?: { subject?: Record<string, string | string[]>; serialNumber?: string } } | null };
+type Name = Record<string, string | string[]>;
+type AnyCall = { getAuthContext(): { sslPeerCertificate?: { subject?: Name; issuer?: Name; serialNumber?: string } } | null };
 
 export function peerIdentity(call: AnyCall): PeerIdentity | null {
   const cert = call.getAuthContext()?.sslPeerCertificate;
@@ -22,6 +26,7 @@ export function peerIdentity(call: AnyCall): PeerIdentity | null {
   return {
     cn: list(cert.subject.CN)[0] ?? '',
     orgs: list(cert.subject.O),
+    issuerCn: list(cert.issuer?.CN)[0] ?? '',
     serial: (cert.serialNumber ?? '').toLowerCase().replace(/^0+/, ''),
   };
 }
@@ -31,18 +36,20 @@ function unauthenticated(what: string): MusterError {
 }
 
 /** The node making an Agent call; refuses unknown, removed and superseded identities. */
-export function requireNode(call: grpc.ServerUnaryCall<unknown, unknown>, state: ClusterState): NodeRecord {
+export function requireNode(call: grpc.ServerUnaryCall<unknown, unknown>, nodes: Nodes): NodeRecord & { callerSerial: string } {
   const id = peerIdentity(call as unknown as AnyCall);
   if (!id) throw unauthenticated('this call');
-  if (!id.orgs.includes(NODE_ORG)) throw new PermissionDeniedError('not-a-node', `certificate ${id.cn} is not a node identity (O=${NODE_ORG})`);
-  return state.authorizeNode(id.cn, id.serial);
+  if (!id.orgs.includes(NODE_ORG) || id.issuerCn !== CA_CNS.node) {
+    throw new PermissionDeniedError('not-a-node', `certificate ${id.cn} is not a node identity (O=${NODE_ORG}, issued by ${CA_CNS.node})`);
+  }
+  return { ...nodes.authorize(id.cn, id.serial), callerSerial: id.serial };
 }
 
 export function requireAdmin(call: grpc.ServerUnaryCall<unknown, unknown>): PeerIdentity {
   const id = peerIdentity(call as unknown as AnyCall);
   if (!id) throw unauthenticated('admin access');
-  if (!id.orgs.includes(ADMIN_ORG)) {
-    throw new PermissionDeniedError('not-an-admin', `certificate ${id.cn} may not call admin methods (it is not in O=${ADMIN_ORG})`);
+  if (!id.orgs.includes(ADMIN_ORG) || id.issuerCn !== CA_CNS.admin) {
+    throw new PermissionDeniedError('not-an-admin', `certificate ${id.cn} may not call admin methods (it is not an admin credential: O=${ADMIN_ORG}, issued by ${CA_CNS.admin})`);
   }
   return id;
 }

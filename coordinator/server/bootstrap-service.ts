@@ -1,78 +1,107 @@
 // Bootstrap service: the only methods callable without a client certificate. GetCA hands out
-// the CA for the agent to check against its pin; Join trades a token and a CSR for a node
-// identity certificate. The node name and organisation in the certificate come from here,
-// never from the CSR.
+// the server CA for the agent to check against its pin; Join trades a token and a CSR for a node
+// identity certificate from the node CA (client auth only). The node name and organisation in
+// the certificate come from here, never from the CSR.
+//
+// Order of the checks in Join, cheapest first, so that an unauthenticated caller makes us do
+// as little work as possible: request shape and sizes, the token (id and secret), the names,
+// then the CSR (parse and signature), and only then the mutation.
 import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { BootstrapHandlers } from '../../proto/gen/types/muster/v1/Bootstrap.ts';
 import { unaryHandler } from './boundary.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
-import { parseCsr, signCsr, certInfo, type CertAndKey } from '../../shared/pki/x509.ts';
+import { parseCsr, signCsr, certInfo, type CertAndKey, type ParsedCsr } from '../../shared/pki/x509.ts';
 import { parseToken } from '../trust/tokens.ts';
-import { InvalidArgumentError } from '../../shared/errors/index.ts';
+import { InvalidArgumentError, MusterError, PermissionDeniedError } from '../../shared/errors/index.ts';
 import { IDENTITY_CERT_DAYS, NODE_ORG } from '../../shared/constants.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { isIP } from 'node:net';
+import { validateJoinRequest } from './input/join.ts';
+import type { CoordinatorNames } from './reserved-names.ts';
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export interface BootstrapDeps {
+  state: ClusterState;
+  serverCa: CertAndKey;
+  nodeCa: CertAndKey;
+  names: CoordinatorNames;
+  log: Logger;
+  /** Lifetime of node identity certificates. @default 1 year */
+  nodeCertTtlMs?: number;
+  /** Budget check per source address; throws RESOURCE_EXHAUSTED when spent. */
+  admit?: (source: string) => void;
+  /** Failed joins, for rate-limited warn logging. */
+  onJoinRefused?: (source: string, err: MusterError) => void;
+}
 
-export function validateNodeName(name: string): void {
-  if (!name || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) {
-    throw new InvalidArgumentError(
-      `node name ${JSON.stringify(name)} is not a valid DNS-1123 subdomain (lower-case letters, digits, '-' and '.', at most 253 characters); set --node-name`,
-    );
+/** Signs a node identity for a verified CSR: CN = node name, O = muster:nodes, client auth only, no SANs. */
+export function signNodeIdentity(nodeCa: CertAndKey, csr: ParsedCsr, name: string, ttlMs: number): { certPem: string; serial: string } {
+  const certPem = signCsr(nodeCa, csr, { cn: name, orgs: [NODE_ORG], usages: ['client'], days: 0, ttlMs });
+  return { certPem, serial: certInfo(certPem).serial };
+}
+
+/** A CSR is a few hundred bytes; anything much larger is not one of ours. */
+const MAX_CSR_CHARS = 8192;
+
+export async function verifiedCsr(pem: string, name: string, who: string): Promise<ParsedCsr> {
+  if (pem.length > MAX_CSR_CHARS) throw new InvalidArgumentError(`the certificate signing request from ${who} is ${pem.length} characters; at most ${MAX_CSR_CHARS}`);
+  let csr;
+  try {
+    csr = await parseCsr(pem);
+  } catch (err) {
+    throw new InvalidArgumentError(`the certificate signing request from ${who} is invalid: ${(err as Error).message}`);
   }
+  if (csr.cn !== name) throw new InvalidArgumentError(`the CSR is for CN=${JSON.stringify(csr.cn)} but the node is ${name}; they must match`);
+  return csr;
 }
 
 export class BootstrapService {
-  readonly #state: ClusterState;
-  readonly #ca: CertAndKey;
-  readonly #log: Logger;
+  readonly #d: BootstrapDeps;
 
-  constructor(state: ClusterState, ca: CertAndKey, log: Logger) {
-    this.#state = state;
-    this.#ca = ca;
-    this.#log = log;
+  constructor(d: BootstrapDeps) {
+    this.#d = d;
   }
 
   addToServer(server: grpc.Server): void {
+    const d = this.#d;
+    const ttl = d.nodeCertTtlMs ?? IDENTITY_CERT_DAYS * 86_400_000;
     const handlers: BootstrapHandlers = {
-      GetCA: unaryHandler(this.#log, 'GetCA', async () => ({ ca_cert_pem: this.#ca.certPem })),
-      Join: unaryHandler(this.#log, 'Join', async (call) => {
-        const r = call.request;
-        const { id, secret } = parseToken(r.token);
-        validateNodeName(r.node_name);
-        let csr;
+      GetCA: unaryHandler(d.log, 'GetCA', async () => ({ ca_cert_pem: d.serverCa.certPem })),
+      Join: unaryHandler(d.log, 'Join', async (call) => {
+        const source = peerAddress(call.getPeer());
         try {
-          csr = await parseCsr(r.csr_pem);
+          d.admit?.(source);
+          const r = call.request;
+          validateJoinRequest(r);
+          const { id, secret } = parseToken(r.token);
+          d.state.tokens.precheck(id, secret);
+          const reserved = d.names.collision(r.node_name, r.address);
+          if (reserved) throw new PermissionDeniedError('reserved-name', reserved);
+          const csr = await verifiedCsr(r.csr_pem, r.node_name, r.node_name);
+          const res = await d.state.nodes.join({
+            tokenId: id,
+            tokenSecret: secret,
+            name: r.node_name,
+            machineId: r.machine_id,
+            address: r.address,
+            labels: r.labels ?? {},
+            agentVersion: r.agent_version,
+            keyId: csr.keyId,
+            sign: () => signNodeIdentity(d.nodeCa, csr, r.node_name, ttl),
+          });
+          return { cert_pem: res.certPem, ca_cert_pem: d.serverCa.certPem, node_name: res.node.name };
         } catch (err) {
-          throw new InvalidArgumentError(`the certificate signing request from ${r.node_name} is invalid: ${(err as Error).message}`);
+          if (err instanceof MusterError) d.onJoinRefused?.(source, err);
+          throw err;
         }
-        if (csr.cn !== r.node_name) {
-          throw new InvalidArgumentError(`the CSR is for CN=${csr.cn} but the node asks to join as ${r.node_name}; they must match`);
-        }
-        const address = r.address && isIP(r.address) ? r.address : '';
-        const certPem = await signCsr(this.#ca, csr, {
-          cn: r.node_name,
-          orgs: [NODE_ORG],
-          usages: ['client', 'server'],
-          dnsNames: [r.node_name],
-          ips: address ? [address] : [],
-          days: IDENTITY_CERT_DAYS,
-        });
-        const node = await this.#state.join({
-          tokenId: id,
-          tokenSecret: secret,
-          name: r.node_name,
-          machineId: r.machine_id,
-          address,
-          labels: r.labels ?? {},
-          agentVersion: r.agent_version,
-          certSerial: certInfo(certPem).serial,
-        });
-        return { cert_pem: certPem, ca_cert_pem: this.#ca.certPem, node_name: node.name };
       }),
     };
     server.addService(musterV1.Bootstrap.service, handlers);
   }
+}
+
+/** "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" / "127.0.0.1:5000" -> the address alone. */
+export function peerAddress(peer: string): string {
+  const p = peer.replace(/^ipv[46]:/, '');
+  const m = /^\[([^\]]+)\]:\d+$/.exec(p) ?? /^(.*):\d+$/.exec(p);
+  return m ? m[1]! : p;
 }

@@ -1,12 +1,13 @@
-// Starts a coordinator: options -> defaults -> compiled config, identity, store, state, the
-// three gRPC services on one TLS port. Used by `muster coordinator serve`, the demo, tests and
-// benchmarks alike.
-import * as grpc from '@grpc/grpc-js';
-import { mkdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// Starts a coordinator: options -> defaults -> compiled config; the data dir's lock and state;
+// its three trust domains; the three gRPC services behind one TLS port with admission limits.
+// Used by `muster coordinator serve`, the demo, tests and benchmarks alike.
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { createServer } from 'node:net';
-import { ensureIdentity, splitHostPort, type CoordinatorIdentity } from '../trust/identity.ts';
+import { ensureIdentity, issueAdminCert, issueServerCert, writeAdminConfigFor, writePair, type CoordinatorIdentity } from '../trust/identity.ts';
+import { scheduleRenewal } from '../trust/renewal.ts';
+import { splitHostPort } from '../../shared/net/host-port.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 import { ClusterState } from '../state/cluster-state.ts';
@@ -14,10 +15,12 @@ import { WatchHub } from './watch-hub.ts';
 import { BootstrapService } from './bootstrap-service.ts';
 import { AgentService } from './agent-service.ts';
 import { AdminService } from './admin-service.ts';
-import { serverCredentials } from './credentials.ts';
+import { ServingIdentity } from './credentials.ts';
+import { CoordinatorNames } from './reserved-names.ts';
+import { compileAdmissionOptions, createAdmission, type AdmissionOptions } from './admission/admission.ts';
 import { createLogger, type Logger } from '../../shared/log/logger.ts';
-import { COORDINATOR_DATA, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { COORDINATOR_DATA, DEFAULT_COORDINATOR_PORT, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
+import { ConfigError, FailedPreconditionError } from '../../shared/errors/index.ts';
 
 export interface CoordinatorOptions {
   dataDir: string;
@@ -31,10 +34,16 @@ export interface CoordinatorOptions {
   extraSans?: string[];
   /** A store to use instead of the embedded sqlite one (etcd, tests). */
   store?: Store;
+  /** Start with an empty state although the data dir holds CAs (every node must join again). @default false */
+  reinitialize?: boolean;
   logger?: Logger;
   clock?: () => number;
   /** Coalescing window for assignment recomputation. @default 50 */
   recomputeDelayMs?: number;
+  /** Lifetimes of the certificates the coordinator issues (tests of renewal use seconds). @default 1 year each */
+  certTtlMs?: { node?: number; server?: number; admin?: number };
+  /** Transport limits before authentication (./admission). */
+  admission?: AdmissionOptions;
 }
 
 interface CompiledCoordinatorOptions {
@@ -44,10 +53,14 @@ interface CompiledCoordinatorOptions {
   advertise: string;
   planFile: string | null;
   extraSans: string[];
+  reinitialize: boolean;
   logger: Logger;
   clock: () => number;
   recomputeDelayMs: number;
+  certTtlMs: { node: number; server: number; admin: number };
 }
+
+const YEAR_MS = IDENTITY_CERT_DAYS * 86_400_000;
 
 export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordinatorOptions {
   if (!o.dataDir) throw new ConfigError('--data-dir is required');
@@ -60,6 +73,11 @@ export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordi
   }
   if (lh.port < 0 || lh.port > 65535) throw new ConfigError(`--listen ${listen}: port out of range`);
   const wildcard = lh.host === '0.0.0.0' || lh.host === '::' || lh.host === '';
+  const ttl = (v: number | undefined, what: string) => {
+    if (v === undefined) return YEAR_MS;
+    if (!Number.isFinite(v) || v < 1000) throw new ConfigError(`${what} certificate lifetime ${v} ms is too short`);
+    return v;
+  };
   return {
     dataDir: o.dataDir,
     listenHost: lh.host || '0.0.0.0',
@@ -67,9 +85,11 @@ export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordi
     advertise: o.advertise ?? `${wildcard ? hostname() : lh.host}:${lh.port}`,
     planFile: o.planFile ?? null,
     extraSans: o.extraSans ?? [],
+    reinitialize: o.reinitialize ?? false,
     logger: o.logger ?? createLogger({ component: 'coordinator' }),
     clock: o.clock ?? Date.now,
     recomputeDelayMs: o.recomputeDelayMs ?? 50,
+    certTtlMs: { node: ttl(o.certTtlMs?.node, 'node'), server: ttl(o.certTtlMs?.server, 'server'), admin: ttl(o.certTtlMs?.admin, 'admin') },
   };
 }
 
@@ -80,97 +100,179 @@ export interface Coordinator {
   readonly identity: CoordinatorIdentity;
   readonly state: ClusterState;
   readonly hub: WatchHub;
+  /** The serving certificate in force (it is renewed while running). */
+  serverCertPem(): string;
   joinCommand(token: string): string;
   close(): Promise<void>;
+}
+
+/**
+ * A data dir whose CAs exist but whose state does not would start "fresh": every joined agent
+ * would then be refused as unknown and give up for good. Refuse that unless told to.
+ */
+async function checkStateExists(c: CompiledCoordinatorOptions, usingOwnStore: boolean): Promise<void> {
+  const db = join(c.dataDir, COORDINATOR_DATA.database);
+  const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
+  const resuming = existsSync(join(c.dataDir, COORDINATOR_DATA.initialising));
+  if (!usingOwnStore || !hasCa || resuming || c.reinitialize) return;
+  const size = await stat(db).then((s) => s.size, () => -1);
+  if (size <= 0) {
+    throw new FailedPreconditionError(
+      'state-missing',
+      `data dir ${c.dataDir} holds the cluster's CAs but its state database ${db} is ${size < 0 ? 'missing' : 'empty'}: starting afresh would make every joined node unknown. ` +
+        'Restore state.db from a backup, or pass --reinitialize to start with an empty state (every node must then join again)',
+    );
+  }
 }
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const c = compileCoordinatorOptions(options);
   const log = c.logger;
   await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
-
-  const server = new grpc.Server({
-    'grpc.keepalive_time_ms': 60_000,
-    'grpc.keepalive_timeout_ms': 20_000,
-    'grpc.max_receive_message_length': 8 * 1024 * 1024,
-    // channelz keeps trace objects per connection and call: memory and CPU at fleet scale,
-    // and nothing here reads them.
-    'grpc.enable_channelz': 0,
-  });
+  await checkStateExists(c, !options.store);
   const store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
-  const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs });
-  const hub = new WatchHub();
-  state.onAssignmentsChanged((names) => hub.notify(names));
-
-  // The server certificate and admin config name the advertised address, and they must exist
-  // before binding; so for port 0 (tests) pick a free port with a throwaway listener first.
-  const port = c.listenPort === 0 ? await freePort(c.listenHost) : c.listenPort;
-  const advertise = options.advertise ?? c.advertise.replace(/:0$/, `:${port}`);
-  const identity = await ensureIdentity({ dataDir: c.dataDir, advertise, extraSans: c.extraSans });
-
-  new BootstrapService(state, identity.ca, log).addToServer(server);
-  new AgentService(state, hub, log, c.clock).addToServer(server);
-  new AdminService(state, log).addToServer(server);
-
-  const bindHost = c.listenHost.includes(':') ? `[${c.listenHost}]` : c.listenHost;
-  await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${bindHost}:${port}`, serverCredentials(identity.ca, identity.server), (err, p) => (err ? reject(err) : resolve(p))),
-  ).catch((err: Error) => {
-    throw new ConfigError(`cannot listen on ${c.listenHost}:${port}: ${err.message}`, { cause: err });
-  });
-
-  if (c.planFile) {
-    let text: string;
-    try {
-      text = await readFile(c.planFile, 'utf8');
-    } catch (err) {
-      server.forceShutdown();
-      await state.close();
-      await store.close();
-      throw new ConfigError(`cannot read plan file ${c.planFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  const cleanup: Array<() => Promise<unknown> | void> = [() => store.close()];
+  const fail = async (err: unknown): Promise<never> => {
+    for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
+    throw err;
+  };
+  try {
+    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs });
+    cleanup.push(() => state.close());
+    const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
+    if (hasCa && !state.initialised() && !existsSync(join(c.dataDir, COORDINATOR_DATA.initialising))) {
+      if (!c.reinitialize && !options.store) {
+        throw new FailedPreconditionError(
+          'state-missing',
+          `data dir ${c.dataDir} holds the cluster's CAs but its state database was never initialised: starting afresh would make every joined node unknown. ` +
+            'Restore state.db from a backup, or pass --reinitialize to start with an empty state (every node must then join again)',
+        );
+      }
+      if (c.reinitialize) log.warn(`data dir ${c.dataDir}: starting with an empty state (--reinitialize); every node must join again`);
     }
-    try {
+    if (!hasCa) {
+      // A first start in progress: if it dies before the state is marked, the next start resumes it.
+      await mkdir(dirname(join(c.dataDir, COORDINATOR_DATA.initialising)), { recursive: true, mode: 0o700 });
+      await writeFile(join(c.dataDir, COORDINATOR_DATA.initialising), `${process.pid}\n`, { mode: 0o600 });
+    }
+
+    const hub = new WatchHub();
+    state.onAssignmentsChanged((names) => hub.notify(names));
+    const admission = createAdmission(
+      compileAdmissionOptions(options.admission),
+      {
+        'grpc.keepalive_time_ms': 60_000,
+        'grpc.keepalive_timeout_ms': 20_000,
+        // channelz keeps trace objects per connection and call: memory and CPU at fleet scale,
+        // and nothing here reads them.
+        'grpc.enable_channelz': 0,
+      },
+      log,
+    );
+    cleanup.push(() => admission.forceClose());
+
+    // The server certificate and admin config name the advertised address, and they must exist
+    // before binding; so for port 0 (tests) pick a free port with a throwaway listener first.
+    const port = c.listenPort === 0 ? await freePort(c.listenHost) : c.listenPort;
+    const advertise = options.advertise ?? c.advertise.replace(/:0$/, `:${port}`);
+    const identity = await ensureIdentity({ dataDir: c.dataDir, advertise, extraSans: c.extraSans, serverCertTtlMs: c.certTtlMs.server, adminCertTtlMs: c.certTtlMs.admin, clock: c.clock });
+    await state.markInitialised({ caPin: identity.caPin });
+    await rm(join(c.dataDir, COORDINATOR_DATA.initialising), { force: true });
+    const names = new CoordinatorNames(identity.names);
+
+    const serving = new ServingIdentity({ cert: identity.server, chainPem: identity.serverCa.certPem }, null);
+    let server = identity.server;
+    let admin = identity.admin;
+    const renewals = [
+      scheduleRenewal({
+        what: 'the coordinator serving certificate',
+        current: () => server.certPem,
+        renew: async () => {
+          const next = await issueServerCert(identity.serverCa, identity.names, c.certTtlMs.server);
+          await writePair(c.dataDir, 'server', next);
+          serving.replace(next, identity.serverCa.certPem);
+          server = next;
+        },
+        log,
+        clock: c.clock,
+      }),
+      scheduleRenewal({
+        what: `the admin credential in ${join(c.dataDir, COORDINATOR_DATA.adminConfig)}`,
+        current: () => admin.certPem,
+        renew: async () => {
+          const next = await issueAdminCert(identity.adminCa, c.certTtlMs.admin);
+          await writePair(c.dataDir, 'admin', next);
+          await writeAdminConfigFor(c.dataDir, advertise, identity.caPin, identity.serverCa, next);
+          admin = next;
+        },
+        log,
+        clock: c.clock,
+      }),
+    ];
+    cleanup.push(() => renewals.forEach((r) => r.stop()));
+
+    const bootstrap = new BootstrapService({
+      state,
+      serverCa: identity.serverCa,
+      nodeCa: identity.nodeCa,
+      names,
+      log,
+      nodeCertTtlMs: c.certTtlMs.node,
+      admit: (peer) => admission.admitJoin(peer),
+      onJoinRefused: (peer, err) => admission.joinFailed(peer, err.message),
+    });
+    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node });
+    const adminService = new AdminService(state, log, identity.adminCa, c.certTtlMs.admin);
+    for (const s of admission.servers) {
+      bootstrap.addToServer(s);
+      agent.addToServer(s);
+      adminService.addToServer(s);
+    }
+    const boundPort = await admission
+      .listen(c.listenHost, port, { identity: serving, clientCaPems: [identity.nodeCa.certPem, identity.adminCa.certPem] })
+      .catch((err: Error) => {
+        throw new ConfigError(`cannot listen on ${c.listenHost}:${port}: ${err.message}`, { cause: err });
+      });
+
+    if (c.planFile) {
+      let text: string;
+      try {
+        text = await readFile(c.planFile, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`cannot read plan file ${c.planFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+      }
       const res = await state.applyPlan(text, c.planFile, false);
       if (!res.unchanged) log.info(`plan ${c.planFile} applied as revision ${res.revision}`);
       for (const w of res.warnings) log.warn(w);
-    } catch (err) {
-      server.forceShutdown();
-      await state.close();
-      await store.close();
-      throw err;
     }
-  }
-  log.info(`coordinator listening on ${c.listenHost}:${port} (advertised as ${advertise}); CA pin ${identity.caPin}`);
+    log.info(`coordinator listening on ${c.listenHost}:${boundPort} (advertised as ${advertise}); CA pin ${identity.caPin}`);
 
-  let closed = false;
-  return {
-    address: advertise,
-    port,
-    identity,
-    state,
-    hub,
-    joinCommand: (token) => `muster-agent run --coordinator ${advertise} --token ${token} --ca-hash ${identity.caPin}`,
-    async close() {
-      if (closed) return;
-      closed = true;
-      hub.notifyAll();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, 2000);
-        server.tryShutdown(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-      await state.close();
-      await store.close();
-    },
-  };
+    let closed = false;
+    return {
+      address: advertise,
+      port: boundPort,
+      identity,
+      state,
+      hub,
+      serverCertPem: () => server.certPem,
+      joinCommand: (token) => `muster-agent run --coordinator ${advertise} --token ${token} --ca-hash ${identity.caPin}`,
+      async close() {
+        if (closed) return;
+        closed = true;
+        renewals.forEach((r) => r.stop());
+        hub.notifyAll();
+        await admission.close(2000);
+        await state.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    return fail(err);
+  }
 }
 
 async function freePort(host: string): Promise<number> {
+  const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

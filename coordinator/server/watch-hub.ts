@@ -32,6 +32,11 @@ export class WatchHub {
     for (const n of [...this.#waiters.keys()]) this.notify([n]);
   }
 
+  /** Calls held for one node now. */
+  pendingFor(node: string): number {
+    return this.#waiters.get(node)?.size ?? 0;
+  }
+
   get pending(): number {
     let c = 0;
     for (const s of this.#waiters.values()) c += s.size;

@@ -1,29 +1,38 @@
 // What the coordinator persists, one JSON value per key. The key layout is the contract between
-// the state layer and any Store implementation (sqlite, etcd).
+// the state layer and any Store implementation (sqlite, memory, etcd): each prefix is one table
+// (writer.ts), owned by one aggregate module.
 import type { AssignmentBody, NodeAssignmentState } from '../assign/index.ts';
 import type { FactsOut } from '../../shared/wire/types.ts';
 import type { Role } from '../../shared/constants.ts';
 
-export const KEYS = {
-  node: (name: string) => `nodes/${name}`,
+export const PREFIX = {
   nodes: 'nodes/',
-  token: (id: string) => `tokens/${id}`,
   tokens: 'tokens/',
-  assignment: (name: string) => `assignments/${name}`,
+  /** Assignment bodies; a key's modRevision is the assignment revision agents see. */
   assignments: 'assignments/',
-  facts: (name: string) => `facts/${name}`,
-  facts_: 'facts/',
-  apply: (name: string) => `apply/${name}`,
+  /** What the assignment engine keeps between computations (roles, pod block, pinned). */
+  assignmentState: 'assignment-state/',
+  facts: 'facts/',
   applies: 'apply/',
-  lastSeen: 'meta/last-seen',
-  /** The operator's preflight ignore list (`muster preflight --ignore`), a JSON array. */
-  preflightIgnore: 'meta/preflight-ignore',
-  override: (name: string) => `overrides/${name}`,
   overrides: 'overrides/',
-  plan: (rev: number) => `plans/${String(rev).padStart(12, '0')}`,
   plans: 'plans/',
-  currentPlan: 'meta/current-plan',
+  lastSeen: 'lastseen/',
+  meta: 'meta/',
 } as const;
+
+export const META = {
+  /** Number of the plan in force. */
+  currentPlan: 'current-plan',
+  /** The operator's preflight ignore list (`muster preflight --ignore`), a JSON array. */
+  preflightIgnore: 'preflight-ignore',
+  /** Written in the first transaction of a data dir: a store without it was never initialised. */
+  initialised: 'initialised',
+} as const;
+
+/** Plan keys sort by number: plans/000000000001. */
+export function planKey(n: number): string {
+  return String(n).padStart(12, '0');
+}
 
 export interface NodeRecord {
   name: string;
@@ -32,20 +41,36 @@ export interface NodeRecord {
   address: string;
   labels: Record<string, string>;
   agentVersion: string;
-  /** Serial of the only identity certificate accepted for this node (a re-join replaces it). */
+  /** Serial of the identity certificate accepted for this node. */
   certSerial: string;
+  /** Key id (sha256 of the SPKI) of that certificate's key. */
+  keyId: string;
+  /** The certificate itself: a retried join with the same token and key gets it again. */
+  certPem: string;
+  /** The token the node joined (or was taken over) with. */
+  joinTokenId: string;
+  /**
+   * A renewal's certificate the node has not used yet. Until it does, the old serial stays valid
+   * (an agent that died before saving its new identity is not locked out); its first use makes
+   * it the only one.
+   */
+  pending?: { serial: string; keyId: string; certPem: string };
   joinedAtMs: number;
   /** Set when an operator removed the node; its certificate is refused from then on. */
   removedAtMs: number;
 }
 
 export interface AssignmentRecord {
-  /** Store revision at which the body last changed: the revision agents see. */
-  revision: number;
   planRevision: number;
   body: AssignmentBody;
-  state: NodeAssignmentState;
 }
+
+/** An assignment as readers see it: the body and the revision that wrote it. */
+export interface CommittedAssignment extends AssignmentRecord {
+  revision: number;
+}
+
+export type AssignmentStateRecord = NodeAssignmentState;
 
 export interface FactsRecord {
   facts: FactsOut;
@@ -69,6 +94,7 @@ export interface ApplyRecord {
 }
 
 export interface PlanRecord {
+  /** The plan's own number: 1 for the first plan, 2 for the next, ... */
   revision: number;
   file: string;
   text: string;

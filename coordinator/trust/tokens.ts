@@ -18,6 +18,8 @@ export interface TokenRecord {
   usesAllowed: number;
   uses: number;
   revoked: boolean;
+  /** Set when the token may join only as this node name (and may take that name over). */
+  nodeName?: string;
 }
 
 function randomString(n: number): string {
@@ -43,13 +45,25 @@ export function parseToken(token: string): { id: string; secret: string } {
 }
 
 /** Throws the TokenError a joining agent should see, or returns when the token may be used once more. */
-export function checkToken(rec: TokenRecord | undefined, id: string, secret: string, nowMs: number): TokenRecord {
-  if (!rec) throw new TokenError('unknown', `bootstrap token ${id} is not known to this coordinator; create one with \`muster token create\``);
-  const a = Buffer.from(rec.secretHash, 'hex');
+// A hash to compare against when the id is unknown, so both refusals cost the same.
+const NO_SUCH_TOKEN = hashSecret('no such token');
+
+/**
+ * Checks id and secret only: an unknown id and a wrong secret get the same message and take
+ * the same time, so the answer tells an attacker nothing about which ids exist.
+ */
+export function checkTokenSecret(rec: TokenRecord | undefined, id: string, secret: string): TokenRecord {
+  const a = Buffer.from(rec?.secretHash ?? NO_SUCH_TOKEN, 'hex');
   const b = Buffer.from(hashSecret(secret), 'hex');
-  if (a.length !== b.length || !timingSafeEqual(a, b)) {
-    throw new TokenError('unknown', `bootstrap token ${id} is not known to this coordinator (the secret does not match); create one with \`muster token create\``);
+  if (!rec || a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new TokenError('unknown', `bootstrap token ${id} is not known to this coordinator; create one with \`muster token create\``);
   }
+  return rec;
+}
+
+export function checkToken(rec: TokenRecord | undefined, id: string, secret: string, nowMs: number): TokenRecord {
+  checkTokenSecret(rec, id, secret);
+  rec = rec!;
   if (rec.revoked) throw new TokenError('revoked', `bootstrap token ${id} was revoked; create a new one with \`muster token create\``);
   if (nowMs >= rec.expiresAtMs) {
     throw new TokenError('expired', `bootstrap token ${id} expired at ${new Date(rec.expiresAtMs).toISOString()}; create a new one with \`muster token create --ttl 24h\``);

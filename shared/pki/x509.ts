@@ -144,6 +144,8 @@ export interface LeafRequest {
   ips?: string[];
   usages: Array<'server' | 'client'>;
   days: number;
+  /** Lifetime in ms instead of days (tests of renewal use seconds). */
+  ttlMs?: number;
 }
 
 /** Creates a key pair and a certificate signed by the CA, for callers that hold the CA (coordinator). */
@@ -194,8 +196,9 @@ function signLeaf(ca: CertAndKey, publicKey: KeyObject, req: LeafRequest, now: D
       serial: serial(),
       issuer: issuer.subject,
       subject: name(req.cn, req.orgs),
-      notBefore: new Date(now.getTime() - 60_000),
-      notAfter: new Date(now.getTime() + req.days * DAY_MS),
+      // Back-dated for clocks a little behind ours; by a tenth at most of a short lifetime.
+      notBefore: new Date(now.getTime() - Math.min(60_000, (req.ttlMs ?? req.days * DAY_MS) / 10)),
+      notAfter: new Date(now.getTime() + (req.ttlMs ?? req.days * DAY_MS)),
       spki: spki(publicKey),
       extensions: [
         extension(OID.basicConstraints, true, der.seq()),
@@ -209,17 +212,33 @@ function signLeaf(ca: CertAndKey, publicKey: KeyObject, req: LeafRequest, now: D
   );
 }
 
-/** Node side: a fresh private key (stays on the node) and a CSR for it. */
-export async function createCsr(cn: string): Promise<{ keyPem: string; csrPem: string }> {
-  const keys = await generateKeys();
-  const info = der.seq(der.uint(0), name(cn), spki(keys.publicKey), der.tlv(der.contextTag(0, true)));
-  const csr = der.seq(info, SIGNATURE_ALGORITHM, der.bits(sign('sha256', info, keys.privateKey)));
-  return { keyPem: privatePem(keys.privateKey), csrPem: der.toPem('CERTIFICATE REQUEST', csr) };
+/** A fresh ECDSA P-256 private key, PEM (PKCS#8). */
+export async function createKey(): Promise<string> {
+  return privatePem((await generateKeys()).privateKey);
+}
+
+/**
+ * Node side: a CSR for `keyPem` (made here when not given). The key stays on the node; passing
+ * one lets a retried join or a renewal send a request for a key the node already saved.
+ */
+export async function createCsr(cn: string, keyPem?: string): Promise<{ keyPem: string; csrPem: string }> {
+  const privateKey = keyPem ? createPrivateKey(keyPem) : (await generateKeys()).privateKey;
+  const info = der.seq(der.uint(0), name(cn), spki(createPublicKey(privateKey)), der.tlv(der.contextTag(0, true)));
+  const csr = der.seq(info, SIGNATURE_ALGORITHM, der.bits(sign('sha256', info, privateKey)));
+  return { keyPem: keyPem ?? privatePem(privateKey), csrPem: der.toPem('CERTIFICATE REQUEST', csr) };
+}
+
+/** sha256 hex of a public key's DER SubjectPublicKeyInfo: names a key without showing it. */
+export function publicKeyId(key: KeyObject | string): string {
+  const k = typeof key === 'string' ? createPublicKey(key) : key;
+  return createHash('sha256').update(spki(k.type === 'private' ? createPublicKey(k) : k)).digest('hex');
 }
 
 export interface ParsedCsr {
   cn: string;
   publicKey: KeyObject;
+  /** publicKeyId of the request's key. */
+  keyId: string;
 }
 
 /** Parses and verifies a CSR's self-signature. Throws on garbage or a bad signature. */
@@ -255,11 +274,11 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
       if (!cn && type && value && der.readOid(type) === OID.commonName) cn = der.readString(value);
     }
   }
-  return { cn, publicKey };
+  return { cn, publicKey, keyId: publicKeyId(publicKey) };
 }
 
 /** Coordinator side: sign a verified CSR's public key. Subject and SANs come from the caller, never the CSR. */
-export async function signCsr(ca: CertAndKey, csr: ParsedCsr, req: LeafRequest, now = new Date()): Promise<string> {
+export function signCsr(ca: CertAndKey, csr: ParsedCsr, req: LeafRequest, now = new Date()): string {
   return signLeaf(ca, csr.publicKey, req, now);
 }
 
@@ -272,9 +291,13 @@ export function caPin(certPem: string): string {
 export interface CertInfo {
   subjectCN: string;
   orgs: string[];
+  issuerCN: string;
   serial: string;
+  notBefore: Date;
   notAfter: Date;
   fingerprint256: string;
+  /** publicKeyId of the certified key. */
+  keyId: string;
 }
 
 export function certInfo(certPem: string | Buffer): CertInfo {
@@ -283,10 +306,30 @@ export function certInfo(certPem: string | Buffer): CertInfo {
   return {
     subjectCN: fields.CN?.[0] ?? '',
     orgs: fields.O ?? [],
+    issuerCN: parseSubject(c.issuer).CN?.[0] ?? '',
     serial: c.serialNumber.toLowerCase().replace(/^0+/, ''),
+    notBefore: new Date(c.validFrom),
     notAfter: new Date(c.validTo),
     fingerprint256: c.fingerprint256,
+    keyId: publicKeyId(c.publicKey),
   };
+}
+
+/** Whether `certPem` was signed by the CA `caCertPem` (signature and issuer name). */
+export function issuedBy(certPem: string, caCertPem: string): boolean {
+  const c = new X509Certificate(certPem);
+  const ca = new X509Certificate(caCertPem);
+  return c.checkIssued(ca) && c.verify(ca.publicKey);
+}
+
+/**
+ * When a certificate should be renewed: a random point between RENEW_WINDOW of its lifetime
+ * (kubelet's rule), so nodes that joined together do not renew together.
+ */
+export function renewalTime(notBefore: Date, notAfter: Date, window: readonly [number, number], random: () => number = Math.random): number {
+  const life = notAfter.getTime() - notBefore.getTime();
+  const f = window[0] + (window[1] - window[0]) * random();
+  return notBefore.getTime() + Math.floor(life * f);
 }
 
 function parseSubject(subject: string): Record<string, string[]> {

@@ -38,7 +38,7 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
   let c = await testCoordinator(dataDir, { planFile });
   const log = captureLogger('agents');
   try {
-    const { token } = await c.state.createToken({});
+    const { token } = await c.state.tokens.create({});
     const names = Array.from({ length: WORKERS + 1 }, (_, i) => `node-${String(i).padStart(3, '0')}`);
     // All joins at once, then one report each so pools can judge the node's CPUs.
     const ids = await Promise.all(
@@ -53,19 +53,19 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
         client.close();
       }),
     );
-    await waitFor('every node assigned', () => names.every((n) => c.state.assignment(n)));
-    const blocks = names.map((n) => c.state.assignment(n)!.body.pod_cidr);
+    await waitFor('every node assigned', () => names.every((n) => c.state.assignments.get(n)));
+    const blocks = names.map((n) => c.state.assignments.get(n)!.body.pod_cidr);
     assert.is(new Set(blocks).size, names.length, `pod blocks handed out twice: ${blocks.join(' ')}`);
     assert.ok(blocks.every((b) => /^172\.16\.\d+\.\d+\/26$/.test(b)));
-    assert.equal(c.state.assignment('node-000')!.body.roles, ['etcd', 'master']);
-    assert.ok(names.slice(1).every((n) => c.state.assignment(n)!.body.roles.join() === 'worker'));
+    assert.equal(c.state.assignments.get('node-000')!.body.roles, ['etcd', 'master']);
+    assert.ok(names.slice(1).every((n) => c.state.assignments.get(n)!.body.roles.join() === 'worker'));
 
     // Restart: the same assignments with the same revisions.
-    const before = Object.fromEntries(names.map((n) => [n, JSON.stringify(c.state.assignment(n))]));
+    const before = Object.fromEntries(names.map((n) => [n, JSON.stringify(c.state.assignments.get(n))]));
     await c.close();
     c = await testCoordinator(dataDir, { planFile });
-    await new Promise((r) => setTimeout(r, 100)); // let a recompute run, if one were to change anything
-    for (const n of names) assert.is(JSON.stringify(c.state.assignment(n)), before[n], `${n} changed across a restart`);
+    await c.state.idle(); // the recompute a start runs has run, and changed nothing:
+    for (const n of names) assert.is(JSON.stringify(c.state.assignments.get(n)), before[n], `${n} changed across a restart`);
 
     // Changing the pod CIDR of a live cluster is refused with the reason, and accepted with --force.
     const admin = connectAdmin(await loadAdminConfig({ dataDir, env: {} }));
@@ -79,7 +79,7 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
     const hist = await admin.call('PlanHistory', {});
     assert.is(hist.plans.length, 2);
     assert.ok(hist.plans[1]!.forced);
-    assert.ok(names.every((n) => c.state.assignment(n)!.body.pod_cidr.startsWith('10.244.')));
+    assert.ok(names.every((n) => c.state.assignments.get(n)!.body.pod_cidr.startsWith('10.244.')));
     admin.close();
   } finally {
     await c.close();

@@ -24,7 +24,7 @@ test('three agents join, apply their assignment, survive a restart without token
   const c = await testCoordinator(join(dir, 'coord'), { planFile });
   let agents: RunningAgent[] = [];
   try {
-    const { token } = await c.state.createToken({ uses: 3 });
+    const { token } = await c.state.tokens.create({ uses: 3 });
     const opts = (n: (typeof NODES)[number], withToken = true) => ({
       coordinator: c.address,
       token: withToken ? token : undefined,
@@ -44,17 +44,17 @@ test('three agents join, apply their assignment, survive a restart without token
     assert.is(file('node-3').node_ip, '127.0.0.4');
     assert.match(file('node-2').pod_cidr, /^172\.16\.\d+\.\d+\/26$/);
     // Identity persisted: key 0600.
-    assert.is(statSync(join(dir, 'node-2/state/identity.key')).mode & 0o777, 0o600);
+    assert.is(statSync(join(dir, 'node-2/state/identity.pem')).mode & 0o777, 0o600);
     const rows = c.state.status();
     assert.equal(rows.map((r) => [r.name, r.address, r.state]), NODES.map((n) => [n.name, n.address, 'applied']));
 
     // Restart node-2 without a token: no re-join, token use count unchanged.
     await agents[1]!.stop();
-    const usesBefore = c.state.listTokens()[0]!.uses;
+    const usesBefore = c.state.tokens.list()[0]!.uses;
     assert.is(usesBefore, 3);
     agents[1] = runAgent(opts(NODES[1]!, false));
     await waitFor('node-2 watching again', () => agents[1]!.agent.phase === 'watching');
-    assert.is(c.state.listTokens()[0]!.uses, 3);
+    assert.is(c.state.tokens.list()[0]!.uses, 3);
     assert.ok(agents[1]!.log.lines.some((l) => l.includes('using identity of node node-2')));
 
     // Plan change through the admin API: workers get a label; only workers change.

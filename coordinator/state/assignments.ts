@@ -1,0 +1,113 @@
+// Assignments: what each node is told to be. The engine (coordinator/assign) is a pure function;
+// this module persists its output. A node's assignment revision is the store revision that last
+// wrote its body (the key's modRevision), so it is never predicted here and only moves when the
+// body changes: the engine's bookkeeping (roles, pod block, pinned) lives under its own key.
+import type { Op } from '../store/store.ts';
+import type { StateWriter, Table } from './writer.ts';
+import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type CommittedAssignment, type OverrideRecord } from './records.ts';
+import { computeAssignments, type NodeAssignmentState, type RegisteredNode, type AssignmentBody } from '../assign/index.ts';
+import type { Plan } from '../../shared/plan/index.ts';
+import type { Role } from '../../shared/constants.ts';
+import { stableStringify } from '../../shared/json.ts';
+
+export interface Recomputed {
+  ops: Op[];
+  /** Nodes whose body changed or was deleted. */
+  changed: string[];
+  waiting: Map<string, string>;
+  problems: string[];
+}
+
+export class Assignments {
+  readonly bodies: Table<AssignmentRecord>;
+  readonly states: Table<AssignmentStateRecord>;
+  readonly overrides: Table<OverrideRecord>;
+  #waiting = new Map<string, string>();
+  #problems: string[] = [];
+
+  constructor(w: StateWriter) {
+    this.bodies = w.table<AssignmentRecord>(PREFIX.assignments);
+    this.states = w.table<AssignmentStateRecord>(PREFIX.assignmentState);
+    this.overrides = w.table<OverrideRecord>(PREFIX.overrides);
+  }
+
+  /** The node's committed assignment with its revision. */
+  get(name: string): CommittedAssignment | undefined {
+    const a = this.bodies.get(name);
+    return a ? { ...a, revision: this.bodies.revisionOf(name) } : undefined;
+  }
+
+  /** The engine's state per node in the writer's view (the previous computation). */
+  latestStates(): Map<string, NodeAssignmentState> {
+    const m = new Map<string, NodeAssignmentState>();
+    for (const n of this.states.latestNames()) m.set(n, this.states.latest(n)!);
+    return m;
+  }
+
+  waitingReason(name: string): string | undefined {
+    return this.#waiting.get(name);
+  }
+
+  problems(): string[] {
+    return this.#problems;
+  }
+
+  /** Called once the recomputation's transaction committed: its reasons may be shown now. */
+  publish(r: Pick<Recomputed, 'waiting' | 'problems'>): void {
+    this.#waiting = r.waiting;
+    this.#problems = r.problems;
+  }
+
+  /** Runs the engine on the writer's view and returns the ops for what changed. */
+  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[]): Recomputed {
+    const overrides = new Map<string, Role[]>();
+    for (const n of this.overrides.latestNames()) overrides.set(n, this.overrides.latest(n)!.roles);
+    const out = computeAssignments({ plan, nodes, previous: this.latestStates(), overrides });
+
+    // Hosts entries are one shared array in every body (the whole cluster when hosts files are
+    // managed): serialise each distinct array once, not once per node.
+    const hostsText = new Map<unknown, string>();
+    const hosts = (h: unknown) => {
+      let t = hostsText.get(h);
+      if (t === undefined) hostsText.set(h, (t = stableStringify(h)));
+      return t;
+    };
+    const same = (a: AssignmentBody, b: AssignmentBody) => stableStringify({ ...a, hosts_entries: null }) === stableStringify({ ...b, hosts_entries: null }) && hosts(a.hosts_entries) === hosts(b.hosts_entries);
+
+    const ops: Op[] = [];
+    const changed: string[] = [];
+    for (const [name, body] of out.assignments) {
+      const prev = this.bodies.latest(name);
+      if (!prev || !same(prev.body, body)) {
+        ops.push(this.bodies.put(name, { planRevision, body }));
+        changed.push(name);
+      }
+    }
+    for (const name of this.bodies.latestNames()) {
+      if (!out.assignments.has(name)) {
+        ops.push(this.bodies.delete(name));
+        changed.push(name);
+      }
+    }
+    for (const [name, st] of out.state) {
+      const prev = this.states.latest(name);
+      if (!prev || stableStringify(prev) !== stableStringify(st)) ops.push(this.states.put(name, st));
+    }
+    for (const name of this.states.latestNames()) if (!out.state.has(name)) ops.push(this.states.delete(name));
+    return { ops, changed: changed.sort(), waiting: out.waiting, problems: out.problems };
+  }
+
+  /** `muster node assign`: the operator's roles for a node ([] clears the override). */
+  overrideOps(name: string, roles: Role[], atMs: number): Op[] {
+    return roles.length ? [this.overrides.put(name, { roles: [...roles].sort(), atMs })] : this.overrides.latest(name) ? [this.overrides.delete(name)] : [];
+  }
+
+  /** Everything of a removed node. */
+  removeOps(name: string): Op[] {
+    const ops: Op[] = [];
+    if (this.bodies.latest(name)) ops.push(this.bodies.delete(name));
+    if (this.states.latest(name)) ops.push(this.states.delete(name));
+    if (this.overrides.latest(name)) ops.push(this.overrides.delete(name));
+    return ops;
+  }
+}

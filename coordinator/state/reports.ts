@@ -1,0 +1,50 @@
+// What nodes report: their facts (merged section by section; agents send only what changed)
+// and how applying each assignment went.
+import type { Op } from '../store/store.ts';
+import type { StateWriter, Table } from './writer.ts';
+import { PREFIX, type ApplyRecord, type FactsRecord } from './records.ts';
+import type { Facts, FactsOut } from '../../shared/wire/types.ts';
+import { stableStringify } from '../../shared/json.ts';
+
+const FACT_SECTIONS = ['cpu', 'memory', 'disks', 'os', 'network', 'ports', 'binaries', 'kernel', 'clock'] as const;
+
+export class Reports {
+  readonly facts: Table<FactsRecord>;
+  readonly applies: Table<ApplyRecord>;
+  readonly #clock: () => number;
+
+  constructor(w: StateWriter, clock: () => number) {
+    this.facts = w.table<FactsRecord>(PREFIX.facts);
+    this.applies = w.table<ApplyRecord>(PREFIX.applies);
+    this.#clock = clock;
+  }
+
+  /** Merges the sections present in `facts` (inside a mutation); op is null when nothing changed. */
+  factsOp(name: string, facts: Facts | null, full: boolean): { op: Op | null; complete: boolean } {
+    const prev = this.facts.latest(name);
+    const merged = { ...(prev?.facts ?? {}) } as Record<string, unknown>;
+    let changed = false;
+    for (const s of FACT_SECTIONS) {
+      const v = (facts as Record<string, unknown> | null)?.[s];
+      if (v !== null && v !== undefined && stableStringify(v) !== stableStringify(merged[s])) {
+        merged[s] = v;
+        changed = true;
+      }
+    }
+    const complete = (prev?.complete ?? false) || full;
+    if (!changed && complete === prev?.complete) return { op: null, complete };
+    return { op: this.facts.put(name, { facts: merged as unknown as FactsOut, complete, atMs: this.#clock() }), complete };
+  }
+
+  applyOp(name: string, r: Omit<ApplyRecord, 'atMs'>, currentRoles: { revision: number; roles: string[] } | undefined): Op {
+    const prev = this.applies.latest(name);
+    // The roles the agent says it applied (older agents do not say: the current assignment's
+    // when it is that revision); a failed apply installs nothing new.
+    const roles = r.ok ? (r.roles ?? (currentRoles && currentRoles.revision === r.revision ? (currentRoles.roles as ApplyRecord['roles']) : prev?.roles)) : prev?.roles;
+    return this.applies.put(name, { ...r, atMs: this.#clock(), ...(roles ? { roles } : {}) });
+  }
+
+  removeOps(name: string): Op[] {
+    return [...(this.facts.latest(name) ? [this.facts.delete(name)] : []), ...(this.applies.latest(name) ? [this.applies.delete(name)] : [])];
+  }
+}

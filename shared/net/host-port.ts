@@ -1,0 +1,6 @@
+// "host:port" and "[v6]:port", the one parser both programs use.
+export function splitHostPort(hp: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(hp) ?? /^([^:]*):(\d+)$/.exec(hp);
+  if (!m) throw new Error(`"${hp}" is not host:port`);
+  return { host: m[1]!, port: Number(m[2]) };
+}
