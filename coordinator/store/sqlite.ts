@@ -1,51 +1,89 @@
 // Store on node:sqlite (built into Node 24), one file in the coordinator's data dir.
 // WAL with synchronous=FULL: a transaction is on disk before txn() resolves, so a SIGKILL at any
 // moment loses nothing that was acknowledged.
+//
+// One coordinator per database: the connection runs in locking_mode=EXCLUSIVE and takes the
+// write lock at open, so it holds an OS file lock (fcntl) on the database for as long as it is
+// open. The kernel drops that lock when the process dies, however it dies, so there is no stale
+// lock to clean up after a crash. A second opener -- another process, or another connection in
+// this one (SQLite tracks its locks per file across connections) -- gets SQLITE_BUSY and a
+// StoreInUseError. The pid in `<file>.lock` only says who holds it; it is not the lock.
+//
+// Caution: fcntl locks belong to the process, and closing ANY descriptor of the database file
+// drops them. SQLite guards its own descriptors; nothing else in the process may open the file.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { Entry, Guard, Op, Store, TxnResult } from './store.ts';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Entry, Guard, Op, Store, TxnResult, WatchEvent } from './store.ts';
+import { GroupCommit, type PendingTxn } from './group-commit.ts';
+import { StoreClosedError, StoreInUseError } from './errors.ts';
+import { FailedPreconditionError } from '../../shared/errors/index.ts';
+
+export interface SqliteStoreOptions {
+  /**
+   * How long to wait for the database lock at open before reporting it in use. Short: a holder
+   * keeps it until it exits, so waiting longer only helps a holder that is already exiting.
+   * @default 250
+   */
+  lockWaitMs?: number;
+}
+
+export interface SqlitePragmas {
+  journalMode: string;
+  /** 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA. */
+  synchronous: number;
+  lockingMode: string;
+}
+
+const SQLITE_BUSY = 5;
 
 export class SqliteStore implements Store {
+  readonly #path: string;
+  readonly #lockFile: string;
   readonly #db: DatabaseSync;
+  readonly #commits: GroupCommit;
   readonly #get: StatementSync;
   readonly #list: StatementSync;
+  readonly #listAll: StatementSync;
   readonly #put: StatementSync;
   readonly #del: StatementSync;
   readonly #rev: StatementSync;
   readonly #setRev: StatementSync;
-  #pending: { ops: Op[]; guards: Guard[]; resolve: (r: TxnResult) => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(path: string) {
-    this.#db = new DatabaseSync(path);
-    this.#db.exec(`
-      PRAGMA journal_mode = WAL;
-      PRAGMA synchronous = FULL;
-      PRAGMA busy_timeout = 5000;
-      CREATE TABLE IF NOT EXISTS kv (
-        key TEXT PRIMARY KEY,
-        value TEXT NOT NULL,
-        create_rev INTEGER NOT NULL,
-        mod_rev INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
-      INSERT OR IGNORE INTO meta (id, revision) VALUES (1, 0);
-    `);
+  /** Throws StoreInUseError when another process or connection has the database open. */
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    const lockWaitMs = options.lockWaitMs ?? 250;
+    this.#path = path;
+    this.#lockFile = `${path}.lock`;
+    this.#db = openExclusive(path, lockWaitMs);
+    // The lock is ours from here on; the pid is only for the next opener's error message.
+    try {
+      writeFileSync(this.#lockFile, `${process.pid}\n`);
+    } catch (err) {
+      this.#db.close();
+      throw err;
+    }
     this.#get = this.#db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key = ?');
     this.#list = this.#db.prepare('SELECT key, value, create_rev, mod_rev FROM kv WHERE key >= ? AND key < ? ORDER BY key');
+    this.#listAll = this.#db.prepare('SELECT key, value, create_rev, mod_rev FROM kv ORDER BY key');
     this.#put = this.#db.prepare(
       'INSERT INTO kv (key, value, create_rev, mod_rev) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev',
     );
     this.#del = this.#db.prepare('DELETE FROM kv WHERE key = ?');
     this.#rev = this.#db.prepare('SELECT revision FROM meta WHERE id = 1');
     this.#setRev = this.#db.prepare('UPDATE meta SET revision = ? WHERE id = 1');
+    this.#commits = new GroupCommit(path, (batch) => this.#commitBatch(batch));
   }
 
   async get(key: string): Promise<Entry | undefined> {
+    this.#checkOpen();
     const row = this.#get.get(key) as Row | undefined;
     return row ? toEntry(row) : undefined;
   }
 
   async list(prefix: string): Promise<Entry[]> {
-    return (this.#list.all(prefix, prefixEnd(prefix)) as unknown as Row[]).map(toEntry);
+    this.#checkOpen();
+    const rows = prefix === '' ? this.#listAll.all() : this.#list.all(prefix, prefixEnd(prefix));
+    return (rows as unknown as Row[]).map(toEntry);
   }
 
   /**
@@ -54,19 +92,42 @@ export class SqliteStore implements Store {
    * node:sqlite is synchronous, so one fsync per call would stall the whole coordinator.
    */
   txn(ops: Op[], guards: Guard[] = []): Promise<TxnResult> {
-    return new Promise((resolve, reject) => {
-      this.#pending.push({ ops, guards, resolve, reject });
-      if (this.#pending.length === 1) setImmediate(() => this.#flush());
-    });
+    return this.#commits.submit(ops, guards);
   }
 
-  #flush(): void {
-    const batch = this.#pending;
-    this.#pending = [];
+  watch(cb: (event: WatchEvent) => void): () => void {
+    return this.#commits.watch(cb);
+  }
+
+  async revision(): Promise<number> {
+    this.#checkOpen();
+    return this.#currentRevision();
+  }
+
+  /** The settings in force, read back from SQLite (not what was asked for). */
+  pragmas(): SqlitePragmas {
+    this.#checkOpen();
+    const one = (name: string) => Object.values(this.#db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
+    return {
+      journalMode: String(one('journal_mode')),
+      synchronous: Number(one('synchronous')),
+      lockingMode: String(one('locking_mode')),
+    };
+  }
+
+  /** Commits what was submitted before, then releases the database (and its lock). */
+  async close(): Promise<void> {
+    if (this.#commits.closed) return;
+    this.#commits.close();
+    this.#db.close();
+    removeIfOurs(this.#lockFile);
+  }
+
+  #commitBatch(batch: readonly PendingTxn[]): TxnResult[] {
     const results: TxnResult[] = [];
     this.#db.exec('BEGIN IMMEDIATE');
     try {
-      let rev = Number((this.#rev.get() as { revision: number }).revision);
+      let rev = this.#currentRevision();
       for (const t of batch) {
         const guardOk = t.guards.every((g) => {
           const row = this.#get.get(g.key) as Row | undefined;
@@ -86,21 +147,75 @@ export class SqliteStore implements Store {
       this.#setRev.run(rev);
       this.#db.exec('COMMIT');
     } catch (err) {
+      // SQLite may already have rolled back on its own (an I/O error does).
       if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
-      for (const t of batch) t.reject(err);
-      return;
+      throw err;
     }
-    batch.forEach((t, i) => t.resolve(results[i]!));
+    return results;
   }
 
-  async revision(): Promise<number> {
-    return Number((this.#rev.get() as { revision: number }).revision);
+  #currentRevision(): number {
+    return Number((this.#rev.get() as { revision: number | bigint }).revision);
   }
 
-  async close(): Promise<void> {
-    if (this.#pending.length) this.#flush();
-    if (this.#db.isOpen) this.#db.close();
+  #checkOpen(): void {
+    if (this.#commits.closed) throw new StoreClosedError(this.#path);
   }
+}
+
+/**
+ * Opens the database and takes its exclusive lock, or throws StoreInUseError. The order
+ * matters: locking_mode must be EXCLUSIVE before the first access in WAL mode, so SQLite keeps
+ * the WAL index in process memory and never shares it through a -shm file; the write
+ * transaction then takes the lock, which EXCLUSIVE mode keeps until close.
+ */
+function openExclusive(path: string, lockWaitMs: number): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: lockWaitMs });
+  try {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE');
+    const mode = Object.values(db.prepare('PRAGMA journal_mode = WAL').get() ?? {})[0];
+    if (mode !== 'wal') {
+      throw new FailedPreconditionError('store-not-wal', `the state database ${path} cannot use WAL journaling (it reports "${String(mode)}")`);
+    }
+    db.exec(`
+      PRAGMA synchronous = FULL;
+      BEGIN IMMEDIATE;
+      CREATE TABLE IF NOT EXISTS kv (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        create_rev INTEGER NOT NULL,
+        mod_rev INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), revision INTEGER NOT NULL);
+      INSERT OR IGNORE INTO meta (id, revision) VALUES (1, 0);
+      COMMIT;
+    `);
+    // Held from here until close: nobody can make us wait any more.
+    db.exec('PRAGMA busy_timeout = 0');
+    return db;
+  } catch (err) {
+    db.close();
+    if (isBusy(err)) throw new StoreInUseError(path, readPid(`${path}.lock`), { cause: err });
+    throw err;
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && (code & 0xff) === SQLITE_BUSY;
+}
+
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function removeIfOurs(lockFile: string): void {
+  if (readPid(lockFile) === process.pid) rmSync(lockFile, { force: true });
 }
 
 interface Row {

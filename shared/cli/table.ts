@@ -1,5 +1,13 @@
 // Plain text tables for CLI output: left-aligned columns separated by two spaces.
-export function formatTable(headers: string[], rows: string[][]): string {
+import { escapeControl } from '../text/escape.ts';
+
+/**
+ * Cells are escaped: they carry what nodes sent (addresses, apply errors, probe errors), and a
+ * newline would break the row, an escape sequence would recolour or rewrite the terminal.
+ */
+export function formatTable(rawHeaders: string[], rawRows: string[][]): string {
+  const headers = rawHeaders.map(escapeControl);
+  const rows = rawRows.map((r) => r.map((c) => escapeControl(c ?? '')));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');

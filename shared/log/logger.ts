@@ -1,8 +1,11 @@
 // Logging for both programs (winston). Lines go to stderr so stdout stays for command output.
 // A redaction format runs on every line: bootstrap token secrets and private keys never reach a log.
+// Text lines are escaped last: messages carry text from other machines (apply errors, probe
+// errors), and a newline or terminal escape in it must not forge a line or drive a terminal.
 import winston from 'winston';
 import { Writable } from 'node:stream';
 import { TOKEN_RE } from '../constants.ts';
+import { escapeControl } from '../text/escape.ts';
 
 export type Logger = winston.Logger;
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -24,13 +27,26 @@ const redactFormat = winston.format((info) => {
   return info;
 });
 
+/** An extra field's value: quoted when it has spaces, so `k=v` pairs stay apart. */
+function fieldValue(v: unknown): string {
+  if (typeof v === 'string') return /\s/.test(v) ? JSON.stringify(v) : v;
+  try {
+    return String(JSON.stringify(v));
+  } catch {
+    return String(v); // circular or BigInt: still one line, after escaping
+  }
+}
+
+// Everything a line is made of is escaped, so the only line break is the one ending it (a stack
+// trace is one line too, with "\n" between frames).
 const textFormat = winston.format.printf((info) => {
   const { level, message, timestamp, component, ...rest } = info as Record<string, unknown>;
   const extras = Object.entries(rest)
     .filter(([k]) => typeof k === 'string' && !k.startsWith('Symbol'))
-    .map(([k, v]) => `${k}=${typeof v === 'string' ? (/\s/.test(v) ? JSON.stringify(v) : v) : JSON.stringify(v)}`)
+    .map(([k, v]) => `${k}=${fieldValue(v)}`)
     .join(' ');
-  return `${timestamp} ${String(level).padEnd(5)} ${component ? `${component}: ` : ''}${message}${extras ? ` ${extras}` : ''}`;
+  const text = `${component ? `${component}: ` : ''}${message}${extras ? ` ${extras}` : ''}`;
+  return `${timestamp} ${String(level).padEnd(5)} ${escapeControl(text)}`;
 });
 
 export interface LoggerOptions {

@@ -1,0 +1,122 @@
+// How a commit becomes visible, shared by every Store so they cannot drift apart: transactions
+// submitted in one turn of the event loop are committed together (one fsync for sqlite), then
+// each committed transaction is shown to the watchers, in revision order, and only then is its
+// txn() promise resolved. A failed commit rejects the whole batch, shows nothing, and latches:
+// the store is fail-stop from then on.
+import type { Guard, Op, TxnResult, WatchEvent } from './store.ts';
+import { StoreClosedError, StoreCommitError } from './errors.ts';
+
+export interface PendingTxn {
+  readonly ops: readonly Op[];
+  readonly guards: readonly Guard[];
+}
+
+/**
+ * Commits a batch atomically and returns one result per transaction, in order; each
+ * transaction's guards see the writes of the ones before it. Throws when nothing was committed.
+ */
+export type CommitBatch = (batch: readonly PendingTxn[]) => TxnResult[];
+
+interface Waiting extends PendingTxn {
+  resolve(r: TxnResult): void;
+  reject(e: unknown): void;
+}
+
+export class GroupCommit {
+  readonly #name: string;
+  readonly #commit: CommitBatch;
+  readonly #watchers = new Watchers();
+  #pending: Waiting[] = [];
+  #failure: StoreCommitError | null = null;
+  #closed = false;
+
+  /** `name` (the database file) goes into error messages. */
+  constructor(name: string, commit: CommitBatch) {
+    this.#name = name;
+    this.#commit = commit;
+  }
+
+  submit(ops: readonly Op[], guards: readonly Guard[]): Promise<TxnResult> {
+    if (this.#closed) return Promise.reject(new StoreClosedError(this.#name));
+    if (this.#failure) return Promise.reject(this.#failure);
+    // Copied now: what is written and what watchers see is what the caller passed, even if it
+    // reuses its arrays before the batch is flushed.
+    const frozenOps = Object.freeze(ops.map((op) => Object.freeze({ ...op })));
+    const frozenGuards = Object.freeze(guards.map((g) => Object.freeze({ ...g })));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ ops: frozenOps, guards: frozenGuards, resolve, reject });
+      if (this.#pending.length === 1) setImmediate(() => this.flush());
+    });
+  }
+
+  watch(cb: (event: WatchEvent) => void): () => void {
+    return this.#watchers.add(cb);
+  }
+
+  /** Commits what is pending now (close() calls it; the scheduled flush then finds nothing). */
+  flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    if (batch.length === 0) return;
+    if (this.#failure) {
+      for (const t of batch) t.reject(this.#failure);
+      return;
+    }
+    let results: TxnResult[];
+    try {
+      results = this.#commit(batch);
+    } catch (err) {
+      this.#failure = new StoreCommitError(this.#name, err);
+      for (const t of batch) t.reject(this.#failure);
+      return;
+    }
+    // Resolving only queues the callers' continuations, so every event of the batch is out
+    // before any caller runs.
+    batch.forEach((t, i) => {
+      const r = results[i]!;
+      if (r.ok) this.#watchers.emit({ revision: r.revision, ops: t.ops });
+      t.resolve(r);
+    });
+  }
+
+  /** Flushes what is pending and refuses everything after. */
+  close(): void {
+    this.flush();
+    this.#closed = true;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
+
+/** A set of watch callbacks. One that throws does not stop the others. */
+export class Watchers {
+  readonly #cbs = new Set<(event: WatchEvent) => void>();
+
+  add(cb: (event: WatchEvent) => void): () => void {
+    // A wrapper, so the same function watching twice gets two subscriptions.
+    const entry = (e: WatchEvent) => cb(e);
+    this.#cbs.add(entry);
+    return () => void this.#cbs.delete(entry);
+  }
+
+  emit(event: WatchEvent): void {
+    // A snapshot: a watcher added by a callback starts with the next event; one removed by a
+    // callback gets no more.
+    for (const cb of [...this.#cbs]) {
+      if (!this.#cbs.has(cb)) continue;
+      try {
+        cb(event);
+      } catch (err) {
+        // A watcher that throws has missed a committed transaction; whatever it keeps in
+        // memory is now wrong. Swallowing that would hide it, so it is rethrown as an uncaught
+        // exception (the process's fail-stop), while the store and the other watchers stay
+        // consistent.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}
