@@ -44,6 +44,8 @@ export interface CoordinatorOptions {
   certTtlMs?: { node?: number; server?: number; admin?: number };
   /** Transport limits before authentication (./admission). */
   admission?: AdmissionOptions;
+  /** Called when the store fails to commit. @default log and exit the process (fail-stop) */
+  onFatal?: (err: unknown) => void;
 }
 
 interface CompiledCoordinatorOptions {
@@ -137,7 +139,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     throw err;
   };
   try {
-    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs });
+    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, onFatal: options.onFatal });
     cleanup.push(() => state.close());
     const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
     if (hasCa && !state.initialised() && !existsSync(join(c.dataDir, COORDINATOR_DATA.initialising))) {
