@@ -120,10 +120,16 @@ export class Agent {
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         const e = err instanceof MusterError ? err : fromServiceError(err, this.#o.coordinator);
-        if (!isRetryable(e)) throw e;
+        // Something that is not our coordinator answers on its address (an impostor, or a
+        // re-initialised coordinator): send it nothing, say so loudly, keep trying -- the real
+        // one may come back there.
+        const impostor = e.reason === 'coordinator-unverified';
+        if (!isRetryable(e) && !impostor) throw e;
         const delay = backoffMs(this.#retry, n);
         this.#setPhase('waiting-for-coordinator');
-        this.#d.log.info(`waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`);
+        const line = `waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`;
+        if (impostor) this.#d.log.warn(line);
+        else this.#d.log.info(line);
         await sleep(delay, signal);
         this.#setPhase(resumePhase);
       }

@@ -21,26 +21,39 @@ export function captureLogger(component = 'test', level: 'debug' | 'info' = 'inf
   return log;
 }
 
-export function threeNodePlan(name = 'test', extra = ''): string {
+export interface ThreeNodePlanOptions {
+  /** Addresses of node-1..3. @default 127.0.0.2-4 */
+  addresses?: readonly [string, string, string];
+  /**
+   * cluster.preflight.max_peer_latency_ms. Loopback on a busy 2-core machine exceeds the
+   * production 10 ms, so plans whose subject is not latency allow a loaded loopback. @default 1000
+   */
+  maxPeerLatencyMs?: number;
+}
+
+export function threeNodePlan(name = 'test', extra = '', o: ThreeNodePlanOptions = {}): string {
+  const [a1, a2, a3] = o.addresses ?? ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
   return `cluster:
   name: ${name}
   version: v1.31.2
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16
+  preflight:
+    max_peer_latency_ms: ${o.maxPeerLatencyMs ?? 1000}
 etcd:
   expected_count: 1
   nodes:
-    - { host: node-1, ip: 127.0.0.2 }
+    - { host: node-1, ip: ${a1} }
 master:
   expected_count: 1
   nodes:
-    - { host: node-1, ip: 127.0.0.2 }
+    - { host: node-1, ip: ${a1} }
 worker:
   expected_count: 2
   nodes:
-    - { host: node-2, ip: 127.0.0.3${extra} }
-    - { host: node-3, ip: 127.0.0.4${extra} }
+    - { host: node-2, ip: ${a2}${extra} }
+    - { host: node-3, ip: ${a3}${extra} }
 `;
 }
 
