@@ -5,6 +5,7 @@ import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
 import { loadAdminConfig } from '../admin/config.ts';
 import { connectAdmin, type Admin } from '../admin/client.ts';
+import { renewAdminIfDue } from '../admin/renew.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
 import { ConfigError } from '../../shared/errors/index.ts';
 import type { NodeStatusOut, StatusResponseOut } from '../../shared/wire/types.ts';
@@ -18,8 +19,16 @@ export const ADMIN_FLAGS = {
 
 export async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string) => Promise<T>): Promise<T> {
   const cfg = await loadAdminConfig({ config: values.config, dataDir: values['data-dir'], coordinator: values.coordinator, env: io.env });
-  const admin = connectAdmin(cfg);
+  let admin = connectAdmin(cfg);
   try {
+    const renewed = await renewAdminIfDue(admin, cfg).catch((e: Error) => {
+      io.err(`muster: cannot renew the admin credential in ${cfg.path} (${e.message}); it keeps working until it expires`);
+      return null;
+    });
+    if (renewed) {
+      admin.close();
+      admin = connectAdmin(renewed);
+    }
     return await fn(admin, cfg.ca_hash);
   } finally {
     admin.close();
@@ -31,7 +40,14 @@ export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
   if (sub === 'create') {
     const { values } = parseArgs({
       args: rest,
-      options: { ...ADMIN_FLAGS, ttl: { type: 'string', default: '24h' }, uses: { type: 'string', default: '0' }, description: { type: 'string', default: '' }, 'print-join-command': { type: 'boolean', default: false } },
+      options: {
+        ...ADMIN_FLAGS,
+        ttl: { type: 'string', default: '24h' },
+        uses: { type: 'string', default: '0' },
+        description: { type: 'string', default: '' },
+        node: { type: 'string', default: '' },
+        'print-join-command': { type: 'boolean', default: false },
+      },
       strict: true,
     });
     let ttlMs: number;
@@ -43,7 +59,7 @@ export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
     const uses = Number(values.uses);
     if (!Number.isInteger(uses) || uses < 0) throw new ConfigError(`--uses ${values.uses}: expected a whole number (0 = unlimited)`);
     return withAdmin(values, io, async (a, caHash) => {
-      const res = await a.call('CreateToken', { ttl_ms: ttlMs, uses, description: values.description });
+      const res = await a.call('CreateToken', { ttl_ms: ttlMs, uses, description: values.description, node_name: values.node });
       if (values['print-join-command']) io.out(`muster-agent run --coordinator ${a.target} --token ${res.token} --ca-hash ${caHash}`);
       else io.out(res.token);
       return 0;
@@ -60,12 +76,13 @@ export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
       const now = Date.now();
       io.out(
         formatTable(
-          ['ID', 'EXPIRES', 'USES', 'STATE', 'DESCRIPTION'],
+          ['ID', 'EXPIRES', 'USES', 'STATE', 'NODE', 'DESCRIPTION'],
           res.tokens.map((t) => [
             t.id,
             new Date(Number(t.expires_at_ms)).toISOString(),
             `${t.uses}/${t.uses_allowed || '∞'}`,
             t.revoked ? 'revoked' : Number(t.expires_at_ms) <= now ? 'expired' : t.uses_allowed && t.uses >= t.uses_allowed ? 'used up' : 'valid',
+            t.node_name || '-',
             t.description,
           ]),
         ),

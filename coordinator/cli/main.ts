@@ -15,7 +15,7 @@ Usage: muster COMMAND [flags]
 
 Coordinator
   coordinator serve --data-dir DIR [--plan FILE] [--listen HOST:PORT] [--advertise HOST:PORT] [--san NAME]...
-                    [--log-level error|warn|info|debug] [--log-format text|json]
+                    [--log-level error|warn|info|debug] [--log-format text|json] [--reinitialize]
       Run the coordinator. First start creates the identity CA, server and admin certificates in DIR
       (keys 0600) and prints the join command for agents with the CA pin.
   demo [--dir DIR] [--keep]
@@ -28,7 +28,9 @@ Plan files (no coordinator needed)
 
 Admin (talk to a running coordinator; credentials from --data-dir DIR on its host, or --config FILE,
 default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the address)
-  token create [--ttl 24h] [--uses N] [--description TEXT] [--print-join-command]
+  token create [--ttl 24h] [--uses N] [--description TEXT] [--node NAME] [--print-join-command]
+      --node binds the token to one node name for one join: the way to let a re-imaged machine, or
+      one whose identity expired while it was offline, take its name back
   token list [--json]
   token revoke ID
   status [--json]                             one row per node: name, address, roles, state, preflight, last seen

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCoordinator, type Coordinator, type CoordinatorOptions } from '../../coordinator/server/coordinator.ts';
-import { Agent, type FactsSource } from '../../agent/loop/agent.ts';
+import { Agent, type AgentDeps, type FactsSource } from '../../agent/loop/agent.ts';
 import { compileAgentOptions, type AgentOptions } from '../../agent/config/options.ts';
 import { createLogger, type Logger } from '../../shared/log/logger.ts';
 import type { Facts } from '../../shared/wire/types.ts';
@@ -110,10 +110,10 @@ export interface RunningAgent {
   stop(): Promise<void>;
 }
 
-export function runAgent(o: AgentOptions & { coordinator: string; address: string }, facts?: FactsSource): RunningAgent {
+export function runAgent(o: AgentOptions & { coordinator: string; address: string }, facts?: FactsSource, deps: Partial<AgentDeps> = {}): RunningAgent {
   const log = captureLogger(`agent ${o.nodeName}`, 'debug');
   // A free probe port: test files run in parallel and share 127.0.0.x addresses.
-  const agent = new Agent(compileAgentOptions({ probePort: 0, ...o }), { log, facts: facts ?? fakeFacts(o.address, o.nodeName), version: 'test', retry: { initialMs: 50, maxMs: 500 } });
+  const agent = new Agent(compileAgentOptions({ probePort: 0, ...o }), { log, facts: facts ?? fakeFacts(o.address, o.nodeName), version: 'test', retry: { initialMs: 50, maxMs: 500 }, ...deps });
   const ac = new AbortController();
   const done = agent.run(ac.signal);
   done.catch(() => undefined);
