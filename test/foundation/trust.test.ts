@@ -121,6 +121,24 @@ test('a join repeated with the same token, name and key gets the same certificat
   assert.is((await rejects(() => joinCoordinator(params(more.token, { nodeName: 'node-retry', address: net.host(32), keyPem }), log))).kind, 'already-exists');
 });
 
+test('an agent that died between the coordinator\'s commit and saving its identity joins again with its saved key, without a second token use', async () => {
+  const once = await c.state.tokens.create({ uses: 1 });
+  const stateDir = join(dir, 'node-crashed', 'state');
+  // What the agent does before it sends its join: save the key it will ask for.
+  const store = new IdentityStore(stateDir);
+  const keyPem = await store.joinKey(createKey);
+  // The join reaches the coordinator and commits; the agent dies before saving the answer.
+  await joinCoordinator(params(once.token, { nodeName: 'node-crashed', address: net.host(35), keyPem }), log);
+  const a = runAgent({ coordinator: c.address, token: once.token, caHash: c.identity.caPin, nodeName: 'node-crashed', address: net.host(35), stateDir, root: join(dir, 'node-crashed', 'root') });
+  try {
+    await waitFor('the restarted agent joined', () => a.log.lines.some((l) => l.includes('joined') && l.includes('as node node-crashed')) || a.agent.phase === 'failed');
+    assert.not.equal(a.agent.phase, 'failed', a.log.lines.join('\n'));
+    assert.is(c.state.tokens.get(once.record.id)!.uses, 1);
+  } finally {
+    await a.stop();
+  }
+});
+
 test('only a token an operator bound to the name takes it over; that is logged at warn and the old identity is refused', async () => {
   const { token } = await c.state.tokens.create({});
   const old = await joinCoordinator(params(token, { nodeName: 'node-reimaged', address: net.host(33) }), log);
