@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import type { ProbeTarget } from '../../proto/gen/types/muster/v1/ProbeTarget.ts';
 import type { LatencyResult__Output } from '../../proto/gen/types/muster/v1/LatencyResult.ts';
 import { describeSocketError, timeoutMessage } from './socket-error.ts';
+import { median } from '../../shared/probe/median.ts';
 
 export interface LatencyOptions {
   /** @default 5 */
@@ -68,11 +69,8 @@ export function connectRoundTrip(host: string, port: number, timeoutMs: number, 
   return timedTry(host, port, timeoutMs, localAddress, (_socket, done, startedAt) => done(performance.now() - startedAt));
 }
 
-export function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
+/** The median of one round's tries (shared with the coordinator, which takes it over rounds). */
+export { median };
 
 /**
  * Median echo round trip over `tries` to target's address:port. When every try fails the median

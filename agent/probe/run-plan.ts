@@ -2,12 +2,14 @@
 // The temporary listeners stay open for `holdListenersMs` after they were opened, because peers
 // run their own plans at about the same time (each when its next report is answered), not at
 // the same instant; the results are returned without waiting for that.
+import { splitHostPort } from '../../shared/net/host-port.ts';
 import type { ProbePlan } from '../../proto/gen/types/muster/v1/ProbePlan.ts';
 import type { ProbeResults__Output } from '../../proto/gen/types/muster/v1/ProbeResults.ts';
 import { measureLatency } from './latency.ts';
 import { checkReach } from './reach.ts';
 import { openTemporaryListeners, type TemporaryListeners } from './temporary-listeners.ts';
 import { mapLimit } from './limit.ts';
+import { realTimers, type Timers } from '../../shared/probe/timers.ts';
 
 export interface RunProbePlanOptions {
   /** The node's cluster address: every probe connects from it. @default the kernel's choice */
@@ -28,6 +30,10 @@ export interface RunProbePlanOptions {
   coordinator?: string;
   /** Receives the listeners' outcome (opened/busy/failed ports), e.g. for the agent's log. */
   onListeners?: (l: Omit<TemporaryListeners, 'close'>) => void;
+  /** Called once the temporary listeners have closed (hold over, aborted, or the round failed). */
+  onListenersClosed?: () => void;
+  /** The hold's timer; tests pass fake ones. @default realTimers */
+  timers?: Timers;
 }
 
 /** A proto int64 as given to us: number, decimal string or Long. */
@@ -36,11 +42,6 @@ function int64(v: number | string | { toNumber(): number } | null | undefined): 
   return typeof v === 'object' ? v.toNumber() : Number(v) || 0;
 }
 
-/** "host:port" or "[v6]:port". */
-function splitHostPort(s: string): { host: string; port: number } {
-  const i = s.lastIndexOf(':');
-  return { host: s.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(s.slice(i + 1)) };
-}
 
 /** Used when a plan carries no timeout. */
 export const DEFAULT_PROBE_TIMEOUT_MS = 1000;
@@ -53,9 +54,10 @@ export async function runProbePlan(plan: ProbePlan, options: RunProbePlanOptions
   const timeoutMs = int64(plan.timeout_ms) || DEFAULT_PROBE_TIMEOUT_MS;
   const listeners = await openTemporaryListeners(plan.listen_ports ?? [], options.listenHost ?? '0.0.0.0');
   options.onListeners?.({ opened: listeners.opened, busy: listeners.busy, failed: listeners.failed });
-  const hold = setTimeout(() => void listeners.close(), options.signal?.aborted ? 0 : (options.holdListenersMs ?? 60_000));
-  hold.unref();
-  options.signal?.addEventListener('abort', () => { clearTimeout(hold); void listeners.close(); }, { once: true });
+  let closing: Promise<void> | null = null;
+  const close = () => (closing ??= listeners.close().then(() => options.onListenersClosed?.()));
+  const cancelHold = (options.timers ?? realTimers).after(options.signal?.aborted ? 0 : (options.holdListenersMs ?? 60_000), () => void close());
+  options.signal?.addEventListener('abort', () => { cancelHold(); void close(); }, { once: true });
   try {
     const coord = options.coordinator ? splitHostPort(options.coordinator) : null;
     const [latency, reach, coordinator] = await Promise.all([
@@ -66,8 +68,8 @@ export async function runProbePlan(plan: ProbePlan, options: RunProbePlanOptions
     ]);
     return { plan_id: int64(plan.id), latency, reach, coordinator };
   } catch (err) {
-    clearTimeout(hold);
-    await listeners.close();
+    cancelHold();
+    await close();
     throw err;
   }
 }

@@ -9,15 +9,23 @@
 // Cost: evaluating a node is skipped when none of its inputs changed (a key of cheap values), and
 // hostname uniqueness uses an index, so one node's update never walks the fleet. Probe plans are
 // rebuilt in one coalesced pass over the nodes still in preflight.
+//
+// Probes are noisy, so neither one round nor one missing answer is final: latency is judged over
+// each target's last few rounds (shared/preflight/latency-rounds.ts; a slow verdict needs
+// LATENCY_ROUNDS of them, asked for at once), and a node that stays blocked, or waits for results
+// that do not come, is asked to probe again with backoff (shared/probe/reprobe.ts) until it
+// passes, installs or leaves preflight. Time comes from the injected clock and timers.
 import type { Role } from '../../shared/constants.ts';
 import type { Plan } from '../../shared/plan/index.ts';
-import { runPreflight, IGNORE_ALL, type PreflightReport } from '../../shared/preflight/index.ts';
+import { runPreflight, IGNORE_ALL, addLatencyRound, withRounds, judgeLatency, LATENCY_ROUNDS, type PreflightReport, type LatencyHistory, type PeerLatency } from '../../shared/preflight/index.ts';
 import { MAX_NAMED } from '../../shared/preflight/checks/hostname.ts';
 import { buildProbeRing, buildProbePlan, type ProbeMember } from '../../shared/probe/targets.ts';
 import type { FactsRecord } from '../state/records.ts';
 import type { ProbePlanOut, ProbeResultsOut, Facts } from '../../shared/wire/types.ts';
 import { stableStringify } from '../../shared/json.ts';
 import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
+import { realTimers, type Timers } from '../../shared/probe/timers.ts';
+import { ReprobeSchedule, compileReprobeOptions, type ReprobeKind, type ReprobeOptions } from '../../shared/probe/reprobe.ts';
 
 /**
  * passed: no unignored errors; blocked: errors hold back the assignment; pending: waiting for
@@ -48,6 +56,8 @@ export interface NodePreflight {
   report: PreflightReport | null;
   probes: ProbeResultsOut | null;
   atMs: number;
+  /** When the node will be asked to probe again (clock ms), while it is held back; absent: not planned. */
+  reprobeAtMs?: number;
 }
 
 interface Entry {
@@ -61,9 +71,18 @@ interface Entry {
   hostname: string;
   probePort: number;
   clockEstimateMs: number | undefined;
-  probePlan: { id: number; content: string; plan: ProbePlanOut } | null;
+  /** sinceId: the first id issued with this content; re-probes re-issue it under newer ids. */
+  probePlan: { id: number; sinceId: number; content: string; plan: ProbePlanOut } | null;
   results: ProbeResultsOut | null;
+  /** The plan id the results answer (the current plan's id when they answered an earlier id of the same targets). */
+  resultsFor: number;
+  /** The plan id the results carried: a repeat of it (or an older id) is not a new round. */
+  resultsId: number;
   resultsAtMs: number;
+  /** Each latency target's last rounds. */
+  latencyRounds: LatencyHistory;
+  /** What the node waits for, when a new probe round would help: see #evaluate. */
+  reprobe: ReprobeKind | null;
   /** Roles of the last assignment handed to the agent: it closes its temporary listeners then. */
   deliveredRoles: readonly Role[] | null;
 }
@@ -74,6 +93,10 @@ export interface PreflightTrackerOptions {
   notify: (names: string[]) => void;
   /** Coalescing window for re-planning probes. @default 50 */
   planDelayMs?: number;
+  /** Timers for re-planning and re-probing; tests pass fake ones driven with their clock. @default realTimers (unref'd) */
+  timers?: Timers;
+  /** Backoff of re-probes of held-back nodes. @default 5 s doubling to 5 min, equal jitter; confirming rounds after 1 s */
+  reprobe?: ReprobeOptions;
 }
 
 const PEER_CHECKS = ['peer-latency', 'peer-reach'];
@@ -99,10 +122,14 @@ export class PreflightTracker {
   #planKey = '';
   #operatorIgnore: string[] = [];
   #lastProbeId = 0;
-  #planTimer: NodeJS.Timeout | null = null;
+  readonly #timers: Timers;
+  #cancelPlanning: (() => void) | null = null;
+  readonly #reprobes: ReprobeSchedule;
 
   constructor(o: PreflightTrackerOptions) {
     this.#o = o;
+    this.#timers = o.timers ?? realTimers;
+    this.#reprobes = new ReprobeSchedule({ options: compileReprobeOptions(o.reprobe), timers: this.#timers, clock: o.clock, fire: (name) => this.#reprobe(name) });
   }
 
   // ------------------------------------------------------------------ inputs
@@ -159,7 +186,7 @@ export class PreflightTracker {
     for (const input of inputs) {
       let e = this.#entries.get(input.name);
       if (!e) {
-        e = { input, key: '', report: null, state: '', detail: '', atMs: 0, hostname: '', probePort: 0, clockEstimateMs: undefined, probePlan: null, results: null, resultsAtMs: 0, deliveredRoles: null };
+        e = { input, key: '', report: null, state: '', detail: '', atMs: 0, hostname: '', probePort: 0, clockEstimateMs: undefined, probePlan: null, results: null, resultsFor: 0, resultsId: 0, resultsAtMs: 0, latencyRounds: new Map(), reprobe: null, deliveredRoles: null };
         this.#entries.set(input.name, e);
       }
       const rolesChanged = stableStringify(e.input.roles) !== stableStringify(input.roles) || e.input.installed !== input.installed || e.input.address !== input.address;
@@ -174,6 +201,7 @@ export class PreflightTracker {
     const e = this.#entries.get(name);
     if (!e) return;
     e.deliveredRoles = roles;
+    this.#syncReprobe(e);
     this.#schedulePlanning();
   }
 
@@ -186,16 +214,26 @@ export class PreflightTracker {
     const e = this.#entries.get(name);
     if (!e) return;
     this.#entries.delete(name);
+    this.#reprobes.reset(name);
     this.#setHostname(name, e.hostname, '');
     this.#schedulePlanning();
   }
 
-  /** Results of a probe plan; ignored unless they answer the node's current plan. */
+  /**
+   * Results of a probe plan; ignored unless they answer the node's current plan: its id, or an
+   * earlier id of the same targets (a re-probe went out while the agent was running that one).
+   * Each taken result is one round of latency history.
+   */
   recordProbeResults(name: string, results: ProbeResultsOut): boolean {
     const e = this.#entries.get(name);
-    if (!e || !e.probePlan || Number(results.plan_id) !== e.probePlan.id) return false;
+    const p = e?.probePlan;
+    const id = Number(results.plan_id);
+    if (!e || !p || id < p.sinceId || id > p.id || id <= e.resultsId) return false;
     e.results = results;
+    e.resultsFor = p.id;
+    e.resultsId = id;
     e.resultsAtMs = this.#o.clock();
+    e.latencyRounds = addLatencyRound(e.latencyRounds, results.latency);
     this.#evaluate(e);
     // This node's role ports are open now: peers that must reach them get them in their plans.
     this.#schedulePlanning();
@@ -228,7 +266,9 @@ export class PreflightTracker {
   }
 
   close(): void {
-    if (this.#planTimer) clearTimeout(this.#planTimer);
+    this.#cancelPlanning?.();
+    this.#cancelPlanning = null;
+    this.#reprobes.close();
   }
 
   // ------------------------------------------------------------------ evaluation
@@ -244,6 +284,7 @@ export class PreflightTracker {
       report: e.report,
       probes: e.results,
       atMs: e.atMs,
+      ...(this.#reprobes.due(e.input.name) ? { reprobeAtMs: this.#reprobes.due(e.input.name)!.atMs } : {}),
     };
   }
 
@@ -313,13 +354,17 @@ export class PreflightTracker {
     }
     const namesakes = this.#namesakes(input.name, hostname);
     const probeId = e.probePlan?.id ?? 0;
-    const resultsId = e.results ? Number(e.results.plan_id) : 0;
+    const resultsId = e.resultsId;
     const clockBucket = e.clockEstimateMs === undefined ? 'x' : Math.round(e.clockEstimateMs / 100);
     const key = [this.#planKey, this.#operatorIgnore.join(','), input.roles.join(','), input.installed, facts?.atMs ?? 0, facts?.complete ?? false, namesakes.join(','), probeId, resultsId, clockBucket].join('|');
-    if (key === e.key) return;
+    if (key === e.key) {
+      this.#syncReprobe(e);
+      return;
+    }
     e.key = key;
     const gateBefore = this.gateReason(input.name);
 
+    e.reprobe = null;
     if (!this.#plan || input.roles.length === 0) {
       e.report = null;
       e.state = '';
@@ -329,13 +374,14 @@ export class PreflightTracker {
       e.state = 'pending';
       e.detail = 'waiting for the node\'s first full facts report';
     } else {
+      const latency = e.results ? withRounds(e.results.latency, e.latencyRounds) : null;
       const report = runPreflight(
         {
           node: input.name,
           roles: input.roles,
           facts: facts.facts as unknown as Facts,
           plan: this.#plan,
-          peers: e.results ? { latency: e.results.latency, reach: this.#preInstallReach(e.results) } : undefined,
+          peers: latency ? { latency, reach: this.#preInstallReach(e.results!) } : undefined,
           // The agent's NTP-style measurement (facts.clock) is better; the estimate from the
           // report's send time covers the first report, which cannot carry one yet.
           clockOffsetMs: facts.facts.clock ? undefined : e.clockEstimateMs,
@@ -346,7 +392,11 @@ export class PreflightTracker {
       );
       e.report = report;
       const errors = report.results.filter((r) => r.severity === 'error');
-      const awaitingProbes = !input.installed && this.probesNeeded() && (!e.probePlan || resultsId !== e.probePlan.id);
+      const awaitingProbes = !input.installed && this.probesNeeded() && (!e.probePlan || e.resultsFor !== e.probePlan.id);
+      const unconfirmed = input.installed ? [] : this.#unconfirmedLatency(latency ?? []);
+      // What another round would settle: results that did not come (or a blocked node's, which
+      // may be stale), or a slow latency seen on fewer rounds than a verdict needs.
+      e.reprobe = awaitingProbes ? 'backoff' : unconfirmed.length ? 'confirm' : errors.length && !input.installed ? 'backoff' : null;
       if (errors.length) {
         e.state = input.installed ? 'failing' : 'blocked';
         const names = [...new Set(errors.map((r) => r.check))];
@@ -354,6 +404,10 @@ export class PreflightTracker {
       } else if (awaitingProbes) {
         e.state = 'pending';
         e.detail = e.probePlan ? `waiting for the node's probe results (plan ${e.probePlan.id})` : 'waiting for a probe plan';
+      } else if (unconfirmed.length) {
+        e.state = 'pending';
+        const max = this.#plan.cluster.preflight.max_peer_latency_ms;
+        e.detail = `confirming peer latency: ${unconfirmed.map((u) => `${u.node} over ${max} ms in ${u.slow} of ${u.rounds} probe ${u.rounds === 1 ? 'round' : 'rounds'}`).join(', ')}; ${LATENCY_ROUNDS} rounds decide`;
       } else {
         e.state = 'passed';
         const warnings = report.results.filter((r) => r.severity === 'warning').length;
@@ -362,19 +416,59 @@ export class PreflightTracker {
       }
     }
     e.atMs = this.#o.clock();
+    this.#syncReprobe(e);
     // Wake the node's watch when its gate opens, or when why it is closed changed (its log says why).
     if (gateBefore !== this.gateReason(input.name)) this.#o.notify([input.name]);
+  }
+
+  /**
+   * Control-plane targets whose latency looks slow on fewer rounds than a verdict needs (the
+   * check only warns about them): the node stays pending and probes again soon.
+   */
+  #unconfirmedLatency(latency: readonly PeerLatency[]): Array<{ node: string; slow: number; rounds: number }> {
+    const ig = new Set(this.ignored());
+    if (!this.#plan || ig.has(IGNORE_ALL) || ig.has('peer-latency')) return [];
+    const max = this.#plan.cluster.preflight.max_peer_latency_ms;
+    const out: Array<{ node: string; slow: number; rounds: number }> = [];
+    for (const l of latency) {
+      if (l.target?.sample) continue;
+      const v = judgeLatency(l, max);
+      if (v.slow && !v.settled) out.push({ node: l.target?.node_name || '?', slow: v.rounds.filter((r) => r.median_ms < 0 || r.median_ms > max).length, rounds: v.rounds.length });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ re-probing
+
+  /** Arms or cancels the node's re-probe after a change: wanted while it is held back in preflight. */
+  #syncReprobe(e: Entry): void {
+    if (e.reprobe && e.probePlan && !this.#leftPreflight(e)) this.#reprobes.arm(e.input.name, e.reprobe);
+    else this.#reprobes.reset(e.input.name);
+  }
+
+  /** A re-probe is due: the same targets under a new plan id, and the node's watch woken to fetch it. */
+  #reprobe(name: string): void {
+    const e = this.#entries.get(name);
+    if (!e?.probePlan || !e.reprobe || this.#leftPreflight(e)) return;
+    const id = this.#nextProbeId();
+    e.probePlan = { ...e.probePlan, id, plan: { ...e.probePlan.plan, id } };
+    this.#evaluate(e);
+    this.#o.notify([name]);
+  }
+
+  /** Ids only grow, also across coordinator restarts: an agent runs a plan newer than its last. */
+  #nextProbeId(): number {
+    return (this.#lastProbeId = Math.max(this.#lastProbeId + 1, this.#o.clock()));
   }
 
   // ------------------------------------------------------------------ probe planning
 
   #schedulePlanning(): void {
-    if (this.#planTimer) return;
-    this.#planTimer = setTimeout(() => {
-      this.#planTimer = null;
+    if (this.#cancelPlanning) return;
+    this.#cancelPlanning = this.#timers.after(this.#o.planDelayMs ?? 50, () => {
+      this.#cancelPlanning = null;
       this.#planProbes();
-    }, this.#o.planDelayMs ?? 50);
-    this.#planTimer.unref?.();
+    });
   }
 
   /** One pass: every node still in preflight gets the plan for the current membership. */
@@ -409,9 +503,8 @@ export class PreflightTracker {
       const p = buildProbePlan(e.input.name, ring!, { id: 0, networking: plan!.cluster.networking.type, timeoutMs: plan!.cluster.preflight.probe_timeout_ms });
       const content = stableStringify({ ...p, id: 0 });
       if (e.probePlan?.content === content) continue;
-      // Ids only grow, also across coordinator restarts: an agent runs a plan newer than its last.
-      const id = (this.#lastProbeId = Math.max(this.#lastProbeId + 1, now));
-      e.probePlan = { id, content, plan: { ...p, id } };
+      const id = this.#nextProbeId();
+      e.probePlan = { id, sinceId: id, content, plan: { ...p, id } };
       this.#evaluate(e);
       woken.push(e.input.name);
     }

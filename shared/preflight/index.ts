@@ -10,3 +10,4 @@ export { DEFAULT_SUPPORTED_OS, END_OF_LIFE_OS, osMatches } from './checks/os.ts'
 export { REQUIRED_BINARIES, OPTIONAL_BINARIES, PREFLIGHT_BINARIES, runtimeBinaries } from './checks/binaries.ts';
 export { MAX_CLOCK_OFFSET_MS } from './checks/clock.ts';
 export { describeTarget } from './checks/peers.ts';
+export { LATENCY_ROUNDS, addLatencyRound, withRounds, judgeLatency, latencyTargetKey, type LatencyHistory, type LatencyVerdict } from './latency-rounds.ts';

@@ -45,8 +45,24 @@ export interface PreflightPlan {
 
 /** Latency and reachability measured by this node towards its peers (a ProbeResults message). */
 export interface PeerProbes {
-  latency?: LatencyResult[];
+  latency?: PeerLatency[];
   reach?: ReachResult[];
+}
+
+/**
+ * One target's latency: this round's result and, from the coordinator, the target's last few
+ * rounds (shared/preflight/latency-rounds.ts), which peer-latency judges instead of one round.
+ */
+export interface PeerLatency extends LatencyResult {
+  /** This target's round medians, oldest first, this round's last. Absent: judge this round alone. */
+  rounds?: readonly LatencyRound[];
+}
+
+/** One probe round towards one target: its median (-1: every try failed), tries and error. */
+export interface LatencyRound {
+  median_ms: number;
+  tries: number;
+  error: string;
 }
 
 /** Another node of the cluster and its hostname, for the uniqueness check. */

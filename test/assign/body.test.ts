@@ -108,6 +108,7 @@ test('hosts_entries: one per assigned node, sorted by address, name then hostnam
     { ip: '10.0.0.31', names: ['w1'] },
     { ip: '192.0.2.21', names: ['m1', 'm1.example'] },
   ];
+  assert.equal([...out.assignments.keys()].sort(), ['e1', 'm1', 'm2', 'w1'], 'every assigned node is checked below');
   for (const [name, body] of out.assignments) assert.equal(body.hosts_entries, want, name);
   assert.ok(out.waiting.has('idle'), 'a node without a role is not in the hosts entries');
 });

@@ -50,6 +50,7 @@ test('bodies are plain objects with sorted keys at every level', () => {
       for (const k of keys) check((v as Record<string, unknown>)[k], `${path}.${k}`);
     }
   };
+  assert.ok(out.assignments.size > 0, 'bodies to check');
   for (const [name, body] of out.assignments) check(body, name);
   for (const [name, s] of out.state) assert.equal(Object.keys(s), ['pinned', 'podCidr', 'roles'], name);
   assert.equal([...out.assignments.keys()], [...out.assignments.keys()].sort());

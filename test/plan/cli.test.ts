@@ -11,6 +11,8 @@ import { VALID, GROUPS, withGroups } from './rows.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'muster-plan-cli-'));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
 function io(answers: string[] | null = null) {
   const x = memoryIO(answers);
   x.cwd = dir;
@@ -225,7 +227,5 @@ test('import: a muster plan or an invalid Kismatic plan is not converted', async
   assert.match(bad.stderr, 'not converted');
   assert.is(bad.stdout, '');
 });
-
-test('cleanup', () => rmSync(dir, { recursive: true, force: true }));
 
 test.run();

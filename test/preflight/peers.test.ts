@@ -1,19 +1,33 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { peerLatencyCheck, peerReachCheck } from '../../shared/preflight/checks/peers.ts';
-import type { Finding } from '../../shared/preflight/index.ts';
-import type { LatencyResult } from '../../proto/gen/types/muster/v1/LatencyResult.ts';
+import type { Finding, PeerLatency } from '../../shared/preflight/index.ts';
 import type { ReachResult } from '../../proto/gen/types/muster/v1/ReachResult.ts';
 import { ctx } from './fixtures.ts';
 
 const T = (node: string, address: string, port: number) => ({ node_name: node, address, port });
 
-const latencyRows: Array<[string, LatencyResult[], Finding[], number?]> = [
+const SLOW_FIX = 'put the cluster\'s nodes in one site or zone (etcd and the API server slow down with latency), or raise cluster.preflight.max_peer_latency_ms';
+const R = (...medians: Array<number | string>) => medians.map((m) => (typeof m === 'string' ? { median_ms: -1, tries: 5, error: m } : { median_ms: m, tries: 5, error: '' }));
+/** A result with the coordinator's history: `rounds` oldest first, this round's median last. */
+const withRounds = (node: string, address: string, rounds: ReturnType<typeof R>): PeerLatency => ({ target: T(node, address, 7444), ...rounds.at(-1)!, rounds });
+
+const latencyRows: Array<[string, PeerLatency[], Finding[], number?]> = [
   ['no probe results: nothing to check', [], []],
   ['fast peers pass', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 0.4, tries: 5 }, { target: T('node-c', '10.0.0.7', 7444), median_ms: 10, tries: 5 }], []],
   ['a slow peer fails with both ends named', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 14.2, tries: 5 }],
     [{ severity: 'error', found: 'round trip of 14.2 ms from node-a to node-b at 10.0.0.6:7444 (median of 5)', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: 'put the cluster\'s nodes in one site or zone (etcd and the API server slow down with latency), or raise cluster.preflight.max_peer_latency_ms' }]],
   ['the plan\'s limit applies', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: 14.2, tries: 5 }], [], 20],
+  ['one slow round among fast ones passes: the median of the rounds is judged', [withRounds('node-b', '10.0.0.6', R(0.5, 25, 0.6))], []],
+  ['three slow rounds fail, with each round shown', [withRounds('node-b', '10.0.0.6', R(14.2, 12, 30))],
+    [{ severity: 'error', found: 'round trip of 14.2 ms from node-a to node-b at 10.0.0.6:7444 (median of 3 probe rounds of 5 tries: 14.2 ms, 12.0 ms, 30.0 ms)', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: SLOW_FIX }]],
+  ['slow on fewer rounds than a verdict needs only warns', [withRounds('node-b', '10.0.0.6', R(25))],
+    [{ severity: 'warning', found: 'round trip of 25.0 ms from node-a to node-b at 10.0.0.6:7444 (median of 1 probe round of 5 tries: 25.0 ms); 1 of 3 probe rounds so far, measuring again before deciding', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: SLOW_FIX }]],
+  ['two rounds: the median is their mean', [withRounds('node-b', '10.0.0.6', R(25, 0.5))],
+    [{ severity: 'warning', found: 'round trip of 12.8 ms from node-a to node-b at 10.0.0.6:7444 (median of 2 probe rounds of 5 tries: 25.0 ms, 0.50 ms); 2 of 3 probe rounds so far, measuring again before deciding', required: 'at most 10 ms (cluster.preflight.max_peer_latency_ms)', fix: SLOW_FIX }]],
+  ['one failed round among good ones passes', [withRounds('node-b', '10.0.0.6', R(0.5, 'ECONNREFUSED: connection refused', 0.7))], []],
+  ['most rounds failed: no measurement, with the latest error', [withRounds('node-b', '10.0.0.6', R('timed out after 1000 ms', 0.5, 'ECONNREFUSED: connection refused'))],
+    [{ severity: 'error', found: 'no latency measurement from node-a to node-b at 10.0.0.6:7444 in 2 of 3 probe rounds: ECONNREFUSED: connection refused', required: 'node-b answering on its probe port', fix: 'check that muster-agent runs on node-b and that TCP port 7444 is open to 10.0.0.6' }]],
   ['every try failed', [{ target: T('node-b', '10.0.0.6', 7444), median_ms: -1, tries: 5, error: 'ECONNREFUSED: connection refused' }],
     [{ severity: 'error', found: 'no latency measurement from node-a to node-b at 10.0.0.6:7444: ECONNREFUSED: connection refused', required: 'node-b answering on its probe port', fix: 'check that muster-agent runs on node-b and that TCP port 7444 is open to 10.0.0.6' }]],
   ['a sampled worker peer only warns (slow or silent)', [

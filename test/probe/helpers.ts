@@ -1,6 +1,6 @@
-// Small helpers for the probe tests. Every simulated node has its own 127.0.0.x address (the
-// whole 127/8 is loopback on Linux), and ports come from the kernel (port 0) so parallel test
-// runs do not collide.
+// Small helpers for the probe tests. Every simulated node has its own loopback address from the
+// file's block (test/helpers/addresses.ts; the whole 127/8 is loopback on Linux), and ports come
+// from the kernel (port 0), so test files running in parallel do not collide.
 import { createServer, type Server, type Socket } from 'node:net';
 
 /** A port that was free on `host` a moment ago. */

@@ -5,34 +5,44 @@ import { runPreflight, DEFAULT_CHECKS } from '../../shared/preflight/index.ts';
 import { startDelayProxy } from './delay-proxy.ts';
 import { freePort, silentServer } from './helpers.ts';
 import { ctx } from '../preflight/fixtures.ts';
+import { addressBlock } from '../helpers/addresses.ts';
 
-// node-b's agent listens on 127.0.0.3; node-c sits behind a 40 ms delay proxy on 127.0.0.4.
-// Both run in this process: on a busy machine the event loop adds delay to each sample, which
-// the median of 7 tries absorbs for the direct path; the proxy's hold stays far above 10 ms.
-const B = '127.0.0.3';
-const C = '127.0.0.4';
+// node-a (2) probes; node-b's agent listens on host 3; node-c sits behind a delay proxy on host 4.
+// All of it runs in this one process, so on a busy machine the event loop adds delay to every
+// sample: the proxy holds for 200 ms and the limit is 100 ms, far from both a loaded loopback
+// (direct) and the proxied path. What is tested is that the echo sees a hold in user space.
+const net = addressBlock(import.meta.url);
+const A = net.host(2);
+const B = net.host(3);
+const C = net.host(4);
+const HOLD_MS = 200;
+const LIMIT_MS = 100;
 const latencyCheck = DEFAULT_CHECKS.filter((c) => c.name === 'peer-latency');
+const esc = (s: string) => s.replace(/\./g, '\\.');
 
-test('a direct loopback path passes the 10 ms check; a 40 ms proxy fails it', async () => {
+test('the echo sees a peer that holds the connection in user space: the direct path passes, the proxied one fails', async () => {
   const agentB = await startProbeListener({ host: B, port: 0 });
-  const proxy = await startDelayProxy({ host: C, upstreamHost: B, upstreamPort: agentB.port, delayMs: 40 });
+  const proxy = await startDelayProxy({ host: C, upstreamHost: B, upstreamPort: agentB.port, delayMs: HOLD_MS });
   try {
-    const direct = await measureLatency({ node_name: 'node-b', address: B, port: agentB.port }, { tries: 7, timeoutMs: 1000, localAddress: '127.0.0.2' });
-    const slow = await measureLatency({ node_name: 'node-c', address: C, port: proxy.port }, { tries: 5, timeoutMs: 1000, localAddress: '127.0.0.2' });
+    const direct = await measureLatency({ node_name: 'node-b', address: B, port: agentB.port }, { tries: 7, timeoutMs: 1000, localAddress: A });
+    const slow = await measureLatency({ node_name: 'node-c', address: C, port: proxy.port }, { tries: 3, timeoutMs: 2000, localAddress: A });
     assert.is(direct.error, '');
     assert.is(direct.tries, 7);
-    assert.ok(direct.median_ms >= 0 && direct.median_ms < 10, `direct median ${direct.median_ms}`);
+    assert.ok(direct.median_ms >= 0 && direct.median_ms < LIMIT_MS, `direct median ${direct.median_ms}`);
     assert.is(slow.error, '');
     // The proxy starts its hold on accept, a moment before the client sees "connected".
-    assert.ok(slow.median_ms >= 20, `proxied median ${slow.median_ms} should include the 40 ms hold`);
+    assert.ok(slow.median_ms >= HOLD_MS / 2, `proxied median ${slow.median_ms} should include the ${HOLD_MS} ms hold`);
 
-    const report = runPreflight(ctx(['master'], (_f, _p, c) => (c.peers = { latency: [direct, slow] })), latencyCheck);
+    const report = runPreflight(ctx(['master'], (_f, p, c) => {
+      p.cluster.preflight.max_peer_latency_ms = LIMIT_MS;
+      c.peers = { latency: [direct, slow] };
+    }), latencyCheck);
     assert.not.ok(report.ok);
     assert.is(report.results.length, 1);
     const r = report.results[0]!;
     assert.is(r.check, 'peer-latency');
-    assert.match(r.found, new RegExp(`^round trip of \\d+\\.\\d ms from node-a to node-c at ${C.replace(/\./g, '\\.')}:${proxy.port} \\(median of 5\\)$`));
-    assert.is(r.required, 'at most 10 ms (cluster.preflight.max_peer_latency_ms)');
+    assert.match(r.found, new RegExp(`^round trip of \\d+\\.\\d ms from node-a to node-c at ${esc(C)}:${proxy.port} \\(median of 3\\)$`));
+    assert.is(r.required, `at most ${LIMIT_MS} ms (cluster.preflight.max_peer_latency_ms)`);
   } finally {
     await proxy.close();
     await agentB.close();

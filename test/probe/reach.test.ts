@@ -4,11 +4,14 @@ import { startProbeListener, checkReach } from '../../agent/probe/index.ts';
 import { runPreflight, DEFAULT_CHECKS, formatResult } from '../../shared/preflight/index.ts';
 import { freePort } from './helpers.ts';
 import { ctx } from '../preflight/fixtures.ts';
+import { addressBlock } from '../helpers/addresses.ts';
 
-// node-a is 127.0.0.2 (the source), node-b 127.0.0.5 (listening), node-c 127.0.0.6 (nothing listens).
-const A = '127.0.0.2';
-const B = '127.0.0.5';
-const C = '127.0.0.6';
+// node-a is host 2 of this file's block (the source), node-b host 5 (listening), node-c host 6
+// (nothing listens).
+const net = addressBlock(import.meta.url);
+const A = net.host(2);
+const B = net.host(5);
+const C = net.host(6);
 
 test('an open port is reached from the given source address; a closed one names both ends', async () => {
   const b = await startProbeListener({ host: B, port: 0 });

@@ -2,6 +2,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { selectProbeTargets, buildProbePlan, buildProbeRing, type ProbeMember } from '../../shared/probe/targets.ts';
 import type { Role } from '../../shared/constants.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+
+const net = addressBlock(import.meta.url);
 
 function fleet(etcd: number, masters: number, workers: number): ProbeMember[] {
   const out: ProbeMember[] = [];
@@ -102,13 +105,13 @@ test('buildProbePlan: routed networking adds BGP between kubernetes nodes', () =
 
 test('buildProbePlan: reported probe ports, sampled workers, and peers not listening for reach', () => {
   const members: ProbeMember[] = [
-    { name: 'm', address: '127.0.0.2', roles: ['etcd', 'master'], probePort: 40001, listening: false },
-    { name: 'w1', address: '127.0.0.3', roles: ['worker'], probePort: 40002 },
-    { name: 'w2', address: '127.0.0.4', roles: ['worker'], probePort: 0 },
+    { name: 'm', address: net.host(2), roles: ['etcd', 'master'], probePort: 40001, listening: false },
+    { name: 'w1', address: net.host(3), roles: ['worker'], probePort: 40002 },
+    { name: 'w2', address: net.host(4), roles: ['worker'], probePort: 0 },
   ];
   const w1 = buildProbePlan('w1', members, { id: 1 });
   // w2 reported no probe port: no latency target; the master is not listening: nothing to reach.
-  assert.equal(w1.latency_targets, [{ node_name: 'm', address: '127.0.0.2', port: 40001, sample: false }]);
+  assert.equal(w1.latency_targets, [{ node_name: 'm', address: net.host(2), port: 40001, sample: false }]);
   assert.equal(w1.reach_targets, []);
   const m = buildProbePlan('m', members, { id: 1 });
   assert.equal(m.latency_targets.map((t) => `${t.node_name}:${t.port}:${t.sample}`), ['w1:40002:true']);

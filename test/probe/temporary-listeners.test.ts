@@ -3,8 +3,11 @@ import * as assert from 'uvu/assert';
 import { createServer } from 'node:net';
 import { openTemporaryListeners, checkReach } from '../../agent/probe/index.ts';
 import { freePort } from './helpers.ts';
+import { addressBlock } from '../helpers/addresses.ts';
 
-const H = '127.0.0.7';
+const net = addressBlock(import.meta.url);
+const H = net.host(7);
+const SRC = net.host(2);
 
 test('free ports are opened, held ones reported busy; peers reach the opened ones until close()', async () => {
   const holder = createServer();
@@ -17,13 +20,13 @@ test('free ports are opened, held ones reported busy; peers reach the opened one
     assert.equal(l.opened, [free1, free2]);
     assert.equal(l.busy, [busyPort]);
     assert.equal(l.failed, []);
-    const res = await checkReach([free1, free2].map((port) => ({ node_name: 'node-x', address: H, port })), { sourceAddress: '127.0.0.2' });
+    const res = await checkReach([free1, free2].map((port) => ({ node_name: 'node-x', address: H, port })), { sourceAddress: SRC });
     assert.equal(res.map((r) => r.ok), [true, true]);
   } finally {
     await l.close();
     holder.close();
   }
-  const after = await checkReach([{ node_name: 'node-x', address: H, port: free1 }], { sourceAddress: '127.0.0.2' });
+  const after = await checkReach([{ node_name: 'node-x', address: H, port: free1 }], { sourceAddress: SRC });
   assert.is(after[0]!.ok, false);
 });
 
