@@ -322,7 +322,7 @@ export class Agent {
       const res = await this.#withRetry(
         'watch',
         signal,
-        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan }, hold + CALL_TIMEOUT_MS, signal),
+        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan, probe_port: probePort }, hold + CALL_TIMEOUT_MS, signal),
         'watching',
       );
       if (res.probe_plan) {

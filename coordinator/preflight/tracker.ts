@@ -179,6 +179,17 @@ export class PreflightTracker {
   }
 
   /**
+   * From each WatchAssignment: the probe port alone. A node whose facts do not change may not
+   * report for a long time (after a coordinator restart, never), but it always watches.
+   */
+  notePort(name: string, probePort: number): void {
+    const e = this.#entries.get(name);
+    if (!e || e.probePort === probePort) return;
+    e.probePort = probePort;
+    this.#schedulePlanning();
+  }
+
+  /**
    * Adds or updates nodes (after a recompute, a facts change, an apply). Nodes not named keep
    * their entries; `forget` drops one.
    */

@@ -81,6 +81,7 @@ export class AgentService {
         checkWatchSlots(node.name, hub.pendingFor(node.name));
         const have = Number(call.request.applied_revision) || 0;
         const probeRan = Number(call.request.probe_plan_id) || 0;
+        if (call.request.probe_port) state.preflight.notePort(node.name, call.request.probe_port);
         const hold = holdMs(call.request.hold_ms);
         const answer = () => {
           // Committed state only: an assignment is never handed out before it is durable.

@@ -321,4 +321,16 @@ test('the operator ignore list releases a blocked node; probe plan ids only grow
   assert.is(t.get('w1')!.state, 'pending');
 });
 
+test('a probe port learned from a watch alone (a node with nothing to report) reaches its peers\' plans', () => {
+  const { t, planPass } = setup();
+  t.update([input('w1', W1, ['worker'], facts('w1', W1)), input('m', M, ['etcd', 'master'], facts('m', M))]);
+  t.noteReport('w1', 40001, 5);
+  planPass();
+  const targetsTo = (name: string) => (t.probePlanFor('w1', 0)?.latency_targets ?? []).filter((x) => x.node_name === name);
+  assert.equal(targetsTo('m'), [], 'no port known for m yet: no latency target');
+  t.notePort('m', 40002);
+  planPass();
+  assert.equal(targetsTo('m').map((x) => x.port), [40002]);
+});
+
 test.run();
