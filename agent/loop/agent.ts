@@ -359,7 +359,8 @@ export class Agent {
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;
       this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
     }
-    const result = { revision: Number(a.revision), ok, error, files, duration_ms: this.#clock() - started, roles: a.roles };
+    // The coordinator refuses an error text over 4096 characters (coordinator/server/input/limits.ts).
+    const result = { revision: Number(a.revision), ok, error: error.length > 4000 ? `${error.slice(0, 3999)}…` : error, files, duration_ms: this.#clock() - started, roles: a.roles };
     await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', result, CALL_TIMEOUT_MS, signal), 'applying');
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };

@@ -18,8 +18,9 @@ Coordinator
                     [--log-level error|warn|info|debug] [--log-format text|json] [--reinitialize]
       Run the coordinator. First start creates the identity CA, server and admin certificates in DIR
       (keys 0600) and prints the join command for agents with the CA pin.
-  demo [--dir DIR] [--keep]
-      Start a coordinator and three agents on 127.0.0.2-4, wait until all applied, print status.
+  demo [--dir DIR] [--keep-running[=false]] [--timeout-seconds N]
+      Start a coordinator and three muster-agent processes on 127.0.0.2-4, wait until all applied,
+      print status. On a terminal it keeps running until Ctrl-C (--keep-running=false: stop at once).
 
 Plan files (no coordinator needed)
   plan init [-o FILE] [--yes] [--etcd N --master N --worker N ...]   write a commented plan

@@ -1,20 +1,23 @@
-// `muster demo`: a coordinator and three agents on this machine, no root needed. Each agent gets
-// its own address (127.0.0.2-4), state dir and node root under the demo directory; the demo
-// waits until all three applied their assignment, prints `muster status`, and says where to look.
+// `muster demo`: a coordinator and three agents on this machine, no root needed. The coordinator
+// runs in this process; each agent is a real `muster-agent run` process, found next to this
+// program (agent-program.ts), with its own address (127.0.0.2-4), state dir and node root under
+// the demo directory. Agent log lines go to stderr with the node's name in front. The demo waits
+// until all three applied their assignment, prints `muster status`, and says where to look. If
+// an agent exits before the demo is done, the demo says which, how, and what it last logged,
+// stops the rest and exits 1.
 import { parseArgs } from 'node:util';
 import { rm, mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve, relative } from 'node:path';
+import { join, resolve, relative, sep } from 'node:path';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { startCoordinator, type Coordinator } from '../server/coordinator.ts';
-import { Agent } from '../../agent/loop/agent.ts';
-import { nodeFactsSource } from '../../agent/loop/facts-source.ts';
-import { compileAgentOptions } from '../../agent/config/options.ts';
 import { createLogger } from '../../shared/log/logger.ts';
 import { loadAdminConfig } from '../admin/config.ts';
 import { connectAdmin } from '../admin/client.ts';
 import { formatStatus } from '../cli/admin-commands.ts';
 import { VERSION } from '../../shared/version.ts';
 import { sleep } from '../../shared/retry.ts';
+import { locateAgentProgram, runningProgram, type RunningProgram } from './agent-program.ts';
+import { AgentProcess, type AgentExit } from './agent-process.ts';
 
 export const DEMO_NODES = [
   { name: 'node-1', address: '127.0.0.2' },
@@ -56,7 +59,25 @@ worker:
       ip: 127.0.0.4
 `;
 
-export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
+/** The agents' config file: empty, so a real agent's /etc/muster/agent.yaml (often 0600, root's) stays out of the demo. */
+const AGENT_CONFIG = '# muster demo: every agent setting comes from flags; this file keeps /etc/muster/agent.yaml out.\n';
+
+/** This environment without MUSTER_* variables, which would otherwise reach the agents' settings. */
+function agentEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !k.startsWith('MUSTER_')));
+}
+
+/** One paragraph: which agent ended, how, and what it said last. */
+export function describeAgentExit(e: AgentExit): string {
+  const how = e.signal ? `was killed by ${e.signal}` : e.code === null ? 'could not be started' : `exited with code ${e.code}`;
+  return [
+    `demo: the agent of ${e.node}${e.pid ? ` (pid ${e.pid})` : ''} ${how} before the demo was done, so the demo stops the other agents and the coordinator. ` +
+      (e.lastLines.length ? `Its last log lines:` : 'It logged nothing.'),
+    ...e.lastLines.map((l) => `    ${l}`),
+  ].join('\n');
+}
+
+export async function demoCommand(argv: string[], io: CliIO, from: RunningProgram = runningProgram()): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -66,21 +87,37 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     },
     strict: true,
   });
+  // Before anything is created: a missing agent program is a build problem, said as one.
+  const program = locateAgentProgram(from);
   const dir = resolve(values.dir);
   const keepRunning = values['keep-running'] ?? Boolean(process.stdin.isTTY);
-  const rel = (p: string) => (p.startsWith(io.cwd) ? relative(io.cwd, p) || '.' : p);
+  // Paths under the working directory are printed relative to it, others as they are.
+  const rel = (p: string) => (p === io.cwd || p.startsWith(io.cwd + sep) ? relative(io.cwd, p) || '.' : p);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const planFile = join(dir, 'muster-cluster.yaml');
   await writeFile(planFile, DEMO_PLAN);
+  const agentConfig = join(dir, 'agent.yaml');
+  await writeFile(agentConfig, AGENT_CONFIG);
 
+  const agents: AgentProcess[] = [];
   const ac = new AbortController();
-  const onSignal = () => ac.abort(new Error('interrupted'));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  // Aborted, with the AgentExit as reason, when an agent ends before the demo is done.
+  const died = new AbortController();
+  const done = AbortSignal.any([ac.signal, died.signal]);
+  const reportDeath = (): number => {
+    io.err(describeAgentExit(died.signal.reason as AgentExit));
+    return 1;
+  };
+  // A second Ctrl-C while stopping kills the agents at once instead of leaving them behind.
+  const onSignal = () => (ac.signal.aborted ? agents.forEach((a) => a.kill()) : ac.abort(new Error('interrupted')));
+  // Last resort if this process ends some other way: the agents run in their own process groups.
+  const onExit = () => agents.forEach((a) => a.kill());
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('exit', onExit);
 
   let coordinator: Coordinator | null = null;
-  const runs: Promise<void>[] = [];
   try {
     const dataDir = join(dir, 'coordinator');
     coordinator = await startCoordinator({
@@ -90,40 +127,45 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
       logger: createLogger({ level: 'error', component: 'coordinator' }),
     });
     io.out(`coordinator ${VERSION} listening on ${coordinator.address} (data in ${rel(dataDir)}); CA pin ${coordinator.identity.caPin}`);
-    const { token } = await coordinator.state.createToken({ ttlMs: 3600_000, uses: DEMO_NODES.length, description: 'demo' });
+    const { token } = await coordinator.state.tokens.create({ ttlMs: 3600_000, uses: DEMO_NODES.length, description: 'demo' });
     io.out(`join command: ${coordinator.joinCommand(token)}\n`);
+    io.out(`agents: ${program.path}, one process per node; their log lines follow on stderr, prefixed with the node name\n`);
 
-    const agents = DEMO_NODES.map((n) => {
-      const options = compileAgentOptions({
-        coordinator: coordinator!.address,
-        token,
-        caHash: coordinator!.identity.caPin,
-        nodeName: n.name,
-        address: n.address,
-        stateDir: join(dir, 'nodes', n.name, 'state'),
-        root: join(dir, 'nodes', n.name, 'root'),
+    for (const n of DEMO_NODES) {
+      const agent = new AgentProcess({
+        node: n.name,
+        program,
+        args: [
+          '--coordinator', coordinator.address,
+          '--token', token,
+          '--ca-hash', coordinator.identity.caPin,
+          '--node-name', n.name,
+          '--address', n.address,
+          '--state-dir', join(dir, 'nodes', n.name, 'state'),
+          '--root', join(dir, 'nodes', n.name, 'root'),
+          '--probe-port', '0',
+          '--config', agentConfig,
+        ],
+        env: agentEnv(io.env),
+        onLine: (line) => io.err(line),
       });
-      const agent = new Agent(options, { log: createLogger({ level: 'info', component: `agent ${n.name}` }), facts: nodeFactsSource(), version: VERSION });
-      runs.push(agent.run(ac.signal));
-      return agent;
-    });
+      agents.push(agent);
+      void agent.exited.then((e) => {
+        if (!ac.signal.aborted) died.abort(e);
+      });
+    }
 
     const deadline = Date.now() + Number(values['timeout-seconds']) * 1000;
-    while (!ac.signal.aborted) {
+    while (!done.aborted) {
       const rows = coordinator.state.status();
       if (rows.length === DEMO_NODES.length && rows.every((r) => r.state === 'applied')) break;
       if (Date.now() > deadline) {
         io.err(`demo: not all agents applied their assignment within ${values['timeout-seconds']}s; states: ${rows.map((r) => `${r.name}=${r.state}${r.detail ? ` (${r.detail})` : ''}`).join(', ') || 'none joined'}`);
         return 1;
       }
-      const failed = agents.findIndex((a) => a.phase === 'failed');
-      if (failed >= 0) {
-        await Promise.allSettled(runs);
-        io.err(`demo: agent ${DEMO_NODES[failed]!.name} failed (see its log above)`);
-        return 1;
-      }
-      await sleep(100, ac.signal).catch(() => undefined);
+      await sleep(100, done).catch(() => undefined);
     }
+    if (died.signal.aborted) return reportDeath();
     if (ac.signal.aborted) return 130;
 
     // The same path an operator uses: the admin CLI over mutual TLS.
@@ -151,15 +193,17 @@ export async function demoCommand(argv: string[], io: CliIO): Promise<number> {
     );
     if (keepRunning) {
       io.out('\nThe demo keeps running so you can try the commands above; press Ctrl-C to stop.');
-      await new Promise<void>((r) => (ac.signal.aborted ? r() : ac.signal.addEventListener('abort', () => r(), { once: true })));
+      await new Promise<void>((r) => (done.aborted ? r() : done.addEventListener('abort', () => r(), { once: true })));
     }
-    return 0;
+    // An agent may also die while the status is fetched and printed.
+    return died.signal.aborted ? reportDeath() : 0;
   } finally {
     ac.abort(new Error('demo finished'));
-    await Promise.allSettled(runs);
+    await Promise.all(agents.map((a) => a.stop()));
     await coordinator?.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    process.removeListener('exit', onExit);
     io.out('demo stopped.');
   }
 }

@@ -2,7 +2,9 @@
 // (after npm's write-file-atomic): temp file in the same directory -> write -> fsync ->
 // chmod -> rename -> fsync the directory, temp file removed on any failure. Writes to one path
 // are queued so two callers never interleave. If the file already holds exactly these bytes
-// and mode, nothing is written and `changed` is false.
+// and mode, nothing is written and `changed` is false; if only its mode differs, it is chmodded
+// in place (the bytes are already right, so no rewrite) and `changed` is true, because callers
+// use `changed` to decide whether to restart something, and a key readable by all is a change.
 import { open, rename, rm, readFile, stat, mkdir, chmod } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -34,7 +36,12 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, options
 async function doWrite(path: string, data: string | Uint8Array, options: AtomicWriteOptions): Promise<WriteResult> {
   const mode = options.mode ?? 0o644;
   const bytes = typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  if (await sameContent(path, bytes, mode)) return { path, changed: false };
+  const current = await compare(path, bytes, mode);
+  if (current === 'same') return { path, changed: false };
+  if (current === 'mode-differs') {
+    await chmod(path, mode);
+    return { path, changed: true };
+  }
 
   const dir = dirname(path);
   await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
@@ -58,18 +65,15 @@ async function doWrite(path: string, data: string | Uint8Array, options: AtomicW
   return { path, changed: true };
 }
 
-async function sameContent(path: string, bytes: Buffer, mode: number): Promise<boolean> {
+/** How the file at `path` differs from the wanted bytes and mode. */
+async function compare(path: string, bytes: Buffer, mode: number): Promise<'same' | 'mode-differs' | 'content-differs'> {
   try {
     const st = await stat(path);
-    if (!st.isFile() || st.size !== bytes.length) return false;
-    const current = await readFile(path);
-    if (!current.equals(bytes)) return false;
-    if ((st.mode & 0o7777) !== mode) {
-      await chmod(path, mode);
-    }
-    return true;
+    if (!st.isFile() || st.size !== bytes.length) return 'content-differs';
+    if (!(await readFile(path)).equals(bytes)) return 'content-differs';
+    return (st.mode & 0o7777) === mode ? 'same' : 'mode-differs';
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'content-differs';
     throw err;
   }
 }
