@@ -4,13 +4,13 @@
 // remove a node, record a report), the coalesced recomputation of assignments, and feeding
 // committed changes to the preflight tracker and the watchers. Services call the aggregates
 // (`state.tokens`, `state.nodes`, `state.preflight`...) directly.
-import type { Store, WatchEvent } from '../store/store.ts';
+import type { Op, Store, WatchEvent } from '../store/store.ts';
 import { StateWriter, type Table } from './writer.ts';
 import { META, PREFIX, type ApplyRecord } from './records.ts';
 import { Tokens } from './tokens.ts';
 import { Nodes } from './nodes.ts';
 import { Plans } from './plans.ts';
-import { Assignments } from './assignments.ts';
+import { Assignments, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import type { RegisteredNode } from '../assign/index.ts';
@@ -145,7 +145,7 @@ export class ClusterState {
       const res = this.plans.change(text, file, force, this.assignments.latestStates());
       if ('unchanged' in res) return { revision: res.unchanged.record.revision, changedNodes: [], warnings: res.warnings, unchanged: true };
       const r = this.#recomputeOps(res.current);
-      void this.writer.txn([...res.ops, ...r.ops]).then(() => this.assignments.publish(r));
+      this.#commitThenPublish([...res.ops, ...r.ops], r);
       this.#log.info(`plan revision ${res.current.record.revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);
       return { revision: res.current.record.revision, changedNodes: r.changed, warnings: res.warnings, unchanged: false };
     });
@@ -156,7 +156,7 @@ export class ClusterState {
       const ops = [this.nodes.removeOp(name), ...this.assignments.removeOps(name), ...this.reports.removeOps(name)];
       const plan = this.plans.latest();
       const r = plan ? this.#recomputeOps(plan, name) : null;
-      void this.writer.txn([...ops, ...(r?.ops ?? [])]).then(() => r && this.assignments.publish(r));
+      this.#commitThenPublish([...ops, ...(r?.ops ?? [])], r);
       this.#log.info(`node ${name} removed by an operator; its identity is refused from now on`);
     });
   }
@@ -169,7 +169,7 @@ export class ClusterState {
       const ops = this.assignments.overrideOps(name, roles, this.#clock());
       const plan = this.plans.latest();
       const r = plan ? this.#recomputeOps(plan) : null;
-      if (ops.length || r?.ops.length) void this.writer.txn([...ops, ...(r?.ops ?? [])]).then(() => r && this.assignments.publish(r));
+      if (ops.length || r?.ops.length) this.#commitThenPublish([...ops, ...(r?.ops ?? [])], r);
       return r?.changed ?? [];
     });
   }
@@ -204,6 +204,18 @@ export class ClusterState {
       void this.writer.txn([this.#meta.put(META.preflightIgnore, next)]);
       this.#log.info(`preflight ignore list set by an operator: ${next.join(', ') || '(empty)'}`);
     });
+  }
+
+  /**
+   * Queues a transaction and, once it is committed, shows the recomputation's waiting reasons.
+   * A failed commit is the writer's to handle (fail-stop through onFatal, and the mutation's
+   * promise rejects); the follow-up is simply not run.
+   */
+  #commitThenPublish(ops: Op[], r: Pick<Recomputed, 'waiting' | 'problems'> | null): void {
+    void this.writer.txn(ops).then(
+      () => r && this.assignments.publish(r),
+      () => undefined,
+    );
   }
 
   // ---------------------------------------------------------------- reads (committed)
@@ -317,7 +329,7 @@ export class ClusterState {
           const plan = this.plans.latest();
           if (!plan) return;
           const r = this.#recomputeOps(plan);
-          if (r.ops.length) void this.writer.txn(r.ops).then(() => this.assignments.publish(r));
+          if (r.ops.length) this.#commitThenPublish(r.ops, r);
           else this.assignments.publish(r);
         })
         .catch((e) => this.#log.error(`recomputing assignments failed: ${e?.stack ?? e}`))

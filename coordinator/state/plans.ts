@@ -45,11 +45,11 @@ export class Plans {
   #resolve(n: unknown, record: (n: number) => PlanRecord | undefined): CurrentPlan | null {
     if (typeof n !== 'number') return null;
     const rec = record(n);
-    if (!rec) throw new Error(`stored state names plan ${n} as current (key ${PREFIX.meta}${META.currentPlan}) but key ${PREFIX.plans}${planKey(n)} is missing`);
+    if (!rec) throw new FailedPreconditionError('state-corrupt', `stored state names plan ${n} as current (key ${PREFIX.meta}${META.currentPlan}) but key ${PREFIX.plans}${planKey(n)} is missing`);
     let plan = this.#parsed.get(n);
     if (!plan) {
       const parsed = parsePlan(rec.text, rec.file);
-      if (!parsed.plan) throw new Error(`stored plan ${n} (key ${PREFIX.plans}${planKey(n)}) no longer parses: ${parsed.problems.map(formatProblem).join('; ')}`);
+      if (!parsed.plan) throw new FailedPreconditionError('state-corrupt', `stored plan ${n} (key ${PREFIX.plans}${planKey(n)}) no longer parses: ${parsed.problems.map(formatProblem).join('; ')}`);
       plan = parsed.plan;
       // Keep the two newest parses only.
       for (const k of [...this.#parsed.keys()].sort((a, b) => a - b).slice(0, Math.max(0, this.#parsed.size - 1))) this.#parsed.delete(k);

@@ -13,6 +13,7 @@
 // - A failed commit stops the coordinator (fail-stop, like etcd on a WAL error): the queued view
 //   would otherwise be ahead of disk.
 import type { Entry, Guard, Op, Store, TxnResult, WatchEvent } from '../store/store.ts';
+import { FailedPreconditionError } from '../../shared/errors/index.ts';
 
 /** Committed value of one key with the revision that last wrote it. */
 export interface Versioned<T> {
@@ -25,7 +26,11 @@ function decodeJson<T>(key: string, text: string): T {
   try {
     return JSON.parse(text) as T;
   } catch (err) {
-    throw new Error(`stored value of key ${JSON.stringify(key)} is not valid JSON (${(err as Error).message}); the state store is corrupt at that key`, { cause: err });
+    throw new FailedPreconditionError(
+      'state-corrupt',
+      `stored value of key ${JSON.stringify(key)} is not valid JSON (${(err as Error).message}); the state store is corrupt at that key: restore state.db from a backup`,
+      { cause: err },
+    );
   }
 }
 
