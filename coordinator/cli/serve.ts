@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { startCoordinator } from '../server/coordinator.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../../shared/log/logger.ts';
+import { ConfigError } from '../../shared/errors/index.ts';
 import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
 
 export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
@@ -17,9 +18,18 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
       'log-level': { type: 'string', default: io.env.MUSTER_LOG_LEVEL ?? 'info' },
       'log-format': { type: 'string', default: 'text' },
       reinitialize: { type: 'boolean', default: false },
+      'join-burst': { type: 'string' },
+      'join-rate': { type: 'string' },
     },
     strict: true,
   });
+  const num = (flag: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${flag} ${v}: expected a positive number`);
+    return n;
+  };
+  const joinBudget = { burst: num('join-burst', values['join-burst']), refillPerSecond: num('join-rate', values['join-rate']) };
   const logger = createLogger({ level: values['log-level'] as LogLevel, format: values['log-format'] as LogFormat, component: 'coordinator' });
   const c = await startCoordinator({
     dataDir: values['data-dir'],
@@ -28,6 +38,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     advertise: values.advertise,
     extraSans: values.san,
     reinitialize: values.reinitialize,
+    admission: { joinBudget },
     logger,
   });
   if (c.identity.created) {
