@@ -31,6 +31,17 @@ export function backoffMs(r: CompiledRetry, attempt: number): number {
   return Math.floor(r.random() * ceiling);
 }
 
+/**
+ * Delay before retry number `attempt` after `err`: the jittered backoff, but never less than the
+ * server's own hint (`retryAfterMs`, from a RESOURCE_EXHAUSTED answer): retrying sooner would
+ * only be refused again and spend the caller's budget.
+ */
+export function retryDelayMs(r: CompiledRetry, attempt: number, err?: unknown): number {
+  const backoff = backoffMs(r, attempt);
+  const hint = (err as { retryAfterMs?: unknown } | null | undefined)?.retryAfterMs;
+  return typeof hint === 'number' && Number.isFinite(hint) && hint > backoff ? Math.ceil(hint) : backoff;
+}
+
 /** Resolves after ms, or rejects with the signal's reason when aborted. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

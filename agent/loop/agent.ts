@@ -21,7 +21,7 @@ import { renderNode } from '../../shared/render/index.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
 import { ConfigError, MusterError, errorMessage } from '../../shared/errors/index.ts';
-import { compileRetry, backoffMs, sleep, type RetryOptions } from '../../shared/retry.ts';
+import { compileRetry, retryDelayMs, sleep, type RetryOptions } from '../../shared/retry.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
@@ -125,7 +125,7 @@ export class Agent {
         // one may come back there.
         const impostor = e.reason === 'coordinator-unverified';
         if (!isRetryable(e) && !impostor) throw e;
-        const delay = backoffMs(this.#retry, n);
+        const delay = retryDelayMs(this.#retry, n, e);
         this.#setPhase('waiting-for-coordinator');
         const line = `waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`;
         if (impostor) this.#d.log.warn(line);

@@ -105,7 +105,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   } catch (err) {
     if (err instanceof MusterError) {
       io.err(`muster: ${err.message}`);
-      return err.kind === 'unavailable' ? 3 : 1;
+      return err.kind === 'unavailable' || err.kind === 'resource-exhausted' ? 3 : 1;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       io.err(`muster: ${(err as Error).message}; see muster --help`);

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'failed-precondition'
   | 'unavailable'
+  | 'resource-exhausted'
   | 'internal';
 
 export class MusterError extends Error {
@@ -83,6 +84,19 @@ export class CaPinMismatchError extends MusterError {
 export class UnavailableError extends MusterError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('unavailable', 'unavailable', message, options);
+  }
+}
+
+/**
+ * The coordinator is refusing work from this caller for now (a rate limit or budget), and says
+ * when to come back: retry loops wait at least `retryAfterMs` (shared/retry.ts `retryDelayMs`).
+ */
+export class ResourceExhaustedError extends MusterError {
+  /** How long the caller should wait before trying again; undefined when the server gave no hint. */
+  readonly retryAfterMs: number | undefined;
+  constructor(reason: string, message: string, options?: { retryAfterMs?: number; cause?: unknown }) {
+    super('resource-exhausted', reason, message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

@@ -2,7 +2,8 @@
 // Servers wrap every handler with `toServiceError`; clients turn a failed call back into a
 // MusterError with `fromServiceError`, so callers switch on `kind`/`reason`, never on codes.
 import * as grpc from '@grpc/grpc-js';
-import { MusterError, type ErrorKind } from '../errors/index.ts';
+import { coordinatorNotVerified } from './tls-errors.ts';
+import { MusterError, ResourceExhaustedError, type ErrorKind } from '../errors/index.ts';
 
 const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
@@ -12,15 +13,21 @@ const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
   unauthenticated: grpc.status.UNAUTHENTICATED,
   'failed-precondition': grpc.status.FAILED_PRECONDITION,
   unavailable: grpc.status.UNAVAILABLE,
+  'resource-exhausted': grpc.status.RESOURCE_EXHAUSTED,
   internal: grpc.status.INTERNAL,
 };
 
 const REASON_KEY = 'muster-reason';
+/** How long a RESOURCE_EXHAUSTED caller should wait, in ms (decimal string). */
+export const RETRY_AFTER_KEY = 'retry-after-ms';
+/** A hint beyond this is treated as this: a confused server must not park an agent for days. */
+const MAX_RETRY_AFTER_MS = 3_600_000;
 
 export function toServiceError(err: unknown): Partial<grpc.StatusObject> {
   const metadata = new grpc.Metadata();
   if (err instanceof MusterError) {
     metadata.set(REASON_KEY, err.reason);
+    if (err instanceof ResourceExhaustedError && err.retryAfterMs !== undefined) metadata.set(RETRY_AFTER_KEY, String(Math.ceil(err.retryAfterMs)));
     return { code: KIND_TO_CODE[err.kind], details: err.message, metadata };
   }
   // Unexpected: do not leak internals (they may hold secrets); the server logs the full error.
@@ -37,11 +44,21 @@ export function fromServiceError(err: unknown, target: string): MusterError {
   if (typeof se?.code !== 'number') return new MusterError('internal', 'internal', String(err), { cause: err });
   const reason = String(se.metadata?.get(REASON_KEY)?.[0] ?? '');
   const kind = CODE_TO_KIND.get(se.code);
+  if (se.code === grpc.status.RESOURCE_EXHAUSTED) {
+    // Ours (a budget, with a hint) or grpc-js's own (a message over the receive limit): both
+    // retryable, as RESOURCE_EXHAUSTED always was here; only ours carries a hint.
+    const hint = Number(se.metadata?.get(RETRY_AFTER_KEY)?.[0] ?? NaN);
+    const retryAfterMs = Number.isFinite(hint) && hint >= 0 ? Math.min(hint, MAX_RETRY_AFTER_MS) : undefined;
+    const message = reason ? se.details || 'call refused' : `coordinator at ${target} refused the call: ${se.details || se.message}`;
+    return new ResourceExhaustedError(reason || 'resource-exhausted', message, { retryAfterMs, cause: err });
+  }
+  // Something answered on the address but failed TLS verification: not "unreachable".
+  const impostor = se.code === grpc.status.UNAVAILABLE && !reason ? coordinatorNotVerified(se.details ?? '', target) : null;
+  if (impostor) return impostor;
   if (
     se.code === grpc.status.UNAVAILABLE ||
     se.code === grpc.status.DEADLINE_EXCEEDED ||
     se.code === grpc.status.CANCELLED ||
-    se.code === grpc.status.RESOURCE_EXHAUSTED ||
     (se.code === grpc.status.INTERNAL && !reason) ||
     (se.code === grpc.status.UNKNOWN && !reason)
   ) {
@@ -52,7 +69,7 @@ export function fromServiceError(err: unknown, target: string): MusterError {
 
 /** Codes worth retrying: the coordinator is down, restarting or overloaded. */
 export function isRetryable(err: MusterError): boolean {
-  return err.kind === 'unavailable';
+  return err.kind === 'unavailable' || err.kind === 'resource-exhausted';
 }
 
 // The generated client interfaces overload each method; the last overload is
