@@ -11,6 +11,9 @@ import { agentClient } from '../../agent/client/channels.ts';
 import { unary } from '../../shared/wire/status.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
 import { connectAdmin } from '../../coordinator/admin/client.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+
+const net = addressBlock(import.meta.url);
 
 const WORKERS = 40;
 const plan = (podCidr = '172.16.0.0/16') => `cluster:
@@ -21,10 +24,10 @@ const plan = (podCidr = '172.16.0.0/16') => `cluster:
     service_cidr_block: 172.17.0.0/16
 etcd:
   expected_count: 1
-  nodes: [ { host: node-000, ip: 127.0.3.1 } ]
+  nodes: [ { host: node-000, ip: ${net.host(2)} } ]
 master:
   expected_count: 1
-  nodes: [ { host: node-000, ip: 127.0.3.1 } ]
+  nodes: [ { host: node-000, ip: ${net.host(2)} } ]
 worker:
   expected_count: ${WORKERS}
   pool: { min_cpus: 1 }
@@ -35,7 +38,7 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
   const dataDir = join(dir, 'coord');
   const planFile = join(dir, 'plan.yaml');
   writeFileSync(planFile, plan());
-  let c = await testCoordinator(dataDir, { planFile });
+  let c = await testCoordinator(dataDir, { planFile, listen: `${net.host(1)}:0` });
   const log = captureLogger('agents');
   try {
     const { token } = await c.state.tokens.create({});
@@ -43,7 +46,7 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
     // All joins at once, then one report each so pools can judge the node's CPUs.
     const ids = await Promise.all(
       names.map((n, i) =>
-        joinCoordinator({ coordinator: c.address, token, caHash: c.identity.caPin, insecureSkipCaVerification: false, nodeName: n, machineId: `m-${n}`, address: `127.0.3.${i + 1}`, labels: {}, agentVersion: 'test' }, log),
+        joinCoordinator({ coordinator: c.address, token, caHash: c.identity.caPin, insecureSkipCaVerification: false, nodeName: n, machineId: `m-${n}`, address: net.host(i + 2), labels: {}, agentVersion: 'test' }, log),
       ),
     );
     await Promise.all(
@@ -63,7 +66,7 @@ test('concurrent joins fill a pool with unique pod blocks; a restart keeps every
     // Restart: the same assignments with the same revisions.
     const before = Object.fromEntries(names.map((n) => [n, JSON.stringify(c.state.assignments.get(n))]));
     await c.close();
-    c = await testCoordinator(dataDir, { planFile });
+    c = await testCoordinator(dataDir, { planFile, listen: `${net.host(1)}:0` });
     await c.state.idle(); // the recompute a start runs has run, and changed nothing:
     for (const n of names) assert.is(JSON.stringify(c.state.assignments.get(n)), before[n], `${n} changed across a restart`);
 

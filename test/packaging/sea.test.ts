@@ -1,5 +1,5 @@
 // The single executables, built as `npm run build:sea` builds them, run where there is no Node and
-// no node_modules: a coordinator and an agent, each one file, join and apply on 127.0.0.2.
+// no node_modules: a coordinator and an agent, each one file, join and apply on this file's loopback block.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -8,6 +8,9 @@ import { join } from 'node:path';
 import { buildSea } from '../../packaging/sea.ts';
 import { COORDINATOR_NODE_FLAGS } from '../../shared/constants.ts';
 import { tempDir, waitFor } from '../helpers/cluster.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+
+const net = addressBlock(import.meta.url);
 
 const ROOT = join(import.meta.dirname, '../..');
 const dir = tempDir('muster-sea-test-');
@@ -54,16 +57,16 @@ test('muster and muster-agent as single executables: one node joins and applies,
   name: sea
   version: v1.31.2
   preflight: { ignore: [all] }
-etcd: { expected_count: 1, nodes: [ { host: node-1, ip: 127.0.0.2 } ] }
-master: { expected_count: 1, nodes: [ { host: node-1, ip: 127.0.0.2 } ] }
+etcd: { expected_count: 1, nodes: [ { host: node-1, ip: ${net.host(2)} } ] }
+master: { expected_count: 1, nodes: [ { host: node-1, ip: ${net.host(2)} } ] }
 worker: { expected_count: 0, nodes: [] }
 `,
   );
-  const coord = start(muster!, ['coordinator', 'serve', '--plan', 'plan.yaml', '--data-dir', 'data', '--listen', '127.0.0.1:0']);
+  const coord = start(muster!, ['coordinator', 'serve', '--plan', 'plan.yaml', '--data-dir', 'data', '--listen', `${net.host(1)}:0`]);
   let node: ReturnType<typeof start> | undefined;
   try {
     const join_ = await waitFor('the join command', () => /muster-agent run --coordinator (\S+) --token (\S+) --ca-hash (\S+)/.exec(coord.output()), 20_000);
-    node = start(agent!, ['run', '--coordinator', join_[1]!, '--token', join_[2]!, '--ca-hash', join_[3]!, '--node-name', 'node-1', '--address', '127.0.0.2', '--state-dir', 'state', '--root', 'root', '--probe-port', '0']);
+    node = start(agent!, ['run', '--coordinator', join_[1]!, '--token', join_[2]!, '--ca-hash', join_[3]!, '--node-name', 'node-1', '--address', net.host(2), '--state-dir', 'state', '--root', 'root', '--probe-port', '0']);
     const file = join(dir, 'root/etc/muster/assignment.yaml');
     await waitFor('the assignment on the node', () => existsSync(file), 20_000);
     assert.match(readFileSync(file, 'utf8'), /etcd/);
