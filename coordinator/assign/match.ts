@@ -58,17 +58,25 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
     const claimed = new Map<string, number>(); // node name -> entry index in this group
     plan[role].nodes.forEach((entry, i) => {
       const where = `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
-      let candidates: RegisteredNode[] = [];
-      let rank = 0;
-      for (; rank < 4 && candidates.length === 0; rank++) {
-        candidates = rank < 3 ? lookup(index[rank]!, [entry.host]) : lookup(index[3], [entry.ip, entry.internal_ip, entry.host]);
-      }
-      rank--;
-      if (candidates.length > 1) {
-        // A re-imaged machine may register twice under one hostname: the holder of the role wins.
-        const holders = candidates.filter((n) => previous.get(n.name)?.roles.includes(role));
-        if (holders.length === 1) candidates = holders;
-      }
+      const byRank = [0, 1, 2, 3].map((r) => (r < 3 ? lookup(index[r]!, [entry.host]) : lookup(index[3], [entry.ip, entry.internal_ip, entry.host])));
+      let rank = byRank.findIndex((c) => c.length > 0);
+      let candidates: RegisteredNode[] = rank < 0 ? [] : byRank[rank]!;
+      if (rank < 0) rank = 3;
+      // The node that holds the role keeps it, whichever key matches it: a newcomer whose name
+      // happens to equal the entry's host (a machine-id, an address) must not take an installed
+      // etcd or master role from the node it belongs to. Among equal matches (a re-imaged machine
+      // registered twice under one hostname) the holder wins too.
+      const holders = [...new Set(byRank.flat())].filter((n) => previous.get(n.name)?.roles.includes(role));
+      if (holders.length === 1 && !candidates.includes(holders[0]!)) {
+        const holder = holders[0]!;
+        const holderRank = byRank.findIndex((c) => c.includes(holder));
+        problems.push(
+          `${where} matches ${listNames(candidates.map((n) => n.name))} by ${KEY_NAMES[rank]}, but node ${holder.name} (matched by ${KEY_NAMES[holderRank]}) holds the role and keeps it: ` +
+            `set host to the node name of the one you mean, or \`muster node remove ${holder.name}\``,
+        );
+        candidates = [holder];
+        rank = holderRank;
+      } else if (candidates.length > 1 && holders.length === 1 && candidates.includes(holders[0]!)) candidates = [holders[0]!];
       if (candidates.length === 0) {
         unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'not-registered' });
         return;

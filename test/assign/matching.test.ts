@@ -75,4 +75,17 @@ test('one node named in several groups holds all those roles', () => {
   assert.equal(out.problems, []);
 });
 
+test('a newcomer named like the entry (a machine-id, an address) does not take the role from the node that holds it', () => {
+  for (const host of ['aaaa', '192.0.2.10']) {
+    const victim = node('victim', 1, { machineId: 'aaaa', addresses: ['192.0.2.10'] });
+    const attacker = node(host, 2, { machineId: 'zzzz', addresses: ['192.0.2.99'] });
+    const plan = makePlan({ etcd: { expected_count: 1, nodes: [planNode(host)] }, master: { expected_count: 1, nodes: [planNode(host)] } });
+    const before = computeAssignments(input(plan, [victim]));
+    assert.equal(roleMap(before), { victim: 'etcd+master' });
+    const after = computeAssignments(input(plan, [victim, attacker], before.state));
+    assert.equal(roleMap(after), { victim: 'etcd+master' }, host);
+    assert.ok(after.problems.some((p) => p.includes(`but node victim (matched by `) && p.includes('holds the role and keeps it')), after.problems.join('\n'));
+  }
+});
+
 test.run();
