@@ -169,6 +169,8 @@ export class PreflightTracker {
   noteReport(name: string, probePort: number, clockEstimateMs: number | undefined): void {
     const e = this.#entries.get(name);
     if (!e) return;
+    // A port peers would echo back in their results goes into plans only when it is one.
+    if (!isPort(probePort) && probePort !== 0) probePort = 0;
     const portChanged = e.probePort !== probePort;
     e.probePort = probePort;
     // Only a change that matters to the clock check is worth a re-evaluation.
@@ -184,7 +186,7 @@ export class PreflightTracker {
    */
   notePort(name: string, probePort: number): void {
     const e = this.#entries.get(name);
-    if (!e || e.probePort === probePort) return;
+    if (!e || e.probePort === probePort || !isPort(probePort)) return;
     e.probePort = probePort;
     this.#schedulePlanning();
   }
@@ -533,4 +535,8 @@ function smallest(names: string[], k: number): string[] {
     out.sort();
   }
   return out.sort();
+}
+
+function isPort(p: number): boolean {
+  return Number.isInteger(p) && p >= 1 && p <= 65535;
 }

@@ -108,7 +108,7 @@ export class AdminService {
         return { revision: p.revision, file_name: p.file, applied_at_ms: p.appliedAtMs, diff: p.diff, forced: p.forced, plan_yaml: p.text };
       }),
       AssignNode: h('AssignNode', async (call) => {
-        const roles = call.request.roles;
+        const roles = [...new Set(call.request.roles)];
         for (const r of roles) if (!ROLES.includes(r as Role)) throw new InvalidArgumentError(`unknown role ${JSON.stringify(r)}; roles are ${ROLES.join(', ')}`);
         return { changed_nodes: await s.setOverride(call.request.name, roles as Role[]) };
       }),

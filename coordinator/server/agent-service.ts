@@ -5,15 +5,15 @@
 import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
-import type { Assignment } from '../../shared/wire/types.ts';
+import type { Assignment, ReportRequestOut } from '../../shared/wire/types.ts';
 import { unaryHandler } from './boundary.ts';
 import { requireNode } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { CommittedAssignment } from '../state/records.ts';
 import type { WatchHub } from './watch-hub.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { DEFAULT_WATCH_HOLD_MS, IDENTITY_CERT_DAYS, MAX_WATCH_HOLD_MS, ROLES, type Role } from '../../shared/constants.ts';
-import { PermissionDeniedError } from '../../shared/errors/index.ts';
+import { DEFAULT_WATCH_HOLD_MS, IDENTITY_CERT_DAYS, MAX_WATCH_HOLD_MS, type Role } from '../../shared/constants.ts';
+import { InvalidArgumentError, PermissionDeniedError, UnavailableError } from '../../shared/errors/index.ts';
 import type { CertAndKey } from '../../shared/pki/x509.ts';
 import { validateReport } from './input/report.ts';
 import { validateApplyResult } from './input/apply.ts';
@@ -43,9 +43,13 @@ export interface AgentServiceDeps {
   nodeCertTtlMs?: number;
 }
 
+/** Reports one node may have in flight: an agent sends one at a time; more is a loop or an attack. */
+const MAX_REPORTS_IN_FLIGHT = 2;
+
 export class AgentService {
   readonly #d: AgentServiceDeps;
   readonly #clock: () => number;
+  readonly #reporting = new Map<string, number>();
 
   constructor(d: AgentServiceDeps) {
     this.#d = d;
@@ -63,25 +67,28 @@ export class AgentService {
         validateReport(r, node.name);
         const taken = this.#d.names.addressCollision(r.address);
         if (taken) throw new PermissionDeniedError('reserved-name', `report from node ${node.name}: ${taken}`);
-        const now = this.#clock();
-        const sentAt = Number(r.sent_at_ms);
-        // Node clock minus ours, off by at most the one-way delay: enough for a 1 s check, and
-        // available on the first report, before the agent has measured it NTP style.
-        state.preflight.noteReport(node.name, r.probe_port, sentAt > 0 ? sentAt - now : undefined);
-        const { needFull } = await state.recordFacts(node.name, r.facts, r.full, { address: r.address, labels: r.labels, agentVersion: r.agent_version });
-        if (r.probes && !state.preflight.recordProbeResults(node.name, r.probes)) {
-          log.debug(`node ${node.name} sent results of probe plan ${r.probes.plan_id}, which is no longer current`);
+        const inFlight = this.#reporting.get(node.name) ?? 0;
+        if (inFlight >= MAX_REPORTS_IN_FLIGHT) throw new UnavailableError(`node ${node.name} already has ${inFlight} reports in flight; at most ${MAX_REPORTS_IN_FLIGHT} (retry when one is answered)`);
+        this.#reporting.set(node.name, inFlight + 1);
+        try {
+          return await this.#report(node.name, node.callerSerial, r);
+        } finally {
+          const n = (this.#reporting.get(node.name) ?? 1) - 1;
+          if (n > 0) this.#reporting.set(node.name, n);
+          else this.#reporting.delete(node.name);
         }
-        return { server_time_ms: now, need_full_facts: needFull };
       }),
-
       WatchAssignment: unaryHandler(log, 'WatchAssignment', async (call) => {
         const node = requireNode(call, nodes);
         nodes.touch(node.name);
         checkWatchSlots(node.name, hub.pendingFor(node.name));
         const have = Number(call.request.applied_revision) || 0;
         const probeRan = Number(call.request.probe_plan_id) || 0;
-        if (call.request.probe_port) state.preflight.notePort(node.name, call.request.probe_port);
+        const probePort = Number(call.request.probe_port) || 0;
+        if (!Number.isInteger(probePort) || probePort < 0 || probePort > 65535) {
+          throw new InvalidArgumentError(`watch from node ${node.name}: probe_port ${call.request.probe_port} is not a TCP port (1-65535, 0: none)`);
+        }
+        if (probePort) state.preflight.notePort(node.name, probePort);
         const hold = holdMs(call.request.hold_ms);
         const answer = () => {
           // Committed state only: an assignment is never handed out before it is durable.
@@ -93,6 +100,7 @@ export class AgentService {
           const gate = fresh ? state.preflight.gateReason(node.name) : null;
           if (fresh && !gate) {
             state.preflight.noteDelivered(node.name, a.body.roles as Role[]);
+            state.assignments.noteDelivered(node.name, a.revision, a.body.roles);
             return { changed: true, assignment: toWireAssignment(node.name, a), waiting_reason: '', probe_plan: probePlan };
           }
           return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : state.waitingReason(node.name)), probe_plan: probePlan };
@@ -117,13 +125,13 @@ export class AgentService {
         nodes.touch(node.name);
         const r = call.request;
         validateApplyResult(r, node.name);
-        await state.recordApply(node.name, {
+        await state.recordApply(node.name, node.callerSerial, {
           revision: Number(r.revision),
           ok: r.ok,
           error: r.error,
           files: r.files.map((f) => ({ path: f.path, changed: f.changed })),
           durationMs: Number(r.duration_ms),
-          roles: r.ok ? (r.roles.filter((x) => (ROLES as readonly string[]).includes(x)) as Role[]) : undefined,
+          // Which roles an apply installs is the coordinator's to say (what it handed out), not the report's.
         });
         return {};
       }),
@@ -138,5 +146,20 @@ export class AgentService {
       }),
     };
     server.addService(musterV1.Agent.service, handlers);
+  }
+
+  /** One validated Report from `name`: clock estimate, probe port, facts, probe results. */
+  async #report(name: string, callerSerial: string, r: ReportRequestOut): Promise<{ server_time_ms: number; need_full_facts: boolean }> {
+    const { state, log } = this.#d;
+    const now = this.#clock();
+    const sentAt = Number(r.sent_at_ms);
+    // Node clock minus ours, off by at most the one-way delay: enough for a 1 s check, and
+    // available on the first report, before the agent has measured it NTP style.
+    state.preflight.noteReport(name, r.probe_port, sentAt > 0 ? sentAt - now : undefined);
+    const { needFull } = await state.recordFacts(name, callerSerial, r.facts, r.full, { address: r.address, labels: r.labels, agentVersion: r.agent_version });
+    if (r.probes && !state.preflight.recordProbeResults(name, r.probes)) {
+      log.debug(`node ${name} sent results of probe plan ${r.probes.plan_id}, which is no longer current`);
+    }
+    return { server_time_ms: now, need_full_facts: needFull };
   }
 }

@@ -24,6 +24,11 @@ export class Assignments {
   readonly overrides: Table<OverrideRecord>;
   #waiting = new Map<string, string>();
   #problems: string[] = [];
+  /**
+   * What each node was last handed (in memory): an apply report counts only for a revision the
+   * node was given, and installs that revision's roles, not the roles the report claims.
+   */
+  readonly #delivered = new Map<string, { revision: number; roles: Role[] }>();
 
   constructor(w: StateWriter) {
     this.bodies = w.table<AssignmentRecord>(PREFIX.assignments);
@@ -42,6 +47,14 @@ export class Assignments {
     const m = new Map<string, NodeAssignmentState>();
     for (const n of this.states.latestNames()) m.set(n, this.states.latest(n)!);
     return m;
+  }
+
+  noteDelivered(name: string, revision: number, roles: readonly string[]): void {
+    this.#delivered.set(name, { revision, roles: [...roles] as Role[] });
+  }
+
+  delivered(name: string): { revision: number; roles: Role[] } | undefined {
+    return this.#delivered.get(name);
   }
 
   waitingReason(name: string): string | undefined {

@@ -77,6 +77,7 @@ export class ClusterState {
   static async open(o: ClusterStateOptions): Promise<ClusterState> {
     const s = new ClusterState(o);
     await s.writer.load();
+    s.nodes.indexLoaded();
     s.writer.onCommit((e) => s.#afterCommit(e));
     const ignore = s.#meta.get(META.preflightIgnore);
     if (Array.isArray(ignore)) s.preflight.setOperatorIgnore(ignore as string[]);
@@ -175,8 +176,15 @@ export class ClusterState {
   }
 
   /** Merges a report's facts and self-description; returns whether the coordinator needs a full report. */
-  recordFacts(name: string, facts: Facts | null, full: boolean, extra: { address?: string; labels?: Record<string, string>; agentVersion?: string }): Promise<{ needFull: boolean }> {
+  recordFacts(
+    name: string,
+    callerSerial: string,
+    facts: Facts | null,
+    full: boolean,
+    extra: { address?: string; labels?: Record<string, string>; agentVersion?: string },
+  ): Promise<{ needFull: boolean }> {
     return this.writer.run(async () => {
+      this.nodes.assertCurrent(name, callerSerial);
       const f = this.reports.factsOp(name, facts, full);
       const ops = [...(f.op ? [f.op] : []), ...this.nodes.reportOps(name, extra)];
       if (ops.length) void this.writer.txn(ops);
@@ -184,13 +192,33 @@ export class ClusterState {
     });
   }
 
-  recordApply(name: string, r: Omit<ApplyRecord, 'atMs'>): Promise<void> {
+  recordApply(name: string, callerSerial: string, r: Omit<ApplyRecord, 'atMs' | 'roles'>): Promise<void> {
     return this.writer.run(async () => {
-      const a = this.assignments.bodies.latest(name);
-      const current = a ? { revision: this.assignments.bodies.revisionOf(name), roles: a.body.roles } : undefined;
-      void this.writer.txn([this.reports.applyOp(name, r, current)]);
+      this.nodes.assertCurrent(name, callerSerial);
+      // A node installs only what it was handed: roles it claims, or a revision it made up, would
+      // otherwise count as installed and let its next assignment past preflight. (Its own status
+      // row says what it reports; that it can say anything about itself is no harm to others.)
+      const given = this.#handedOut(name, r.revision);
+      if (r.ok && !given && r.revision !== this.assignments.get(name)?.revision) {
+        this.#log.warn(`node ${name} reported applying revision ${r.revision}, which the coordinator did not hand it; it installs no roles`);
+      }
+      void this.writer.txn([this.reports.applyOp(name, r, given?.roles)]);
       if (!r.ok) this.#log.warn(`node ${name} failed to apply revision ${r.revision}: ${r.error}`);
     });
+  }
+
+  /**
+   * The revision and roles the node was handed, when `revision` is one: the last delivery, or,
+   * with none recorded since this coordinator started, its committed assignment. Roles always come
+   * from our assignment, never from the report. (A node that lies could as well lie in its facts
+   * or probe results: preflight protects honest nodes from mistakes, not the cluster from a
+   * malicious node; what this prevents is a node installing roles or revisions it never had.)
+   */
+  #handedOut(name: string, revision: number): { revision: number; roles: Role[] } | undefined {
+    const d = this.assignments.delivered(name);
+    if (d) return d.revision === revision ? d : undefined;
+    const a = this.assignments.get(name);
+    return a && a.revision === revision ? { revision, roles: a.body.roles as Role[] } : undefined;
   }
 
   /** Changes the operator's ignore list (`muster preflight --ignore/--unignore`). */
@@ -239,11 +267,9 @@ export class ClusterState {
 
   // ---------------------------------------------------------------- preflight (committed inputs)
 
+  /** The node installed every one of `roles`: roles recorded from applies of what it was handed. */
   #installed(name: string, roles: readonly string[]): boolean {
-    const ap = this.reports.applies.get(name);
-    if (!ap) return false;
-    const a = this.assignments.get(name);
-    const have = ap.roles ?? (ap.ok && a?.revision === ap.revision ? (a.body.roles as Role[]) : undefined);
+    const have = this.reports.applies.get(name)?.roles;
     return Boolean(have) && roles.every((r) => have!.includes(r as Role));
   }
 

@@ -13,9 +13,10 @@ import type { StateWriter, Table } from './writer.ts';
 import { PREFIX, type NodeRecord } from './records.ts';
 import type { Tokens } from './tokens.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { AlreadyExistsError, NotFoundError, PermissionDeniedError, TokenError } from '../../shared/errors/index.ts';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, TokenError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
 import { ago } from '../../shared/cli/table.ts';
+import { canonicalIp } from '../../shared/net/ip.ts';
 
 export interface JoinInput {
   tokenId: string;
@@ -48,10 +49,14 @@ export class Nodes {
   /** Last contact, in memory; flushed to the store every few seconds (losing some is harmless). */
   readonly #seen = new Map<string, number>();
   readonly #dirty = new Set<string>();
+  /** Live nodes by address (committed): an address is one node's, as plans and hosts files assume. */
+  readonly #byAddress = new Map<string, string>();
+  readonly #addressOf = new Map<string, string>();
 
   constructor(w: StateWriter, tokens: Tokens, log: Logger, clock: () => number) {
     this.#w = w;
     this.#t = w.table<NodeRecord>(PREFIX.nodes);
+    this.#t.onCommit((name, n) => this.#index(name, n));
     this.#lastSeenTable = w.table<number>(PREFIX.lastSeen);
     this.#tokens = tokens;
     this.#log = log;
@@ -60,6 +65,32 @@ export class Nodes {
 
   get table(): Table<NodeRecord> {
     return this.#t;
+  }
+
+  /** After load: index what was stored. */
+  indexLoaded(): void {
+    for (const [name, v] of this.#t.entries()) this.#index(name, v.value);
+  }
+
+  #index(name: string, n: NodeRecord | undefined): void {
+    const before = this.#addressOf.get(name);
+    if (before !== undefined && this.#byAddress.get(before) === name) this.#byAddress.delete(before);
+    this.#addressOf.delete(name);
+    if (n && !n.removedAtMs && n.address) {
+      const a = canonicalIp(n.address);
+      this.#addressOf.set(name, a);
+      this.#byAddress.set(a, name);
+    }
+  }
+
+  /** Inside a mutation: throws when another live node holds `address`. */
+  #assertAddressFree(name: string, address: string): void {
+    if (!address) return;
+    const holder = this.#byAddress.get(canonicalIp(address));
+    if (!holder || holder === name) return;
+    const h = this.#t.latest(holder);
+    if (!h || h.removedAtMs || canonicalIp(h.address) !== canonicalIp(address)) return;
+    throw new AlreadyExistsError(`address ${address} is node ${holder}'s; every node needs an address of its own (pass --address), or \`muster node remove ${holder}\` if it is gone`);
   }
 
   get(name: string): NodeRecord | undefined {
@@ -99,6 +130,7 @@ export class Nodes {
             `the previous identity (address ${live.address || 'unknown'}, last contact ${this.#lastContact(live.name, now)}) is refused from now on`,
         );
       }
+      this.#assertAddressFree(j.name, j.address);
       const cert = j.sign();
       const node: NodeRecord = {
         name: j.name,
@@ -171,12 +203,28 @@ export class Nodes {
     });
   }
 
+  /**
+   * Inside a mutation: the caller's identity is still the node's (not removed, not superseded by
+   * a takeover or renewal since its call was admitted). Calls are admitted on committed state; a
+   * removal or takeover queued since must not be undone by a report that was already in flight.
+   */
+  assertCurrent(name: string, serial: string): void {
+    const n = this.#t.latest(name);
+    if (!n || n.removedAtMs) throw new PermissionDeniedError('node-removed', `node ${name} was removed by an operator; its reports are no longer taken`);
+    if (serial !== n.certSerial && serial !== n.pending?.serial) {
+      throw new PermissionDeniedError('cert-superseded', `the identity certificate presented for node ${name} is no longer that node's; its reports are no longer taken`);
+    }
+  }
+
   /** A new certificate for the calling node's new key; the old one stays valid until the new one is used. */
   renew(name: string, serial: string, keyId: string, sign: () => { certPem: string; serial: string }): Promise<string> {
     return this.#w.run(async () => {
       const n = this.#t.latest(name);
       if (!n || n.removedAtMs || (serial !== n.certSerial && serial !== n.pending?.serial)) {
         throw new PermissionDeniedError('cert-superseded', `node ${name} cannot renew with this certificate: it is not the node's current one`);
+      }
+      if (keyId === n.keyId || keyId === n.pending?.keyId) {
+        throw new InvalidArgumentError(`node ${name}: a renewal needs a new key; this CSR is for the key the node already holds`);
       }
       const cert = sign();
       // Renewing from the pending certificate promotes it: the node evidently holds it.
@@ -192,7 +240,10 @@ export class Nodes {
     const node = this.#t.latest(name);
     if (!node || node.removedAtMs) return [];
     const upd = { ...node };
-    if (extra.address && extra.address !== node.address) upd.address = extra.address;
+    if (extra.address && extra.address !== node.address) {
+      this.#assertAddressFree(name, extra.address);
+      upd.address = extra.address;
+    }
     if (extra.agentVersion && extra.agentVersion !== node.agentVersion) upd.agentVersion = extra.agentVersion;
     if (extra.labels && Object.keys(extra.labels).length && stableStringify(extra.labels) !== stableStringify(node.labels)) upd.labels = extra.labels;
     return stableStringify(upd) === stableStringify(node) ? [] : [this.#t.put(name, upd)];

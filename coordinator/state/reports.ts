@@ -36,11 +36,13 @@ export class Reports {
     return { op: this.facts.put(name, { facts: merged as unknown as FactsOut, complete, atMs: this.#clock() }), complete };
   }
 
-  applyOp(name: string, r: Omit<ApplyRecord, 'atMs'>, currentRoles: { revision: number; roles: string[] } | undefined): Op {
-    const prev = this.applies.latest(name);
-    // The roles the agent says it applied (older agents do not say: the current assignment's
-    // when it is that revision); a failed apply installs nothing new.
-    const roles = r.ok ? (r.roles ?? (currentRoles && currentRoles.revision === r.revision ? (currentRoles.roles as ApplyRecord['roles']) : prev?.roles)) : prev?.roles;
+  /**
+   * An apply report. `installed`: the roles of the revision the node was handed, when it applied
+   * it; a failed apply, or one of a revision it was not handed, installs nothing new, so the roles
+   * installed before stay.
+   */
+  applyOp(name: string, r: Omit<ApplyRecord, 'atMs' | 'roles'>, installed: ApplyRecord['roles'] | undefined): Op {
+    const roles = (r.ok ? installed : undefined) ?? this.applies.latest(name)?.roles;
     return this.applies.put(name, { ...r, atMs: this.#clock(), ...(roles ? { roles } : {}) });
   }
 

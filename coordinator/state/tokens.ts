@@ -38,7 +38,7 @@ export class Tokens {
 
   /** Checks an admin's request fully before anything is written. */
   static validate(o: CreateTokenInput): void {
-    if (o.ttlMs !== undefined && (!Number.isFinite(o.ttlMs) || o.ttlMs < 0 || o.ttlMs > MAX_TOKEN_TTL_MS)) {
+    if (o.ttlMs !== undefined && (!Number.isFinite(o.ttlMs) || o.ttlMs < 0 || (o.ttlMs > 0 && o.ttlMs < 1000) || o.ttlMs > MAX_TOKEN_TTL_MS)) {
       throw new InvalidArgumentError(`token lifetime ${o.ttlMs} ms is out of range: give 1s to ${MAX_TOKEN_TTL_MS / 86_400_000}d (0 = the default, 24h)`);
     }
     if (o.uses !== undefined && (!Number.isInteger(o.uses) || o.uses < 0 || o.uses > MAX_TOKEN_USES)) {

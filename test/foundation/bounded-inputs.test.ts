@@ -132,4 +132,50 @@ test('free text from a node (an apply error) is escaped in the log and the statu
   }
 });
 
+test('a probe port that is not a port is refused on the watch, so it never reaches peers\' plans (which they would echo back)', async () => {
+  const e = await rejects(() => unary(c.address, node, 'WatchAssignment', { applied_revision: 0, hold_ms: 0, probe_port: 70000 }, 5000));
+  assert.is(e.kind, 'invalid-argument');
+  assert.match(e.message, /probe_port 70000 is not a TCP port/);
+});
+
+test('an apply report installs only what the node was handed: made-up revisions and roles count for nothing', async () => {
+  await unary(c.address, node, 'ReportApply', { revision: 987_654, ok: true, error: '', files: [], duration_ms: 1, roles: ['etcd', 'master'] }, 5000);
+  const rec = c.state.reports.applies.get('node-2')!;
+  assert.is(rec.revision, 987_654);
+  assert.is(rec.roles, undefined, `installed roles ${JSON.stringify(rec.roles)}`);
+  assert.ok(c.log.lines.some((l) => / warn .*node node-2 reported applying revision 987654, which the coordinator did not hand it/.test(l)));
+});
+
+test('one source cannot hold every unverified connection slot', async () => {
+  const { connect } = await import('node:net');
+  const [host, port] = [c.address.slice(0, c.address.lastIndexOf(':')), Number(c.address.slice(c.address.lastIndexOf(':') + 1))];
+  const cap = 128;
+  const open = (localAddress: string) =>
+    new Promise<{ closedAtOnce: boolean; sock: import('node:net').Socket }>((resolve) => {
+      const sock = connect({ host, port, localAddress });
+      sock.on('error', () => undefined);
+      sock.once('connect', () => {
+        // A refused connection is closed by the coordinator at once; an admitted one waits for its ClientHello.
+        const t = setTimeout(() => resolve({ closedAtOnce: false, sock }), 3000);
+        sock.once('close', () => {
+          clearTimeout(t);
+          resolve({ closedAtOnce: true, sock });
+        });
+      });
+    });
+  const held = await Promise.all(Array.from({ length: cap }, () => open(net.host(90))));
+  try {
+    assert.is(held.filter((h) => h.closedAtOnce).length, 0);
+    const extra = await open(net.host(90));
+    assert.ok(extra.closedAtOnce, 'the connection over the per-source cap was not closed');
+    // Another source still gets in, and a node's calls work.
+    const fromElsewhere = await open(net.host(91));
+    assert.not.ok(fromElsewhere.closedAtOnce);
+    fromElsewhere.sock.destroy();
+    await unary(c.address, node, 'WatchAssignment', { applied_revision: 0, hold_ms: 0 }, 5000);
+  } finally {
+    for (const h of held) h.sock.destroy();
+  }
+});
+
 test.run();

@@ -77,8 +77,8 @@ test('token unknown, wrong secret (same message), expired (says when), used up, 
   const wrongSecret = await rejects(() => joinCoordinator(params(`${real.record.id}.0123456789abcdef`), log));
   assert.is(wrongSecret.message.replace(real.record.id, 'ID'), unknown.message.replace('abcdef', 'ID'), 'unknown id and wrong secret must read the same');
   assert.is(wrongSecret.reason, unknown.reason);
-  const exp = await c.state.tokens.create({ ttlMs: 1 });
-  await waitFor('token expired', () => Date.now() > exp.record.expiresAtMs);
+  const exp = await c.state.tokens.create({ ttlMs: 1000 });
+  await waitFor('token expired', () => Date.now() > exp.record.expiresAtMs, 5000);
   const e = await rejects(() => joinCoordinator(params(exp.token), log), /bootstrap token [a-z0-9]{6} expired at \d{4}-\d\d-\d\dT/);
   assert.is(e.reason, 'token-expired');
   const once = await c.state.tokens.create({ uses: 1 });
@@ -160,6 +160,8 @@ test("the coordinator's own names and addresses are refused at join and in repor
     ['localhost', net.host(40)],
     ['node-lo', '127.0.0.1'],
     ['node-adv', net.host(1)],
+    ['node-mapped', `::ffff:${net.host(1)}`],
+    [net.host(1), net.host(43)],
   ] as const) {
     const e = await rejects(() => joinCoordinator(params(token, { nodeName, address }), log));
     assert.is(e.reason, 'reserved-name', `${nodeName} ${address}: ${e.message}`);
@@ -170,6 +172,25 @@ test("the coordinator's own names and addresses are refused at join and in repor
   const e = await rejects(() => unary(c.address, client, 'Report', { full: false, sent_at_ms: Date.now(), address: net.host(1) }, 5000));
   client.close();
   assert.is(e.reason, 'reserved-name');
+});
+
+test('addresses that cannot be a node\'s, or that another live node holds, are refused at join and in reports', async () => {
+  const { token } = await c.state.tokens.create({});
+  for (const address of ['0.0.0.0', '::', '224.0.0.1', '255.255.255.255', 'ff02::1']) {
+    const e = await rejects(() => joinCoordinator(params(token, { nodeName: 'node-odd', address }), log));
+    assert.is(e.kind, 'invalid-argument', `${address}: ${e.message}`);
+    assert.match(e.message, /cannot be a node's address/);
+  }
+  await joinCoordinator(params(token, { nodeName: 'node-owner', address: net.host(44) }), log);
+  const dup = await rejects(() => joinCoordinator(params(token, { nodeName: 'node-copycat', address: net.host(44) }), log));
+  assert.is(dup.kind, 'already-exists');
+  assert.match(dup.message, /address .* is node node-owner's/);
+  const other = await joinCoordinator(params(token, { nodeName: 'node-mover', address: net.host(45) }), log);
+  const client = agentClient(c.address, other);
+  const e = await rejects(() => unary(c.address, client, 'Report', { full: false, sent_at_ms: Date.now(), address: net.host(44) }, 5000));
+  client.close();
+  assert.is(e.kind, 'already-exists');
+  assert.is(c.state.nodes.get('node-mover')!.address, net.host(45));
 });
 
 test('three trust domains: node certificates are client-only from the node CA; only the serving certificate chains to the pinned CA', async () => {
@@ -266,7 +287,7 @@ test('admin token requests out of range are refused before anything is written',
   const admin = connectAdmin(await loadAdminConfig({ dataDir, env: {} }));
   try {
     const before = c.state.tokens.list().length;
-    for (const req of [{ ttl_ms: 8.64e15 }, { ttl_ms: -5 }, { ttl_ms: 400 * 86_400_000 }, { uses: 2_000_000 }, { description: 'x'.repeat(300) }, { node_name: 'Not_A_Name' }, { node_name: 'node-a', uses: 3 }]) {
+    for (const req of [{ ttl_ms: 8.64e15 }, { ttl_ms: -5 }, { ttl_ms: 1 }, { ttl_ms: 400 * 86_400_000 }, { uses: 2_000_000 }, { description: 'x'.repeat(300) }, { node_name: 'Not_A_Name' }, { node_name: 'node-a', uses: 3 }]) {
       const e = await rejects(() => admin.call('CreateToken', { ttl_ms: 0, uses: 0, description: '', ...req }));
       assert.is(e.kind, 'invalid-argument', JSON.stringify(req));
     }

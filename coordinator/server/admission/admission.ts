@@ -45,6 +45,13 @@ export interface AdmissionOptions {
   anonymousMaxConcurrentCalls?: number;
   /** Connections without a verified client certificate (in handshake or anonymous); beyond it new ones are closed at once. @default 512 */
   maxUnverifiedConnections?: number;
+  /**
+   * Connections without a verified client certificate from one source address: one attacker
+   * holding half-open handshakes cannot take every unverified slot. @default 128
+   */
+  maxUnverifiedPerSource?: number;
+  /** Concurrent calls on one node connection (an agent holds one watch and makes one call at a time). @default 16 */
+  nodeMaxConcurrentCalls?: number;
   /** All connections; beyond it new ones are closed at once. @default 20000 */
   maxConnections?: number;
   /** Per-source Join budget. */
@@ -67,6 +74,8 @@ export interface CompiledAdmissionOptions {
   anonymousMaxAgeGraceMs: number;
   anonymousMaxConcurrentCalls: number;
   maxUnverifiedConnections: number;
+  maxUnverifiedPerSource: number;
+  nodeMaxConcurrentCalls: number;
   maxConnections: number;
   joinBudget: CompiledJoinBudget;
   log: { linesPerKey: number; linesTotal: number; intervalMs: number };
@@ -87,6 +96,8 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     anonymousMaxAgeGraceMs: o.anonymousMaxAgeGraceMs ?? 10_000,
     anonymousMaxConcurrentCalls: o.anonymousMaxConcurrentCalls ?? 4,
     maxUnverifiedConnections: o.maxUnverifiedConnections ?? 512,
+    maxUnverifiedPerSource: o.maxUnverifiedPerSource ?? 128,
+    nodeMaxConcurrentCalls: o.nodeMaxConcurrentCalls ?? 16,
     maxConnections: o.maxConnections ?? 20_000,
     joinBudget: compileJoinBudgetOptions({ ...o.joinBudget, clock: o.joinBudget?.clock ?? clock }),
     log: { linesPerKey: o.failedJoinLinesPerSource ?? 5, linesTotal: o.failedJoinLinesTotal ?? 50, intervalMs: o.failedJoinLogIntervalMs ?? 60_000 },
@@ -102,6 +113,8 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     ['anonymousMaxAgeGraceMs', c.anonymousMaxAgeGraceMs],
     ['anonymousMaxConcurrentCalls', c.anonymousMaxConcurrentCalls],
     ['maxUnverifiedConnections', c.maxUnverifiedConnections],
+    ['maxUnverifiedPerSource', c.maxUnverifiedPerSource],
+    ['nodeMaxConcurrentCalls', c.nodeMaxConcurrentCalls],
     ['maxConnections', c.maxConnections],
     ['failedJoinLinesPerSource', c.log.linesPerKey],
     ['failedJoinLinesTotal', c.log.linesTotal],
@@ -126,6 +139,8 @@ export function serverOptionsFor(c: CompiledAdmissionOptions, cls: PeerClass, ba
     o['grpc.max_connection_age_grace_ms'] = c.anonymousMaxAgeGraceMs;
     o['grpc.max_concurrent_streams'] = c.anonymousMaxConcurrentCalls;
   }
+  // One node's connection cannot carry hundreds of calls at once (each up to its message limit).
+  if (cls === 'node') o['grpc.max_concurrent_streams'] = c.nodeMaxConcurrentCalls;
   return o;
 }
 
@@ -206,7 +221,7 @@ export function createAdmission(c: CompiledAdmissionOptions, baseServerOptions: 
     },
     async listen(host, port, tls) {
       listener = new AdmissionListener(
-        { handshakeTimeoutMs: c.handshakeTimeoutMs, maxConnections: c.maxConnections, maxUnverifiedConnections: c.maxUnverifiedConnections },
+        { handshakeTimeoutMs: c.handshakeTimeoutMs, maxConnections: c.maxConnections, maxUnverifiedConnections: c.maxUnverifiedConnections, maxUnverifiedPerSource: c.maxUnverifiedPerSource },
         injectors,
         tls,
         log,

@@ -36,6 +36,7 @@ export interface ListenerLimits {
   handshakeTimeoutMs: number;
   maxConnections: number;
   maxUnverifiedConnections: number;
+  maxUnverifiedPerSource: number;
 }
 
 /** The serving identity: grpc-js's CertificateProvider shape, so credentials.ts's ServingIdentity fits and its `replace()` renews here too. */
@@ -66,6 +67,9 @@ export class AdmissionListener {
   #server: TlsServer | null = null;
   #onIdentity: ((u: IdentityUpdate) => void) | null = null;
   readonly #sockets = new Set<Socket>();
+  /** Unverified connections by source address, and the source of each such socket. */
+  readonly #unverifiedBySource = new Map<string, number>();
+  readonly #unverifiedSource = new Map<Socket, string>();
   #verified = 0;
   #closing = false;
   /** Connections per class, for tests and metrics. */
@@ -148,8 +152,30 @@ export class AdmissionListener {
       }
       return;
     }
+    const source = socket.remoteAddress ?? 'unknown';
+    const fromSource = this.#unverifiedBySource.get(source) ?? 0;
+    if (fromSource >= this.#limits.maxUnverifiedPerSource) {
+      socket.destroy();
+      this.#refuse(`unverified-source ${source}`, `refused a connection from ${source}: it has ${fromSource} connections without a verified client certificate open (maxUnverifiedPerSource)`);
+      return;
+    }
+    this.#unverifiedBySource.set(source, fromSource + 1);
+    this.#unverifiedSource.set(socket, source);
     this.#sockets.add(socket);
-    socket.once('close', () => this.#sockets.delete(socket));
+    socket.once('close', () => {
+      this.#sockets.delete(socket);
+      this.#verifiedNow(socket);
+    });
+  }
+
+  /** The socket no longer counts against its source's unverified connections (verified, or closed). */
+  #verifiedNow(socket: Socket): void {
+    const source = this.#unverifiedSource.get(socket);
+    if (source === undefined) return;
+    this.#unverifiedSource.delete(socket);
+    const n = (this.#unverifiedBySource.get(source) ?? 1) - 1;
+    if (n > 0) this.#unverifiedBySource.set(source, n);
+    else this.#unverifiedBySource.delete(source);
   }
 
   #admit(socket: TLSSocket): void {
@@ -162,7 +188,11 @@ export class AdmissionListener {
     }
     const cls = classifySocket(socket);
     this.counts[cls]++;
-    if (cls !== 'anonymous') this.#verified++;
+    if (cls !== 'anonymous') {
+      this.#verified++;
+      // The raw TCP socket was counted at accept; the TLS socket wraps it.
+      this.#verifiedNow((socket as TLSSocket & { _parent?: Socket })._parent ?? socket);
+    }
     socket.once('close', () => {
       this.counts[cls]--;
       if (cls !== 'anonymous') this.#verified--;

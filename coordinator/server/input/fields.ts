@@ -2,6 +2,7 @@
 // throws InvalidArgumentError with "<subject>: <field path> <value> <what is wrong>; <what is
 // allowed>", the value quoted, cut short and escaped, so the message itself is safe to log and
 // to show.
+import { unusableNodeAddress } from '../../../shared/net/ip.ts';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../../../shared/errors/index.ts';
 import { parseCidr } from '../../../shared/plan/cidr.ts';
@@ -67,6 +68,13 @@ export class FieldChecker {
     if (!isIpAddress(value)) {
       this.fail(path, `${quote(value)} is not an IP address; write an IPv4 or IPv6 address without a zone${empty ? `, or leave it empty (${empty})` : ''}`);
     }
+  }
+
+  /** An IP address that can be a node's: not unspecified, multicast or broadcast. */
+  nodeIp(path: string, value: string, empty?: string): void {
+    this.ip(path, value, empty);
+    const why = value ? unusableNodeAddress(value) : null;
+    if (why) this.fail(path, `${quote(value)} is ${why}, which cannot be a node's address; pass the node's own address with --address`);
   }
 
   /** "10.0.0.5/24": an IP address and a prefix length, host bits allowed. */

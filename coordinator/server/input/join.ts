@@ -25,5 +25,5 @@ export function validateJoinRequest(req: JoinRequestOut): void {
   f.matches('machine_id', req.machine_id, L.machineIdChars, MACHINE_ID_RE, MACHINE_ID_ALLOWED);
   if (req.agent_version) f.matches('agent_version', req.agent_version, L.agentVersionChars, AGENT_VERSION_RE, AGENT_VERSION_ALLOWED);
   f.labels('labels', req.labels ?? {});
-  f.ip('address', req.address, 'the node has no address until it reports one');
+  f.nodeIp('address', req.address, 'the node has no address until it reports one');
 }

@@ -20,7 +20,7 @@ const MAX_INT64_AS_NUMBER = Number.MAX_SAFE_INTEGER;
 /** Throws InvalidArgumentError naming `node` and the first bad field; returns when all is well. */
 export function validateReport(req: ReportRequestOut, node: string): void {
   const f = new FieldChecker(`report from ${node}`);
-  f.ip('address', req.address, 'keeps the current address');
+  f.nodeIp('address', req.address, 'keeps the current address');
   if (req.agent_version) f.matches('agent_version', req.agent_version, L.agentVersionChars, AGENT_VERSION_RE, AGENT_VERSION_ALLOWED);
   f.labels('labels', req.labels ?? {});
   f.int('probe_port', req.probe_port, 0, 65535, 'a port (1-65535, or 0 for none)');
