@@ -120,6 +120,11 @@ export class Agent {
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         const e = err instanceof MusterError ? err : fromServiceError(err, this.#o.coordinator);
+        // Refused for want of a valid certificate because ours ran out (the coordinator was
+        // unreachable through the whole renewal window): say so, and what the operator does.
+        if (e.kind === 'unauthenticated' && this.#identity && this.#clock() >= this.#expiresAt) {
+          throw identityExpired(this.#identity.nodeName, new Date(this.#expiresAt), this.#o.stateDir);
+        }
         // Something that is not our coordinator answers on its address (an impostor, or a
         // re-initialised coordinator): send it nothing, say so loudly, keep trying -- the real
         // one may come back there.
@@ -216,6 +221,7 @@ export class Agent {
   #identity: AgentIdentity | null = null;
   #client: AgentClient | null = null;
   #renewAt = Infinity;
+  #expiresAt = Infinity;
 
   #useIdentity(identity: AgentIdentity): AgentClient {
     this.#client?.close();
@@ -223,6 +229,7 @@ export class Agent {
     this.#client = agentClient(this.#o.coordinator, identity);
     const c = certInfo(identity.certPem);
     this.#renewAt = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, this.#d.renewRandom);
+    this.#expiresAt = c.notAfter.getTime();
     return this.#client;
   }
 
