@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { createCa, issueLeaf, caPin, issuedBy, type CertAndKey } from '../../shared/pki/x509.ts';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
+import { canonicalIp } from '../../shared/net/ip.ts';
 import { ADMIN_CN, ADMIN_ORG, CA_CNS, COORDINATOR_CN, COORDINATOR_DATA, COORDINATOR_ORG, IDENTITY_CA_DAYS, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import { ConfigError } from '../../shared/errors/index.ts';
 import { writeAdminConfig } from '../admin/config.ts';
@@ -142,11 +143,6 @@ function serverCertFits(certPem: string, caCertPem: string, names: { dns: string
     .map((s) => (s.startsWith('IP Address:') ? `IP:${canonicalIp(s.slice('IP Address:'.length))}` : s))
     .sort();
   return want.join(',') === have.join(',');
-}
-
-/** One spelling per address (OpenSSL prints IPv6 uncompressed; the URL parser compresses). */
-function canonicalIp(ip: string): string {
-  return isIP(ip) === 6 ? new URL(`http://[${ip}]/`).hostname : ip;
 }
 
 async function readPair(certPath: string, keyPath: string): Promise<CertAndKey | null> {
