@@ -9,7 +9,7 @@ import { StateWriter, type Table } from './writer.ts';
 import { META, PREFIX, type ApplyRecord } from './records.ts';
 import { Tokens } from './tokens.ts';
 import { Nodes } from './nodes.ts';
-import { Plans } from './plans.ts';
+import { Plans, type CurrentPlan } from './plans.ts';
 import { Assignments, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
@@ -320,7 +320,7 @@ export class ClusterState {
     };
   }
 
-  #recomputeOps(plan: { record: { revision: number }; plan: import('../../shared/plan/index.ts').Plan }, skip?: string) {
+  #recomputeOps(plan: CurrentPlan, skip?: string): Recomputed {
     const nodes: RegisteredNode[] = [];
     for (const name of this.nodes.table.latestNames()) {
       if (name === skip) continue;
