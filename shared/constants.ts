@@ -85,6 +85,22 @@ export const COORDINATOR_DATA = {
 } as const;
 export const DEFAULT_COORDINATOR_DATA_DIR = '/var/lib/muster';
 
+// ---- The cluster's PKI in the coordinator data dir (relative to --data-dir) ----
+// Separate from muster's own identity CAs above: these sign what Kubernetes and etcd trust
+// (docs/ARCHITECTURE.md "Trust domains"). kubeadm's file names, so an operator bringing CAs from
+// a kubeadm cluster (`muster certs import-ca`) recognises them. Keys 0600; they never leave here.
+export const CLUSTER_PKI = {
+  dir: 'cluster-pki',
+  kubernetes: { cert: 'cluster-pki/ca.crt', key: 'cluster-pki/ca.key' },
+  etcd: { cert: 'cluster-pki/etcd/ca.crt', key: 'cluster-pki/etcd/ca.key' },
+  'front-proxy': { cert: 'cluster-pki/front-proxy-ca.crt', key: 'cluster-pki/front-proxy-ca.key' },
+  /** The service-account signing key pair every master shares. */
+  serviceAccountKey: 'cluster-pki/sa.key',
+  serviceAccountPub: 'cluster-pki/sa.pub',
+} as const;
+/** Subject CNs of the cluster CAs muster creates (kubeadm's). */
+export const CLUSTER_CA_CNS = { kubernetes: 'kubernetes', etcd: 'etcd-ca', 'front-proxy': 'front-proxy-ca' } as const;
+
 // ---- Identity certificates ----
 /** Organization (O) of node identity certificates; CN is the node name. */
 export const NODE_ORG = 'muster:nodes';

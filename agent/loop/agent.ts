@@ -4,6 +4,8 @@
 //                                 ^            |
 //                                 +- probing <-+  (the coordinator sent a probe plan: run it,
 //                                                  report the results, watch again)
+//   watching -> renewing-certificates -> watching  (a cluster certificate reached its renewal
+//                                                  point, or the agent just started with roles)
 //                  \__________\____________\___________\__> waiting-for-coordinator (backoff) -> back
 //   any -> stopped (AbortSignal) | failed (an error no retry can fix: pin mismatch, bad token,
 //                                          node removed)
@@ -29,8 +31,19 @@ import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/in
 import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
 import { PROBE_LISTEN_HOLD_MS, RENEW_WINDOW } from '../../shared/constants.ts';
 import { caPin, certInfo, createKey, renewalTime } from '../../shared/pki/x509.ts';
+import { ClusterCertificates, type EnsureResult, type IssueFn } from '../pki/index.ts';
 
-export type AgentPhase = 'starting' | 'joining' | 'reporting' | 'watching' | 'probing' | 'applying' | 'waiting-for-coordinator' | 'stopped' | 'failed';
+export type AgentPhase =
+  | 'starting'
+  | 'joining'
+  | 'reporting'
+  | 'watching'
+  | 'probing'
+  | 'applying'
+  | 'renewing-certificates'
+  | 'waiting-for-coordinator'
+  | 'stopped'
+  | 'failed';
 
 /** Where facts come from: the real collector on a node, a cheap fake for simulated fleets. */
 export interface FactsSource {
@@ -64,6 +77,11 @@ export class Agent {
   #phase: AgentPhase = 'starting';
   #applied: AppliedState | null = null;
   #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
+  readonly #pki: ClusterCertificates;
+  /** When the cluster certificates are checked next: their earliest renewal point. */
+  #certsCheckAt = Infinity;
+  /** Components whose certificates changed, for the apply engine to restart (not done here yet). */
+  #restartPending = new Set<string>();
 
   constructor(options: CompiledAgentOptions, deps: AgentDeps) {
     this.#o = options;
@@ -71,6 +89,7 @@ export class Agent {
     this.#store = new IdentityStore(options.stateDir);
     this.#clock = deps.clock ?? Date.now;
     this.#retry = compileRetry(deps.retry);
+    this.#pki = new ClusterCertificates({ root: options.root, log: deps.log, clock: this.#clock, random: deps.renewRandom });
   }
 
   get phase(): AgentPhase {
@@ -79,6 +98,16 @@ export class Agent {
 
   get appliedRevision(): number {
     return this.#applied?.revision ?? 0;
+  }
+
+  /** When the cluster certificates are checked for renewal next (ms since the epoch; Infinity: none held). */
+  get certificatesRenewAt(): number {
+    return this.#certsCheckAt;
+  }
+
+  /** Components whose certificates, CA bundle or service-account key changed since they were last restarted. */
+  get restartPending(): readonly string[] {
+    return [...this.#restartPending].sort();
   }
 
   onPhase(cb: (p: AgentPhase, appliedRevision: number) => void): () => void {
@@ -98,6 +127,9 @@ export class Agent {
     try {
       const identity = await this.#ensureIdentity(signal);
       this.#applied = await this.#store.loadApplied();
+      // Started with roles: check the cluster certificates at once (a node back after an outage
+      // longer than their lifetime finds them expired and asks again, by itself).
+      if (this.#applied?.assignment.roles.length) this.#certsCheckAt = 0;
       await this.#loop(identity, signal);
       this.#setPhase('stopped');
     } catch (err) {
@@ -274,9 +306,21 @@ export class Agent {
     let lastWaitingReason = '';
     let failed: { assignment: AssignmentOut; retryAt: number } | null = null;
 
+    // What this node applied last, said again at start: the report of it may never have arrived
+    // (the agent stopped or crashed between applying and reporting), and the coordinator would
+    // then wait forever for a node that, holding that revision, is never sent it again.
+    const applied = this.#applied;
+    if (applied) {
+      const again = { revision: applied.revision, ok: true, error: '', files: [], duration_ms: 0, roles: applied.assignment.roles };
+      await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', again, CALL_TIMEOUT_MS, signal), 'reporting');
+    }
+
     while (!signal.aborted) {
       // ---- identity renewal, at its random point in 70-90% of the certificate's lifetime
       if (this.#clock() >= this.#renewAt) client = await this.#renew(signal);
+
+      // ---- cluster certificates, at the earliest renewal point of those the node holds
+      if (this.#clock() >= this.#certsCheckAt) await this.#renewCertificates(signal);
 
       // ---- reporting (also at once when probe results wait to be sent)
       if (needFull || probeResults || this.#clock() >= nextReportAt) {
@@ -323,7 +367,7 @@ export class Agent {
 
       // ---- watching (long poll)
       this.#setPhase('watching');
-      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity, this.#renewAt);
+      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity, this.#renewAt, this.#certsCheckAt);
       const hold = Math.max(0, Math.min(this.#o.watchHoldMs, until - this.#clock()));
       const have = Math.max(this.appliedRevision, failed?.assignment.revision ?? 0);
       const res = await this.#withRetry(
@@ -348,6 +392,40 @@ export class Agent {
     }
   }
 
+  /** IssueCertificates over the current identity, retried while the coordinator is unreachable. */
+  #issue(signal: AbortSignal, resume: AgentPhase): IssueFn {
+    return (req) => this.#withRetry('issue certificates', signal, () => unary(this.#o.coordinator, this.#client!, 'IssueCertificates', req, CALL_TIMEOUT_MS, signal), resume);
+  }
+
+  /** The cluster certificates of assignment `a`, made right; schedules the next check. */
+  async #ensureCertificates(a: AssignmentOut, signal: AbortSignal, resume: AgentPhase): Promise<EnsureResult> {
+    const r = await this.#pki.ensure(a, this.#issue(signal, resume));
+    this.#certsCheckAt = r.renewAt;
+    if (r.restart.length) {
+      r.restart.forEach((c) => this.#restartPending.add(c));
+      this.#d.log.info(`components to restart for changed certificates: ${r.restart.join(', ')}`);
+    }
+    return r;
+  }
+
+  /** A renewal check outside an apply. A failure is logged and retried later; it never stops the loop. */
+  async #renewCertificates(signal: AbortSignal): Promise<void> {
+    const a = this.#applied?.assignment;
+    if (!a) {
+      this.#certsCheckAt = Infinity;
+      return;
+    }
+    this.#setPhase('renewing-certificates');
+    try {
+      await this.#ensureCertificates(a, signal, 'renewing-certificates');
+    } catch (err) {
+      if (signal.aborted) throw err;
+      const retryMs = this.#d.applyRetryMs ?? 30_000;
+      this.#certsCheckAt = this.#clock() + retryMs;
+      this.#d.log.error(`cannot renew the cluster certificates of revision ${a.revision}: ${errorMessage(err)}; retry in ${(retryMs / 1000).toFixed(0)}s`);
+    }
+  }
+
   /** Applies one assignment and reports the outcome; returns the failure to retry later, if any. */
   async #applyAndReport(client: AgentClient, a: AssignmentOut, signal: AbortSignal): Promise<{ assignment: AssignmentOut; retryAt: number } | null> {
     this.#setPhase('applying');
@@ -356,7 +434,9 @@ export class Agent {
     let error = '';
     let files: { path: string; changed: boolean }[] = [];
     try {
-      files = await applyFiles(this.#o.root, renderNode(a));
+      // Certificates first: the files rendered next (kubelet config, static pods) point at them.
+      const pki = await this.#ensureCertificates(a, signal, 'applying');
+      files = [...pki.files, ...(await applyFiles(this.#o.root, renderNode(a)))];
       this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
       await this.#store.saveApplied(this.#applied);
       const changed = files.filter((f) => f.changed).length;

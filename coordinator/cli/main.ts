@@ -7,6 +7,7 @@ import { tokenCommand, statusCommand, nodeCommand, planApplyCommand, planHistory
 import { planValidateCommand, planInitCommand, planImportCommand } from './plan-file.ts';
 import { demoCommand } from '../demo/demo.ts';
 import { preflightCommand } from './preflight-command.ts';
+import { certsCommand, kubeconfigCommand } from './certs-commands.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
 
 export const HELP = `muster ${VERSION}: pull-based Kubernetes node provisioning (coordinator and admin CLI)
@@ -48,6 +49,19 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
   plan apply FILE [--force]                   validate and enact a new plan; agents pick it up within seconds
   plan history [--json]                       every accepted plan with its diff
   plan show [REVISION]                        the current (or a past) plan
+  certs check-expiration [--json] [--warn-days N]
+      every cluster CA and every cluster certificate issued to a node, soonest expiry first, with
+      the time left; a warning on those with less than N days (default 30)
+  kubeconfig admin -o FILE [--ttl DURATION]   a cluster-admin kubeconfig (CN kubernetes-admin,
+      O kubeadm:cluster-admins; key made here, file 0600; --ttl up to the plan's certificates.expiry)
+
+Cluster CAs (on the coordinator's host, with no coordinator running on DIR; keys never cross the wire)
+  certs import-ca --kind kubernetes|etcd|front-proxy --cert F --key F [--data-dir DIR] [--force]
+      bring a CA from another tool (kubeadm: RSA 2048 is fine); checked to be a CA whose key
+      matches. Refused when DIR has a CA of that kind already: --force replaces it, and
+      certificates the old one signed stop being trusted once nodes get the new CA
+  certs import-sa --key F [--pub F] [--data-dir DIR] [--force]
+      bring the service-account key pair (kubeadm's sa.key / sa.pub)
 
 Other
   version [--verbose]                         the version; --verbose adds the Node version, build form and Node flags
@@ -83,6 +97,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await preflightCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'node':
         return await nodeCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'certs':
+        return await certsCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'kubeconfig':
+        return await kubeconfigCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'plan':
         switch (sub) {
           case 'apply':

@@ -8,12 +8,13 @@ import { requireAdmin } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { TokenRecord } from '../trust/tokens.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { InvalidArgumentError, NotFoundError } from '../../shared/errors/index.ts';
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../shared/errors/index.ts';
 import { ROLES, type Role } from '../../shared/constants.ts';
 import { DEFAULT_CHECKS, IGNORE_ALL } from '../../shared/preflight/index.ts';
 import { ADMIN_CN, ADMIN_ORG, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import { signCsr, type CertAndKey } from '../../shared/pki/x509.ts';
 import { verifiedCsr } from './bootstrap-service.ts';
+import type { ClusterIssuer } from '../pki/issuer.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -33,12 +34,19 @@ export class AdminService {
   readonly #log: Logger;
   readonly #adminCa: CertAndKey;
   readonly #adminCertTtlMs: number;
+  readonly #issuer: ClusterIssuer | undefined;
 
-  constructor(state: ClusterState, log: Logger, adminCa: CertAndKey, adminCertTtlMs = IDENTITY_CERT_DAYS * 86_400_000) {
+  constructor(state: ClusterState, log: Logger, adminCa: CertAndKey, adminCertTtlMs = IDENTITY_CERT_DAYS * 86_400_000, issuer?: ClusterIssuer) {
     this.#state = state;
     this.#log = log;
     this.#adminCa = adminCa;
     this.#adminCertTtlMs = adminCertTtlMs;
+    this.#issuer = issuer;
+  }
+
+  #clusterIssuer(): ClusterIssuer {
+    if (!this.#issuer) throw new FailedPreconditionError('no-cluster-pki', 'this coordinator does not issue cluster certificates');
+    return this.#issuer;
   }
 
   addToServer(server: grpc.Server): void {
@@ -48,6 +56,10 @@ export class AdminService {
         requireAdmin(call as grpc.ServerUnaryCall<unknown, unknown>);
         return fn(call);
       });
+    const who = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
+      const id = requireAdmin(call);
+      return `admin ${id.cn} (serial ${id.serial})`;
+    };
     const handlers: AdminHandlers = {
       CreateToken: h('CreateToken', async (call) => {
         const r = call.request;
@@ -64,6 +76,10 @@ export class AdminService {
         this.#log.info('an admin credential was renewed');
         return { cert_pem: certPem };
       }),
+      CertificateExpirations: h('CertificateExpirations', async () => ({ certificates: this.#clusterIssuer().expirations() })),
+      AdminKubeconfig: h('AdminKubeconfig', async (call) =>
+        this.#clusterIssuer().adminKubeconfig(call.request.csr_pem, Number(call.request.ttl_ms), who(call as grpc.ServerUnaryCall<unknown, unknown>)),
+      ),
       RevokeToken: h('RevokeToken', async (call) => {
         await s.tokens.revoke(call.request.id);
         this.#log.info(`token ${call.request.id} revoked`);

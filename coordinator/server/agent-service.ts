@@ -13,13 +13,14 @@ import type { CommittedAssignment } from '../state/records.ts';
 import type { WatchHub } from './watch-hub.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { DEFAULT_WATCH_HOLD_MS, IDENTITY_CERT_DAYS, MAX_WATCH_HOLD_MS, type Role } from '../../shared/constants.ts';
-import { InvalidArgumentError, PermissionDeniedError, UnavailableError } from '../../shared/errors/index.ts';
+import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError, UnavailableError } from '../../shared/errors/index.ts';
 import type { CertAndKey } from '../../shared/pki/x509.ts';
 import { validateReport } from './input/report.ts';
 import { validateApplyResult } from './input/apply.ts';
 import { checkWatchSlots } from './input/watches.ts';
 import { signNodeIdentity, verifiedCsr } from './bootstrap-service.ts';
 import type { CoordinatorNames } from './reserved-names.ts';
+import type { ClusterIssuer } from '../pki/issuer.ts';
 
 export function toWireAssignment(name: string, a: CommittedAssignment): Assignment {
   return { ...a.body, node_name: name, revision: a.revision, plan_revision: a.planRevision };
@@ -41,6 +42,8 @@ export interface AgentServiceDeps {
   names: CoordinatorNames;
   clock?: () => number;
   nodeCertTtlMs?: number;
+  /** Signs cluster certificates (coordinator/pki/issuer.ts). @default none: IssueCertificates is refused */
+  issuer?: ClusterIssuer;
 }
 
 /** Reports one node may have in flight: an agent sends one at a time; more is a loop or an attack. */
@@ -143,6 +146,14 @@ export class AgentService {
         const ttl = this.#d.nodeCertTtlMs ?? IDENTITY_CERT_DAYS * 86_400_000;
         const certPem = await nodes.renew(node.name, node.callerSerial, csr.keyId, () => signNodeIdentity(this.#d.nodeCa, csr, node.name, ttl));
         return { cert_pem: certPem, ca_cert_pem: this.#d.serverCaPem };
+      }),
+
+      // The authoriser, signer and record are coordinator/pki/issuer.ts's; here only who calls.
+      IssueCertificates: unaryHandler(log, 'IssueCertificates', async (call) => {
+        const node = requireNode(call, nodes);
+        nodes.touch(node.name);
+        if (!this.#d.issuer) throw new FailedPreconditionError('no-cluster-pki', 'this coordinator does not issue cluster certificates');
+        return this.#d.issuer.issueForNode({ name: node.name, serial: node.callerSerial }, call.request.requests);
       }),
     };
     server.addService(musterV1.Agent.service, handlers);

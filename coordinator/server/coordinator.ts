@@ -11,6 +11,8 @@ import { splitHostPort } from '../../shared/net/host-port.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 import { ClusterState } from '../state/cluster-state.ts';
+import { ClusterCas } from '../pki/cluster-cas.ts';
+import { ClusterIssuer } from '../pki/issuer.ts';
 import { WatchHub } from './watch-hub.ts';
 import { BootstrapService } from './bootstrap-service.ts';
 import { AgentService } from './agent-service.ts';
@@ -102,6 +104,9 @@ export interface Coordinator {
   readonly identity: CoordinatorIdentity;
   readonly state: ClusterState;
   readonly hub: WatchHub;
+  /** The cluster's CAs (DATA/cluster-pki) and the signer of cluster certificates. */
+  readonly clusterCas: ClusterCas;
+  readonly issuer: ClusterIssuer;
   /** The serving certificate in force (it is renewed while running). */
   serverCertPem(): string;
   joinCommand(token: string): string;
@@ -139,7 +144,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     throw err;
   };
   try {
-    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, onFatal: options.onFatal });
+    const clusterCas = new ClusterCas({ dataDir: c.dataDir, log, clock: c.clock });
+    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, onFatal: options.onFatal, clusterCas });
+    const issuer = new ClusterIssuer({ cas: clusterCas, state, log, clock: c.clock });
     cleanup.push(() => state.close());
     const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
     if (hasCa && !state.initialised() && !existsSync(join(c.dataDir, COORDINATOR_DATA.initialising))) {
@@ -223,8 +230,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       admit: (peer) => admission.admitJoin(peer),
       onJoinRefused: (peer, err) => admission.joinFailed(peer, err.message),
     });
-    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node });
-    const adminService = new AdminService(state, log, identity.adminCa, c.certTtlMs.admin);
+    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node, issuer });
+    const adminService = new AdminService(state, log, identity.adminCa, c.certTtlMs.admin, issuer);
     for (const s of admission.servers) {
       bootstrap.addToServer(s);
       agent.addToServer(s);
@@ -256,6 +263,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       identity,
       state,
       hub,
+      clusterCas,
+      issuer,
       serverCertPem: () => server.certPem,
       joinCommand: (token) => `muster-agent run --coordinator ${advertise} --token ${token} --ca-hash ${identity.caPin}`,
       async close() {

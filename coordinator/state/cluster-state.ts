@@ -12,6 +12,8 @@ import { Nodes } from './nodes.ts';
 import { Plans, type CurrentPlan } from './plans.ts';
 import { Assignments, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
+import { Issuance } from './issuance.ts';
+import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import type { RegisteredNode } from '../assign/index.ts';
 import type { Facts } from '../../shared/wire/types.ts';
@@ -32,6 +34,11 @@ export interface ClusterStateOptions {
   recomputeDelayMs?: number;
   /** Called when the store fails to commit. @default log and exit the process */
   onFatal?: (err: unknown) => void;
+  /**
+   * The cluster's CAs (coordinator/pki/cluster-cas.ts): created from the first plan applied, and
+   * loaded at open when a plan exists. @default none (no cluster PKI: tests of other parts)
+   */
+  clusterCas?: { ensure(plan: Plan): Promise<unknown> };
 }
 
 export class ClusterState {
@@ -41,11 +48,14 @@ export class ClusterState {
   readonly plans: Plans;
   readonly assignments: Assignments;
   readonly reports: Reports;
+  /** Cluster certificates issued (coordinator/pki/issuer.ts records them here). */
+  readonly issuance: Issuance;
   readonly preflight: PreflightTracker;
   readonly #meta: Table<unknown>;
   readonly #log: Logger;
   readonly #clock: () => number;
   readonly #recomputeDelayMs: number;
+  readonly #clusterCas: ClusterStateOptions['clusterCas'];
   readonly #listeners = new Set<(names: string[]) => void>();
   /** Each node's inputs to the engine as last computed: a report that changes none skips a recompute. */
   readonly #registeredSeen = new Map<string, string>();
@@ -71,6 +81,8 @@ export class ClusterState {
     this.plans = new Plans(this.writer, this.#meta, this.#clock);
     this.assignments = new Assignments(this.writer);
     this.reports = new Reports(this.writer, this.#clock);
+    this.issuance = new Issuance(this.writer, this.nodes);
+    this.#clusterCas = o.clusterCas;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }
 
@@ -82,6 +94,17 @@ export class ClusterState {
     const ignore = s.#meta.get(META.preflightIgnore);
     if (Array.isArray(ignore)) s.preflight.setOperatorIgnore(ignore as string[]);
     s.#syncPreflight();
+    // A plan exists, so the cluster does: its CAs must too (created now if an earlier muster, or a
+    // crash between making them and committing the first plan, left them out).
+    const plan = s.plans.current();
+    if (plan && s.#clusterCas) {
+      try {
+        await s.#clusterCas.ensure(plan.plan);
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
+    }
     s.#flushTimer = setInterval(() => void s.nodes.flushLastSeen().catch((e) => s.#log.warn(`cannot save last-seen times: ${e}`)), LAST_SEEN_FLUSH_MS);
     s.#flushTimer.unref();
     // Derive waiting reasons and pick up nodes that changed while we were down.
@@ -145,6 +168,9 @@ export class ClusterState {
     return this.writer.run(async () => {
       const res = this.plans.change(text, file, force, this.assignments.latestStates());
       if ('unchanged' in res) return { revision: res.unchanged.record.revision, changedNodes: [], warnings: res.warnings, unchanged: true };
+      // The first plan makes the cluster, and with it its CAs: on disk before the plan commits, so
+      // no node is ever told about a cluster whose CAs do not exist. Later plans reuse them.
+      await this.#clusterCas?.ensure(res.current.plan);
       const r = this.#recomputeOps(res.current);
       this.#commitThenPublish([...res.ops, ...r.ops], r);
       this.#log.info(`plan revision ${res.current.record.revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);

@@ -8,6 +8,7 @@ export const TAG = {
   INTEGER: 0x02,
   BIT_STRING: 0x03,
   OCTET_STRING: 0x04,
+  NULL: 0x05,
   OID: 0x06,
   UTF8_STRING: 0x0c,
   PRINTABLE_STRING: 0x13,
@@ -47,6 +48,10 @@ export const set = (...items: Buffer[]): Buffer => tlv(TAG.SET, ...items);
 export const octets = (b: Buffer): Buffer => tlv(TAG.OCTET_STRING, b);
 export const utf8 = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
 export const bool = (v: boolean): Buffer => tlv(TAG.BOOLEAN, Buffer.from([v ? 0xff : 0]));
+/** NULL: the parameters of RSA signature algorithm identifiers (RFC 4055 section 5). */
+export const nul = (): Buffer => Buffer.from([TAG.NULL, 0]);
+/** PrintableString: RFC 5280 wants countryName as one (two letters). */
+export const printable = (s: string): Buffer => tlv(TAG.PRINTABLE_STRING, Buffer.from(s, 'latin1'));
 
 /** A non-negative INTEGER from big-endian bytes, minimally encoded. */
 export function uint(value: Buffer | number): Buffer {

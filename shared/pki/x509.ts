@@ -2,17 +2,25 @@
 // certificate and CSR structures written as DER by ./der.ts. Certificates have one fixed shape
 // (RFC 5280 v3, ecdsa-with-SHA256), so a few lines of DER replace an ASN.1 library: measured with
 // bench/fleet.ts, that library cost the coordinator about 3 ms of CPU and most of its garbage per
-// join (README "Dependencies").
+// join (README "Dependencies"). One exception: a CA imported from kubeadm (`muster certs
+// import-ca`) is RSA 2048, so a CA with an RSA key signs with sha256WithRSAEncryption; the keys
+// muster makes, and every leaf key it certifies, stay ECDSA P-256.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
 import * as der from './der.ts';
+import { canonicalIp } from '../net/ip.ts';
 
 const DAY_MS = 24 * 3600_000;
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
+  sha256WithRsa: '1.2.840.113549.1.1.11',
+  extensionRequest: '1.2.840.113549.1.9.14',
   commonName: '2.5.4.3',
+  country: '2.5.4.6',
+  locality: '2.5.4.7',
+  state: '2.5.4.8',
   organization: '2.5.4.10',
   subjectKeyIdentifier: '2.5.29.14',
   keyUsage: '2.5.29.15',
@@ -26,6 +34,11 @@ const OID = {
 
 /** keyUsage bit numbers (RFC 5280 4.2.1.3). */
 const KEY_USAGE = { digitalSignature: 0, keyCertSign: 5, cRLSign: 6 } as const;
+/** keyUsage bit names by number, as `openssl x509 -text` spells them (for reading CSRs). */
+const KEY_USAGE_NAMES = ['digitalSignature', 'nonRepudiation', 'keyEncipherment', 'dataEncipherment', 'keyAgreement', 'keyCertSign', 'cRLSign', 'encipherOnly', 'decipherOnly'] as const;
+export type KeyUsageName = (typeof KEY_USAGE_NAMES)[number];
+/** Extended key usages muster signs, by OID. */
+export const EKU_OIDS = { server: OID.serverAuth, client: OID.clientAuth } as const;
 
 export interface CertAndKey {
   certPem: string;
@@ -49,9 +62,46 @@ function serial(): Buffer {
   return b;
 }
 
-function name(cn: string, orgs: string[] = []): Buffer {
-  const rdn = (type: string, value: string) => der.set(der.seq(der.oid(type), der.utf8(value)));
-  return der.seq(rdn(OID.commonName, cn), ...orgs.map((o) => rdn(OID.organization, o)));
+/** Subject location fields (the plan's cluster.certificates.location); empty ones are left out. */
+export interface SubjectLocation {
+  country?: string;
+  state?: string;
+  locality?: string;
+}
+
+function name(cn: string, orgs: readonly string[] = [], loc: SubjectLocation = {}): Buffer {
+  const rdn = (type: string, value: Buffer) => der.set(der.seq(der.oid(type), value));
+  return der.seq(
+    ...(loc.country ? [rdn(OID.country, der.printable(loc.country))] : []),
+    ...(loc.state ? [rdn(OID.state, der.utf8(loc.state))] : []),
+    ...(loc.locality ? [rdn(OID.locality, der.utf8(loc.locality))] : []),
+    rdn(OID.commonName, der.utf8(cn)),
+    ...orgs.map((o) => rdn(OID.organization, der.utf8(o))),
+  );
+}
+
+/** "ECDSA P-256", "RSA 2048", "ed25519": how messages name a key's type. */
+export function keyDescription(key: KeyObject): string {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec') return `ECDSA ${d?.namedCurve === 'prime256v1' ? 'P-256' : d?.namedCurve === 'secp384r1' ? 'P-384' : (d?.namedCurve ?? '')}`.trim();
+  if (key.asymmetricKeyType === 'rsa') return `RSA ${d?.modulusLength ?? ''}`.trim();
+  return key.asymmetricKeyType ?? 'unknown';
+}
+
+/**
+ * Whether muster can sign with this key: ECDSA P-256 (ecdsa-with-SHA256), or RSA 2048-8192
+ * (sha256WithRSAEncryption, PKCS#1 v1.5, what kubeadm's CAs use). Returns why not, or null.
+ */
+export function unsupportedSigningKey(key: KeyObject): string | null {
+  const d = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType === 'ec' && d?.namedCurve === 'prime256v1') return null;
+  if (key.asymmetricKeyType === 'rsa' && (d?.modulusLength ?? 0) >= 2048 && (d?.modulusLength ?? 0) <= 8192) return null;
+  return `${keyDescription(key)} keys are not supported for signing; use ECDSA P-256 or RSA 2048-8192`;
+}
+
+/** The AlgorithmIdentifier a key signs with (RSA's carries NULL parameters, ECDSA's none). */
+function signatureAlgorithm(key: KeyObject): Buffer {
+  return key.asymmetricKeyType === 'rsa' ? der.seq(der.oid(OID.sha256WithRsa), der.nul()) : der.seq(der.oid(OID.ecdsaWithSha256));
 }
 
 function spki(key: KeyObject): Buffer {
@@ -96,26 +146,31 @@ interface TbsFields {
   extensions: Buffer[];
 }
 
-const SIGNATURE_ALGORITHM = der.seq(der.oid(OID.ecdsaWithSha256));
-
 function signCertificate(f: TbsFields, signer: KeyObject): string {
+  const alg = signatureAlgorithm(signer);
   const tbs = der.seq(
     der.tlv(der.contextTag(0, true), der.uint(2)), // version v3
     der.uint(f.serial),
-    SIGNATURE_ALGORITHM,
+    alg,
     f.issuer,
     der.seq(der.time(f.notBefore), der.time(f.notAfter)),
     f.subject,
     f.spki,
     der.tlv(der.contextTag(3, true), der.seq(...f.extensions)),
   );
-  const cert = der.seq(tbs, SIGNATURE_ALGORITHM, der.bits(sign('sha256', tbs, signer)));
+  const cert = der.seq(tbs, alg, der.bits(sign('sha256', tbs, signer)));
   return der.toPem('CERTIFICATE', cert);
 }
 
-export async function createCa(cn: string, days: number, now = new Date()): Promise<CertAndKey> {
+export interface CaOptions {
+  /** Lifetime in ms instead of days (the cluster CAs take theirs from the plan's ca_expiry). */
+  ttlMs?: number;
+  location?: SubjectLocation;
+}
+
+export async function createCa(cn: string, days: number, now = new Date(), o: CaOptions = {}): Promise<CertAndKey> {
   const keys = await generateKeys();
-  const subject = name(cn);
+  const subject = name(cn, [], o.location);
   const pub = spki(keys.publicKey);
   const certPem = signCertificate(
     {
@@ -123,7 +178,7 @@ export async function createCa(cn: string, days: number, now = new Date()): Prom
       issuer: subject,
       subject,
       notBefore: new Date(now.getTime() - 60_000),
-      notAfter: new Date(now.getTime() + days * DAY_MS),
+      notAfter: new Date(now.getTime() + (o.ttlMs ?? days * DAY_MS)),
       spki: pub,
       extensions: [
         extension(OID.basicConstraints, true, der.seq(der.bool(true), der.uint(0))),
@@ -151,7 +206,7 @@ export interface LeafRequest {
 /** Creates a key pair and a certificate signed by the CA, for callers that hold the CA (coordinator). */
 export async function issueLeaf(ca: CertAndKey, req: LeafRequest, now = new Date()): Promise<CertAndKey> {
   const keys = await generateKeys();
-  return { certPem: signLeaf(ca, keys.publicKey, req, now), keyPem: privatePem(keys.privateKey) };
+  return { certPem: signLeaf(ca, keys.publicKey, req, now).certPem, keyPem: privatePem(keys.privateKey) };
 }
 
 interface LoadedCa {
@@ -184,22 +239,34 @@ function loadCa(ca: CertAndKey): LoadedCa {
   return c;
 }
 
-function signLeaf(ca: CertAndKey, publicKey: KeyObject, req: LeafRequest, now: Date): string {
+/** A signed leaf with what the signer knows of it (so callers need not parse it back). */
+export interface SignedLeaf {
+  certPem: string;
+  /** Lower-case hex, as certInfo spells it. */
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+function signLeaf(ca: CertAndKey, publicKey: KeyObject | Buffer, req: LeafRequest, now: Date): SignedLeaf {
   const issuer = loadCa(ca);
   const ekus = [...(req.usages.includes('server') ? [OID.serverAuth] : []), ...(req.usages.includes('client') ? [OID.clientAuth] : [])];
   const sans = [
     ...(req.dnsNames ?? []).map((dns) => der.tlv(der.contextTag(2, false), Buffer.from(dns, 'ascii'))),
     ...(req.ips ?? []).map((ip) => der.tlv(der.contextTag(7, false), ipBytes(ip))),
   ];
-  return signCertificate(
+  const sn = serial();
+  // Back-dated for clocks a little behind ours; by a tenth at most of a short lifetime.
+  const notBefore = new Date(now.getTime() - Math.min(60_000, (req.ttlMs ?? req.days * DAY_MS) / 10));
+  const notAfter = new Date(now.getTime() + (req.ttlMs ?? req.days * DAY_MS));
+  const certPem = signCertificate(
     {
-      serial: serial(),
+      serial: sn,
       issuer: issuer.subject,
       subject: name(req.cn, req.orgs),
-      // Back-dated for clocks a little behind ours; by a tenth at most of a short lifetime.
-      notBefore: new Date(now.getTime() - Math.min(60_000, (req.ttlMs ?? req.days * DAY_MS) / 10)),
-      notAfter: new Date(now.getTime() + (req.ttlMs ?? req.days * DAY_MS)),
-      spki: spki(publicKey),
+      notBefore,
+      notAfter,
+      spki: Buffer.isBuffer(publicKey) ? publicKey : spki(publicKey),
       extensions: [
         extension(OID.basicConstraints, true, der.seq()),
         extension(OID.keyUsage, true, der.namedBits([KEY_USAGE.digitalSignature])),
@@ -210,6 +277,9 @@ function signLeaf(ca: CertAndKey, publicKey: KeyObject, req: LeafRequest, now: D
     },
     issuer.key,
   );
+  // Certificates carry whole seconds: report what a parser would read back.
+  const second = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
+  return { certPem, serial: sn.toString('hex'), notBefore: second(notBefore), notAfter: second(notAfter) };
 }
 
 /** A fresh ECDSA P-256 private key, PEM (PKCS#8). */
@@ -217,14 +287,40 @@ export async function createKey(): Promise<string> {
   return privatePem((await generateKeys()).privateKey);
 }
 
+/** What a CSR may ask for besides its CN (the cluster certificates' agent states its whole request). */
+export interface CsrOptions {
+  orgs?: readonly string[];
+  dnsNames?: readonly string[];
+  ips?: readonly string[];
+  /** Extended key usages to request; with any, keyUsage digitalSignature is requested too. */
+  usages?: readonly ('server' | 'client')[];
+}
+
+function csrExtensionRequest(o: CsrOptions): Buffer[] {
+  const exts: Buffer[] = [];
+  const sans = [
+    ...(o.dnsNames ?? []).map((dns) => der.tlv(der.contextTag(2, false), Buffer.from(dns, 'ascii'))),
+    ...(o.ips ?? []).map((ip) => der.tlv(der.contextTag(7, false), ipBytes(ip))),
+  ];
+  if (sans.length) exts.push(extension(OID.subjectAltName, false, der.seq(...sans)));
+  if (o.usages?.length) {
+    exts.push(extension(OID.keyUsage, true, der.namedBits([KEY_USAGE.digitalSignature])));
+    exts.push(extension(OID.extKeyUsage, false, der.seq(...o.usages.map((u) => der.oid(EKU_OIDS[u])))));
+  }
+  if (!exts.length) return [];
+  // Attribute { extensionRequest, SET { Extensions } }
+  return [der.seq(der.oid(OID.extensionRequest), der.set(der.seq(...exts)))];
+}
+
 /**
  * Node side: a CSR for `keyPem` (made here when not given). The key stays on the node; passing
- * one lets a retried join or a renewal send a request for a key the node already saved.
+ * one lets a retried join or a renewal send a request for a key the node already saved. An RSA
+ * `keyPem` gives an RSA request (tests of the authoriser's refusal).
  */
-export async function createCsr(cn: string, keyPem?: string): Promise<{ keyPem: string; csrPem: string }> {
+export async function createCsr(cn: string, keyPem?: string, o: CsrOptions = {}): Promise<{ keyPem: string; csrPem: string }> {
   const privateKey = keyPem ? createPrivateKey(keyPem) : (await generateKeys()).privateKey;
-  const info = der.seq(der.uint(0), name(cn), spki(createPublicKey(privateKey)), der.tlv(der.contextTag(0, true)));
-  const csr = der.seq(info, SIGNATURE_ALGORITHM, der.bits(sign('sha256', info, privateKey)));
+  const info = der.seq(der.uint(0), name(cn, o.orgs), spki(createPublicKey(privateKey)), der.tlv(der.contextTag(0, true), ...csrExtensionRequest(o)));
+  const csr = der.seq(info, signatureAlgorithm(privateKey), der.bits(sign('sha256', info, privateKey)));
   return { keyPem: keyPem ?? privatePem(privateKey), csrPem: der.toPem('CERTIFICATE REQUEST', csr) };
 }
 
@@ -241,45 +337,165 @@ export interface ParsedCsr {
   keyId: string;
 }
 
-/** Parses and verifies a CSR's self-signature. Throws on garbage or a bad signature. */
-export async function parseCsr(pem: string): Promise<ParsedCsr> {
-  let info: der.Node, sigAlg: der.Node, sig: Buffer, subject: der.Node, publicKey: KeyObject;
+/** Everything a CSR asks for, read but not judged (coordinator/pki/authorizer.ts judges). */
+export interface CsrRequest extends ParsedCsr {
+  orgs: string[];
+  /** The request's SubjectPublicKeyInfo, DER, as it carried it. */
+  spkiDer: Buffer;
+  /** "ECDSA P-256", "RSA 2048"... (keyDescription), read from the DER for the common case. */
+  keyType: string;
+  /** Signature algorithm OID. */
+  signatureAlgorithm: string;
+  /** The self-signature verifies with the request's key under its algorithm. */
+  signatureValid: boolean;
+  /** From the extensionRequest attribute. IPs in canonical form. */
+  dnsNames: string[];
+  ips: string[];
+  /** SANs of other types ("email:x", "URI:x", "otherName", ...). */
+  otherSans: string[];
+  keyUsages: KeyUsageName[];
+  /** Extended key usage OIDs. */
+  extKeyUsages: string[];
+  /** basicConstraints cA = TRUE. */
+  requestsCa: boolean;
+  /** OIDs of requested extensions other than SAN, keyUsage, extKeyUsage, basicConstraints, subjectKeyIdentifier. */
+  otherExtensions: string[];
+}
+
+/** SubjectPublicKeyInfo { { id-ecPublicKey, prime256v1 }, ... } read from DER (KeyObject's details cost ~50 us). */
+function spkiIsP256(keyInfo: der.Node): boolean {
+  const alg = der.children(der.children(keyInfo)[0]!);
+  return alg.length === 2 && alg[0]!.tag === der.TAG.OID && alg[1]!.tag === der.TAG.OID && der.readOid(alg[0]!) === '1.2.840.10045.2.1' && der.readOid(alg[1]!) === '1.2.840.10045.3.1.7';
+}
+
+/** A CSR whose structure is not one (bad PEM, bad DER, missing fields). */
+export class CsrFormatError extends Error {}
+
+function ipText(b: Buffer): string {
+  if (b.length === 4) return [...b].join('.');
+  if (b.length !== 16) throw new der.DerError(`an iPAddress SAN of ${b.length} bytes`);
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
+  return canonicalIp(groups.join(':'));
+}
+
+function readExtensionRequest(attrs: der.Node | undefined, out: CsrRequest): void {
+  for (const attr of attrs ? der.children(attrs) : []) {
+    const [type, values] = der.children(der.expect(attr, der.TAG.SEQUENCE, 'CSR attribute'));
+    if (der.readOid(der.expect(type, der.TAG.OID, 'CSR attribute type')) !== OID.extensionRequest) continue;
+    for (const exts of der.children(der.expect(values, der.TAG.SET, 'extensionRequest values'))) {
+      for (const ext of der.children(der.expect(exts, der.TAG.SEQUENCE, 'Extensions'))) {
+        const parts = der.children(der.expect(ext, der.TAG.SEQUENCE, 'Extension'));
+        const id = der.readOid(der.expect(parts[0], der.TAG.OID, 'extension id'));
+        const value = der.parse(der.expect(parts[parts.length - 1], der.TAG.OCTET_STRING, `extension ${id} value`).content);
+        if (id === OID.subjectAltName) {
+          for (const gn of der.children(der.expect(value, der.TAG.SEQUENCE, 'subjectAltName'))) {
+            if (gn.tag === der.contextTag(2, false)) out.dnsNames.push(gn.content.toString('latin1'));
+            else if (gn.tag === der.contextTag(7, false)) out.ips.push(ipText(gn.content));
+            else if (gn.tag === der.contextTag(1, false)) out.otherSans.push(`email:${gn.content.toString('latin1')}`);
+            else if (gn.tag === der.contextTag(6, false)) out.otherSans.push(`URI:${gn.content.toString('latin1')}`);
+            else out.otherSans.push(`GeneralName [${gn.tag & 0x1f}]`);
+          }
+        } else if (id === OID.keyUsage) {
+          const b = der.expect(value, der.TAG.BIT_STRING, 'keyUsage').content;
+          for (let bit = 0; bit < (b.length - 1) * 8; bit++) {
+            if (b[1 + Math.floor(bit / 8)]! & (0x80 >> bit % 8)) out.keyUsages.push(KEY_USAGE_NAMES[bit] ?? (`bit ${bit}` as KeyUsageName));
+          }
+        } else if (id === OID.extKeyUsage) {
+          for (const o of der.children(der.expect(value, der.TAG.SEQUENCE, 'extKeyUsage'))) out.extKeyUsages.push(der.readOid(der.expect(o, der.TAG.OID, 'extKeyUsage purpose')));
+        } else if (id === OID.basicConstraints) {
+          const first = der.children(der.expect(value, der.TAG.SEQUENCE, 'basicConstraints'))[0];
+          out.requestsCa = first?.tag === der.TAG.BOOLEAN && first.content[0] !== 0;
+        } else if (id !== OID.subjectKeyIdentifier) out.otherExtensions.push(id);
+      }
+    }
+  }
+}
+
+/**
+ * Reads a CSR: its subject, key, what its extensionRequest asks for, and whether its signature
+ * verifies. Throws CsrFormatError when it is not a well-formed PKCS#10 request; judges nothing else.
+ */
+export function readCsr(pem: string): CsrRequest {
+  let info: der.Node, sig: Buffer, out: CsrRequest;
   try {
     const parts = der.children(der.expect(der.parse(der.fromPem('CERTIFICATE REQUEST', pem)), der.TAG.SEQUENCE, 'CSR'));
     info = der.expect(parts[0], der.TAG.SEQUENCE, 'CSR certificationRequestInfo');
-    sigAlg = der.expect(parts[1], der.TAG.SEQUENCE, 'CSR signatureAlgorithm');
+    const sigAlg = der.expect(parts[1], der.TAG.SEQUENCE, 'CSR signatureAlgorithm');
     sig = der.readBits(der.expect(parts[2], der.TAG.BIT_STRING, 'CSR signature'));
+    if (parts.length !== 3) throw new der.DerError(`a CSR has 3 parts, this one ${parts.length}`);
     const fields = der.children(info);
-    subject = der.expect(fields[1], der.TAG.SEQUENCE, 'CSR subject');
+    const subject = der.expect(fields[1], der.TAG.SEQUENCE, 'CSR subject');
     const keyInfo = der.expect(fields[2], der.TAG.SEQUENCE, 'CSR subjectPublicKeyInfo');
-    publicKey = createPublicKey({ key: keyInfo.raw, format: 'der', type: 'spki' });
+    const attrs = fields[3] && der.expect(fields[3], der.contextTag(0, true), 'CSR attributes');
+    const publicKey = createPublicKey({ key: keyInfo.raw, format: 'der', type: 'spki' });
+    let keyId: string | undefined;
+    out = {
+      cn: '',
+      orgs: [],
+      publicKey,
+      // Lazy: hashing the re-exported key costs as much as a signature, and only joins need it.
+      get keyId() {
+        return (keyId ??= publicKeyId(publicKey));
+      },
+      spkiDer: keyInfo.raw,
+      keyType: spkiIsP256(keyInfo) ? 'ECDSA P-256' : keyDescription(publicKey),
+      signatureAlgorithm: der.readOid(der.expect(der.children(sigAlg)[0], der.TAG.OID, 'CSR signature algorithm')),
+      signatureValid: false,
+      dnsNames: [],
+      ips: [],
+      otherSans: [],
+      keyUsages: [],
+      extKeyUsages: [],
+      requestsCa: false,
+      otherExtensions: [],
+    };
+    for (const rdn of der.children(subject)) {
+      for (const atv of der.children(rdn)) {
+        const [type, value] = der.children(atv);
+        if (!type || !value) continue;
+        const t = der.readOid(type);
+        if (t === OID.commonName && !out.cn) out.cn = der.readString(value);
+        else if (t === OID.organization) out.orgs.push(der.readString(value));
+      }
+    }
+    readExtensionRequest(attrs, out);
   } catch (err) {
-    throw new Error(`not a PEM certificate request (CSR): ${(err as Error).message}`);
+    throw new CsrFormatError(`not a PEM certificate request (CSR): ${(err as Error).message}`, { cause: err });
   }
-  const curve = publicKey.asymmetricKeyDetails?.namedCurve;
-  if (publicKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') throw new Error(`the CSR key must be ECDSA P-256, not ${publicKey.asymmetricKeyType} ${curve ?? ''}`.trim());
-  const alg = der.readOid(der.children(sigAlg)[0]!);
-  if (alg !== OID.ecdsaWithSha256) throw new Error(`the CSR must be signed with ecdsa-with-SHA256 (${OID.ecdsaWithSha256}), not ${alg}`);
-  let valid = false;
+  const ec = out.keyType.startsWith('ECDSA');
+  const algFits = (out.signatureAlgorithm === OID.ecdsaWithSha256 && ec) || (out.signatureAlgorithm === OID.sha256WithRsa && out.keyType.startsWith('RSA'));
   try {
-    valid = verify('sha256', info.raw, publicKey, sig);
+    out.signatureValid = algFits && verify('sha256', info.raw, out.publicKey, sig);
   } catch {
     // a signature that is not even DER: same answer
   }
-  if (!valid) throw new Error('the CSR signature does not verify');
-  let cn = '';
-  for (const rdn of der.children(subject)) {
-    for (const atv of der.children(rdn)) {
-      const [type, value] = der.children(atv);
-      if (!cn && type && value && der.readOid(type) === OID.commonName) cn = der.readString(value);
-    }
-  }
-  return { cn, publicKey, keyId: publicKeyId(publicKey) };
+  return out;
+}
+
+/** Parses and verifies a CSR's self-signature. Throws on garbage or a bad signature. */
+export async function parseCsr(pem: string): Promise<ParsedCsr> {
+  const csr = readCsr(pem);
+  const { publicKey } = csr;
+  const curve = publicKey.asymmetricKeyDetails?.namedCurve;
+  if (publicKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') throw new Error(`the CSR key must be ECDSA P-256, not ${publicKey.asymmetricKeyType} ${curve ?? ''}`.trim());
+  if (csr.signatureAlgorithm !== OID.ecdsaWithSha256) throw new Error(`the CSR must be signed with ecdsa-with-SHA256 (${OID.ecdsaWithSha256}), not ${csr.signatureAlgorithm}`);
+  if (!csr.signatureValid) throw new Error('the CSR signature does not verify');
+  return { cn: csr.cn, publicKey, keyId: csr.keyId };
 }
 
 /** Coordinator side: sign a verified CSR's public key. Subject and SANs come from the caller, never the CSR. */
 export function signCsr(ca: CertAndKey, csr: ParsedCsr, req: LeafRequest, now = new Date()): string {
-  return signLeaf(ca, csr.publicKey, req, now);
+  return signLeaf(ca, csr.publicKey, req, now).certPem;
+}
+
+/**
+ * signCsr for the cluster issuer's hot path: the request's SubjectPublicKeyInfo goes into the
+ * certificate as the CSR carried it (OpenSSL parsed it, so it is a valid key; re-exporting it
+ * cost a fifth of an issuance), and serial and validity come back without parsing the result.
+ */
+export function signCsrRequest(ca: CertAndKey, csr: CsrRequest, req: LeafRequest, now = new Date()): SignedLeaf {
+  return signLeaf(ca, csr.spkiDer, req, now);
 }
 
 /** CA pin as kubeadm prints it: sha256 over the DER SubjectPublicKeyInfo of the CA certificate. */

@@ -147,7 +147,10 @@ test('a node offline past expiry comes back only through a token an operator bou
     const bound = await c.state.tokens.create({ nodeName: 'node-3' });
     const back = runAgent({ ...opts, token: bound.token });
     try {
-      await waitFor('node-3 back and applied', () => back.log.lines.some((l) => l.includes('joined') && l.includes('as node node-3')) && c.state.status().find((r) => r.name === 'node-3')?.state === 'applied', 40_000);
+      await waitFor('node-3 back and applied', () => back.log.lines.some((l) => l.includes('joined') && l.includes('as node node-3')) && c.state.status().find((r) => r.name === 'node-3')?.state === 'applied', 40_000).catch((e: Error) => {
+        const row = c.state.status().find((r) => r.name === 'node-3');
+        throw new Error(`${e.message}; node-3: ${JSON.stringify(row)}\nagent:\n${back.log.lines.slice(-15).join('\n')}\ncoordinator:\n${c.log.lines.slice(-10).join('\n')}`);
+      });
       assert.not.equal(back.agent.phase, 'failed', back.log.lines.slice(-10).join('\n'));
       assert.ok(c.log.lines.some((l) => / warn .*node node-3 taken over by a join with token/.test(l)));
       assert.ok(back.log.lines.some((l) => / warn .*the identity of node node-3 expired at/.test(l)));
