@@ -9,7 +9,7 @@ import { formatTable } from '../../shared/cli/table.ts';
 import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
 import { importCa, importServiceAccount, FORCE_MEANS } from '../pki/import.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
-import { renderAdminKubeconfig } from '../pki/kubeconfig.ts';
+import { renderKubeconfig } from '../../shared/render/kubeconfig.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
 import { certKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { createCsr } from '../../shared/pki/x509.ts';
@@ -123,7 +123,7 @@ export async function kubeconfigCommand(argv: string[], io: CliIO): Promise<numb
   return withAdmin(values, io, async (a) => {
     const res = await a.call('AdminKubeconfig', { csr_pem: csrPem, ttl_ms: ttlMs });
     const file = resolve(io.cwd, values.output!);
-    await writeFileAtomic(file, renderAdminKubeconfig({ clusterName: res.cluster_name, server: res.server, caPem: res.ca_pem, certPem: res.cert_pem, keyPem }), { mode: 0o600 });
+    await writeFileAtomic(file, renderKubeconfig({ clusterName: res.cluster_name, server: res.server, caPem: res.ca_pem, userName: 'kubernetes-admin', certPem: res.cert_pem, keyPem }, `# Written by muster kubeconfig admin: cluster-admin credentials, keep it private.`), { mode: 0o600 });
     io.out(`wrote the admin kubeconfig for cluster ${res.cluster_name} (server ${res.server}) to ${file}; keep it private: it holds cluster-admin credentials`);
     return 0;
   });

@@ -17,7 +17,7 @@ export interface KubeconfigInput {
 
 const b64 = (pem: string) => Buffer.from(pem).toString('base64');
 
-export function renderKubeconfig(k: KubeconfigInput): string {
+export function renderKubeconfig(k: KubeconfigInput, header = '# Written by muster-agent; do not edit (it is rewritten when its certificate is renewed).'): string {
   const context = `${k.userName}@${k.clusterName}`;
   const doc = {
     apiVersion: 'v1',
@@ -29,5 +29,5 @@ export function renderKubeconfig(k: KubeconfigInput): string {
     preferences: {},
   };
   // lineWidth 0: base64 blobs stay on one line, as kubectl writes them.
-  return `# Written by muster-agent; do not edit (it is rewritten when its certificate is renewed).\n${stringify(doc, { lineWidth: 0, sortMapEntries: false })}`;
+  return `${header}\n${stringify(doc, { lineWidth: 0, sortMapEntries: false })}`;
 }
