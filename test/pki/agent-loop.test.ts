@@ -111,6 +111,7 @@ test('a restarted agent checks its certificates at once and asks for what went m
     assert.equal(fake.issued[1]!.requests.map((q) => q.kind), ['kubelet-client']);
     await waitFor('the certificate back', () => existsSync(join(root, certKind('kubelet-client')!.certPath)));
     // No new apply: the restarted agent only says again what it applied (revision 7, no files written).
+    await waitFor('the restarted agent says what it applied', () => fake.reports.length >= 2);
     assert.is(fake.reports.length, 2);
     assert.is(Number(fake.reports[1]!.revision), 7);
     assert.equal(fake.reports[1]!.files, []);
