@@ -120,9 +120,10 @@ const BUNDLE = join(ROOT, 'dist/muster.cjs');
 if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
 const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
 const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
-// Every simulated agent comes from 127.0.0.1: one source, so the per-source join budget is
-// raised to let the whole fleet join at once (the budget is measured in test/server/admission).
-const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000'];
+// Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
+// per-source join budget and unverified-connection cap are raised to let the whole fleet join at
+// once (both are measured in test/server/admission and test/foundation/bounded-inputs).
+const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '512'];
 const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
 // A single executable carries its own Node flags; BENCH_NODE_FLAGS and BENCH_PROFILE apply to the bundle and sources.
 const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];

@@ -17,11 +17,12 @@ Usage: muster COMMAND [flags]
 Coordinator
   coordinator serve --data-dir DIR [--plan FILE] [--listen HOST:PORT] [--advertise HOST:PORT] [--san NAME]...
                     [--log-level error|warn|info|debug] [--log-format text|json] [--reinitialize]
-                    [--join-burst N] [--join-rate N]
+                    [--join-burst N] [--join-rate N] [--max-unverified-per-source N]
       Run the coordinator. First start creates the identity CA, server and admin certificates in DIR
       (keys 0600) and prints the join command for agents with the CA pin. --join-burst / --join-rate:
       joins one source address may make at once / per second after that (default 200 / 50; a fleet
-      behind one NAT is one source).
+      behind one NAT is one source). --max-unverified-per-source: connections one address may hold
+      before it has authenticated (default 128; raise it for large fleets behind one NAT).
   demo [--dir DIR] [--keep-running[=false]] [--timeout-seconds N]
       Start a coordinator and three muster-agent processes on 127.0.0.2-4, wait until all applied,
       print status. On a terminal it keeps running until Ctrl-C (--keep-running=false: stop at once).

@@ -20,6 +20,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
       reinitialize: { type: 'boolean', default: false },
       'join-burst': { type: 'string' },
       'join-rate': { type: 'string' },
+      'max-unverified-per-source': { type: 'string' },
     },
     strict: true,
   });
@@ -38,7 +39,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     advertise: values.advertise,
     extraSans: values.san,
     reinitialize: values.reinitialize,
-    admission: { joinBudget },
+    admission: { joinBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
     logger,
   });
   if (c.identity.created) {
