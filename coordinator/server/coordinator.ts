@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { ensureIdentity, issueAdminCert, issueServerCert, writeAdminConfigFor, writePair, type CoordinatorIdentity } from '../trust/identity.ts';
 import { scheduleRenewal } from '../trust/renewal.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
+import { freePort } from '../../shared/net/free-port.ts';
 import { SqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 import { ClusterState } from '../state/cluster-state.ts';
@@ -280,16 +281,4 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   } catch (err) {
     return fail(err);
   }
-}
-
-async function freePort(host: string): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }

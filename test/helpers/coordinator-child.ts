@@ -2,7 +2,6 @@
 // second process: a real SIGKILL, two processes on one data dir. Output is collected so a test
 // waits for a line (`until`) rather than sleeping; every wait is bounded.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { COORDINATOR_NODE_FLAGS } from '../../shared/constants.ts';
 
@@ -96,14 +95,4 @@ export function spawnCoordinator(args: string[]): CoordinatorChild {
   return self;
 }
 
-/** A port free on `host` right now (a coordinator that must keep its address across restarts). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../shared/net/free-port.ts';
