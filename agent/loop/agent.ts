@@ -12,38 +12,24 @@
 //
 // One attempt at each step is a plain async function; the loop around them owns retries, so
 // "waiting for coordinator" is an info line, not an error.
-import { hostname } from 'node:os';
-import { readFile } from 'node:fs/promises';
 import type { CompiledAgentOptions } from '../config/options.ts';
 import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
-import { join, renewIdentity } from '../client/join.ts';
-import { agentClient } from '../client/channels.ts';
 import { applyFiles, ApplyError } from '../apply/apply.ts';
 import { renderNode } from '../../shared/render/index.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
-import { ConfigError, MusterError, errorMessage } from '../../shared/errors/index.ts';
+import { MusterError, errorMessage } from '../../shared/errors/index.ts';
 import { compileRetry, retryDelayMs, sleep, type RetryOptions } from '../../shared/retry.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
-import { underRoot } from '../../shared/fs/node-root.ts';
 import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
 import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
-import { PROBE_LISTEN_HOLD_MS, RENEW_WINDOW } from '../../shared/constants.ts';
-import { caPin, certInfo, createKey, renewalTime } from '../../shared/pki/x509.ts';
+import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
 import { ClusterCertificates, type EnsureResult, type IssueFn } from '../pki/index.ts';
+import { NodeIdentity } from './node-identity.ts';
+import type { AgentPhase } from './phase.ts';
 
-export type AgentPhase =
-  | 'starting'
-  | 'joining'
-  | 'reporting'
-  | 'watching'
-  | 'probing'
-  | 'applying'
-  | 'renewing-certificates'
-  | 'waiting-for-coordinator'
-  | 'stopped'
-  | 'failed';
+export type { AgentPhase } from './phase.ts';
 
 /** Where facts come from: the real collector on a node, a cheap fake for simulated fleets. */
 export interface FactsSource {
@@ -78,6 +64,8 @@ export class Agent {
   #applied: AppliedState | null = null;
   #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
   readonly #pki: ClusterCertificates;
+  /** The node's muster identity: join, the channel on it, renewal, expiry (node-identity.ts). */
+  readonly #id: NodeIdentity;
   /** When the cluster certificates are checked next: their earliest renewal point. */
   #certsCheckAt = Infinity;
   /** Components whose certificates changed, for the apply engine to restart (not done here yet). */
@@ -90,6 +78,16 @@ export class Agent {
     this.#clock = deps.clock ?? Date.now;
     this.#retry = compileRetry(deps.retry);
     this.#pki = new ClusterCertificates({ root: options.root, log: deps.log, clock: this.#clock, random: deps.renewRandom });
+    this.#id = new NodeIdentity({
+      options,
+      log: deps.log,
+      version: deps.version,
+      clock: this.#clock,
+      renewRandom: deps.renewRandom,
+      store: this.#store,
+      retry: (what, signal, attempt, resume) => this.#withRetry(what, signal, attempt, resume),
+      setPhase: (p) => this.#setPhase(p),
+    });
   }
 
   get phase(): AgentPhase {
@@ -125,7 +123,7 @@ export class Agent {
   /** Runs until the signal aborts (resolves) or a non-retryable error (rejects, phase "failed"). */
   async run(signal: AbortSignal): Promise<void> {
     try {
-      const identity = await this.#ensureIdentity(signal);
+      const identity = await this.#id.ensure(signal);
       this.#applied = await this.#store.loadApplied();
       // Started with roles: check the cluster certificates at once (a node back after an outage
       // longer than their lifetime finds them expired and asks again, by itself).
@@ -154,9 +152,8 @@ export class Agent {
         const e = err instanceof MusterError ? err : fromServiceError(err, this.#o.coordinator);
         // Refused for want of a valid certificate because ours ran out (the coordinator was
         // unreachable through the whole renewal window): say so, and what the operator does.
-        if (e.kind === 'unauthenticated' && this.#identity && this.#clock() >= this.#expiresAt) {
-          throw identityExpired(this.#identity.nodeName, new Date(this.#expiresAt), this.#o.stateDir);
-        }
+        const expired = e.kind === 'unauthenticated' ? this.#id.expired() : null;
+        if (expired) throw expired;
         // Something that is not our coordinator answers on its address (an impostor, or a
         // re-initialised coordinator): send it nothing, say so loudly, keep trying -- the real
         // one may come back there.
@@ -171,56 +168,6 @@ export class Agent {
         this.#setPhase(resumePhase);
       }
     }
-  }
-
-  async #ensureIdentity(signal: AbortSignal): Promise<AgentIdentity> {
-    const existing = await this.#store.load();
-    let nodeName = this.#o.nodeName;
-    if (existing) {
-      const expires = certInfo(existing.certPem).notAfter;
-      if (expires.getTime() > this.#clock()) {
-        if (existing.coordinator !== this.#o.coordinator) {
-          this.#d.log.info(`joined ${existing.coordinator} before; now using ${this.#o.coordinator} with the same identity`);
-        }
-        this.#d.log.info(`using identity of node ${existing.nodeName} from ${this.#o.stateDir}`);
-        return existing;
-      }
-      // Offline past its renewal window: only an operator can let it back (a token bound to its name).
-      nodeName = existing.nodeName;
-      if (!this.#o.token) throw identityExpired(existing.nodeName, expires, this.#o.stateDir);
-      this.#d.log.warn(`the identity of node ${nodeName} expired at ${expires.toISOString()}; joining again with the token given (it must be bound to ${nodeName}: \`muster token create --node ${nodeName}\`)`);
-    }
-    if (!this.#o.token) {
-      throw new ConfigError(`node has not joined yet (no identity in ${this.#o.stateDir}) and no --token was given; pass --token and --ca-hash from \`muster token create\``);
-    }
-    this.#setPhase('joining');
-    const keyPem = await this.#store.joinKey(createKey);
-    const machineId = await readMachineId(this.#o.root);
-    const identity = await this.#withRetry(
-      'join',
-      signal,
-      () =>
-        join(
-          {
-            coordinator: this.#o.coordinator,
-            token: this.#o.token!,
-            caHash: this.#o.caHash ?? (existing ? caPinOf(existing.caCertPem) : null),
-            insecureSkipCaVerification: this.#o.insecureSkipCaVerification,
-            nodeName,
-            keyPem,
-            machineId,
-            address: this.#o.address,
-            labels: this.#o.labels,
-            agentVersion: this.#d.version,
-          },
-          this.#d.log,
-          signal,
-        ),
-      'joining',
-    );
-    await this.#store.save(identity);
-    this.#d.log.info(`joined ${this.#o.coordinator} as node ${identity.nodeName}; identity saved in ${this.#o.stateDir}`);
-    return identity;
   }
 
   /** The probe port peers measure latency to; 0 when it cannot listen (peers then skip this node). */
@@ -249,41 +196,14 @@ export class Agent {
     return results;
   }
 
-  /** The identity in use and the channel built on it; a renewal replaces both. */
-  #identity: AgentIdentity | null = null;
-  #client: AgentClient | null = null;
-  #renewAt = Infinity;
-  #expiresAt = Infinity;
-
-  #useIdentity(identity: AgentIdentity): AgentClient {
-    this.#client?.close();
-    this.#identity = identity;
-    this.#client = agentClient(this.#o.coordinator, identity);
-    const c = certInfo(identity.certPem);
-    this.#renewAt = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, this.#d.renewRandom);
-    this.#expiresAt = c.notAfter.getTime();
-    return this.#client;
-  }
-
   /** When this agent renews its identity next (ms since the epoch). */
   get renewAt(): number {
-    return this.#renewAt;
-  }
-
-  /** Renews the node's identity over its current one, then uses the new one. */
-  async #renew(signal: AbortSignal): Promise<AgentClient> {
-    const id = this.#identity!;
-    const fresh = await this.#withRetry('renew identity', signal, () => renewIdentity(this.#o.coordinator, this.#client!, id.nodeName, signal), this.#phase);
-    // Saved before first use: the coordinator keeps the old certificate valid until then.
-    await this.#store.replaceCertificate(fresh.certPem, fresh.keyPem);
-    const client = this.#useIdentity({ ...id, ...fresh });
-    this.#d.log.info(`renewed the identity certificate of node ${id.nodeName}; valid until ${certInfo(fresh.certPem).notAfter.toISOString()}, next renewal ${new Date(this.#renewAt).toISOString()}`);
-    return client;
+    return this.#id.renewAt;
   }
 
   async #loop(identity: AgentIdentity, signal: AbortSignal): Promise<void> {
-    this.#useIdentity(identity);
-    signal.addEventListener('abort', () => this.#client?.close(), { once: true });
+    this.#id.use(identity);
+    signal.addEventListener('abort', () => this.#id.close(), { once: true });
     const probe = await this.#startProbeListener();
     const roleListeners = new RolePortListeners(this.#o.address || '0.0.0.0');
     try {
@@ -291,12 +211,12 @@ export class Agent {
     } finally {
       // However the loop ends (stopped, or failed: node removed), nothing stays listening.
       await Promise.all([probe.close(), roleListeners.close()]);
-      this.#client?.close();
+      this.#id.close();
     }
   }
 
   async #pull(probePort: number, roleListeners: RolePortListeners, signal: AbortSignal): Promise<void> {
-    let client = this.#client!;
+    let client = this.#id.client;
     let probeRan = 0;
     let probeResults: ProbeResults | null = null;
     let sentFacts: Facts | null = null;
@@ -317,7 +237,7 @@ export class Agent {
 
     while (!signal.aborted) {
       // ---- identity renewal, at its random point in 70-90% of the certificate's lifetime
-      if (this.#clock() >= this.#renewAt) client = await this.#renew(signal);
+      if (this.#clock() >= this.#id.renewAt) client = await this.#id.renew(signal, this.#phase);
 
       // ---- cluster certificates, at the earliest renewal point of those the node holds
       if (this.#clock() >= this.#certsCheckAt) await this.#renewCertificates(signal);
@@ -367,7 +287,7 @@ export class Agent {
 
       // ---- watching (long poll)
       this.#setPhase('watching');
-      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity, this.#renewAt, this.#certsCheckAt);
+      const until = Math.min(nextReportAt, failed?.retryAt ?? Infinity, this.#id.renewAt, this.#certsCheckAt);
       const hold = Math.max(0, Math.min(this.#o.watchHoldMs, until - this.#clock()));
       const have = Math.max(this.appliedRevision, failed?.assignment.revision ?? 0);
       const res = await this.#withRetry(
@@ -394,7 +314,7 @@ export class Agent {
 
   /** IssueCertificates over the current identity, retried while the coordinator is unreachable. */
   #issue(signal: AbortSignal, resume: AgentPhase): IssueFn {
-    return (req) => this.#withRetry('issue certificates', signal, () => unary(this.#o.coordinator, this.#client!, 'IssueCertificates', req, CALL_TIMEOUT_MS, signal), resume);
+    return (req) => this.#withRetry('issue certificates', signal, () => unary(this.#o.coordinator, this.#id.client, 'IssueCertificates', req, CALL_TIMEOUT_MS, signal), resume);
   }
 
   /** The cluster certificates of assignment `a`, made right; schedules the next check. */
@@ -452,28 +372,4 @@ export class Agent {
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };
   }
-}
-
-function caPinOf(pem: string): string {
-  return caPin(pem);
-}
-
-function identityExpired(node: string, at: Date, stateDir: string): ConfigError {
-  return new ConfigError(
-    `the identity of node ${node} in ${stateDir} expired at ${at.toISOString()} (the agent was offline past its renewal window); ` +
-      `an operator lets it back with a one-time token bound to the node: \`muster token create --node ${node}\`, then restart the agent with --token TOKEN`,
-  );
-}
-
-async function readMachineId(root: string): Promise<string> {
-  for (const p of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
-    try {
-      const v = (await readFile(underRoot(root, p), 'utf8')).trim();
-      if (v) return v;
-    } catch {
-      /* try the next */
-    }
-  }
-  // Simulated nodes (tests, the demo) have no machine-id under their root.
-  return root === '/' ? hostname() : '';
 }
