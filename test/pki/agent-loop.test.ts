@@ -103,7 +103,8 @@ test('a restarted agent checks its certificates at once and asks for what went m
   const { fake, root, start } = await setup('node-4', net.host(13));
   let a = start();
   try {
-    await waitFor('applied', () => a.agent.appliedRevision === 7);
+    // Applied and reported (the agent counts a revision applied before its report is answered).
+    await waitFor('applied and reported', () => a.agent.appliedRevision === 7 && fake.reports.length >= 1);
     await a.stop();
     rmSync(join(root, certKind('kubelet-client')!.certPath));
     a = start();
