@@ -29,7 +29,7 @@ export interface AgentProcessOptions {
 /** After SIGTERM, how long an agent may take to stop before SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
 /** After SIGKILL, or after exit, how long to wait for the last output. */
-const AFTER_EXIT_MS = 2_000;
+const AFTER_EXIT_MS = 5_000;
 
 export class AgentProcess {
   readonly node: string;
@@ -41,7 +41,10 @@ export class AgentProcess {
   constructor(o: AgentProcessOptions) {
     this.node = o.node;
     const keep = o.keepLines ?? 8;
+    let done = false;
     const line = (l: string) => {
+      // Nothing after the exit is reported: a late line would land after the demo's last words.
+      if (done) return;
       this.#last.push(l);
       if (this.#last.length > keep) this.#last.shift();
       o.onLine(`${o.node} | ${l}`);
@@ -59,6 +62,7 @@ export class AgentProcess {
         // A grandchild holding the pipes open must not keep the demo waiting for the last lines.
         void within(Promise.all(streams), AFTER_EXIT_MS).then(() => {
           if (spawnError) line(`cannot run ${o.program.path}: ${spawnError.message}`);
+          done = true;
           resolve({ node: o.node, pid: this.#child.pid, code, signal, lastLines: [...this.#last] });
         });
       };
