@@ -13,7 +13,7 @@ import { ROLES, type Role } from '../../shared/constants.ts';
 import { DEFAULT_CHECKS, IGNORE_ALL } from '../../shared/preflight/index.ts';
 import { ADMIN_CN, ADMIN_ORG, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import { signCsr, type CertAndKey } from '../../shared/pki/x509.ts';
-import { verifiedCsr } from './bootstrap-service.ts';
+import { verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {

@@ -18,7 +18,7 @@ import type { CertAndKey } from '../../shared/pki/x509.ts';
 import { validateReport } from './input/report.ts';
 import { validateApplyResult } from './input/apply.ts';
 import { checkWatchSlots } from './input/watches.ts';
-import { signNodeIdentity, verifiedCsr } from './bootstrap-service.ts';
+import { signNodeIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { CoordinatorNames } from './reserved-names.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 

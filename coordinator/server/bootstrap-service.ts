@@ -11,10 +11,11 @@ import { musterV1 } from '../../shared/wire/proto.ts';
 import type { BootstrapHandlers } from '../../proto/gen/types/muster/v1/Bootstrap.ts';
 import { unaryHandler } from './boundary.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
-import { parseCsr, signCsr, certInfo, type CertAndKey, type ParsedCsr } from '../../shared/pki/x509.ts';
+import type { CertAndKey } from '../../shared/pki/x509.ts';
+import { signNodeIdentity, verifiedCsr } from '../trust/csr.ts';
 import { parseToken } from '../trust/tokens.ts';
-import { InvalidArgumentError, MusterError, PermissionDeniedError } from '../../shared/errors/index.ts';
-import { IDENTITY_CERT_DAYS, NODE_ORG } from '../../shared/constants.ts';
+import { MusterError, PermissionDeniedError } from '../../shared/errors/index.ts';
+import { IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { validateJoinRequest } from './input/join.ts';
 import type { CoordinatorNames } from './reserved-names.ts';
@@ -27,31 +28,10 @@ export interface BootstrapDeps {
   log: Logger;
   /** Lifetime of node identity certificates. @default 1 year */
   nodeCertTtlMs?: number;
-  /** Budget check per source address; throws RESOURCE_EXHAUSTED when spent. */
-  admit?: (source: string) => void;
+  /** Budget check per source (grpc-js's call.getPeer()); throws RESOURCE_EXHAUSTED when spent. */
+  admit?: (peer: string) => void;
   /** Failed joins, for rate-limited warn logging. */
-  onJoinRefused?: (source: string, err: MusterError) => void;
-}
-
-/** Signs a node identity for a verified CSR: CN = node name, O = muster:nodes, client auth only, no SANs. */
-export function signNodeIdentity(nodeCa: CertAndKey, csr: ParsedCsr, name: string, ttlMs: number): { certPem: string; serial: string } {
-  const certPem = signCsr(nodeCa, csr, { cn: name, orgs: [NODE_ORG], usages: ['client'], days: 0, ttlMs });
-  return { certPem, serial: certInfo(certPem).serial };
-}
-
-/** A CSR is a few hundred bytes; anything much larger is not one of ours. */
-const MAX_CSR_CHARS = 8192;
-
-export async function verifiedCsr(pem: string, name: string, who: string): Promise<ParsedCsr> {
-  if (pem.length > MAX_CSR_CHARS) throw new InvalidArgumentError(`the certificate signing request from ${who} is ${pem.length} characters; at most ${MAX_CSR_CHARS}`);
-  let csr;
-  try {
-    csr = await parseCsr(pem);
-  } catch (err) {
-    throw new InvalidArgumentError(`the certificate signing request from ${who} is invalid: ${(err as Error).message}`);
-  }
-  if (csr.cn !== name) throw new InvalidArgumentError(`the CSR is for CN=${JSON.stringify(csr.cn)} but the node is ${name}; they must match`);
-  return csr;
+  onJoinRefused?: (peer: string, err: MusterError) => void;
 }
 
 export class BootstrapService {
@@ -67,7 +47,8 @@ export class BootstrapService {
     const handlers: BootstrapHandlers = {
       GetCA: unaryHandler(d.log, 'GetCA', async () => ({ ca_cert_pem: d.serverCa.certPem })),
       Join: unaryHandler(d.log, 'Join', async (call) => {
-        const source = peerAddress(call.getPeer());
+        // The peer as grpc-js gives it; the admission layer reads the address out of it.
+        const source = call.getPeer();
         try {
           d.admit?.(source);
           const r = call.request;
@@ -97,11 +78,4 @@ export class BootstrapService {
     };
     server.addService(musterV1.Bootstrap.service, handlers);
   }
-}
-
-/** "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" / "127.0.0.1:5000" -> the address alone. */
-export function peerAddress(peer: string): string {
-  const p = peer.replace(/^ipv[46]:/, '');
-  const m = /^\[([^\]]+)\]:\d+$/.exec(p) ?? /^(.*):\d+$/.exec(p);
-  return m ? m[1]! : p;
 }
