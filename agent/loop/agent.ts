@@ -50,6 +50,17 @@ export interface AgentDeps {
   applyRetryMs?: number;
   /** Where in the renewal window (0..1) this agent renews; tests fix it. @default Math.random */
   renewRandom?: () => number;
+  /**
+   * Restarts node components (kubelet, etcd...) whose certificates, CA bundles or keys changed,
+   * and resolves once they run again. An apply is reported only after it, so a CA rotation never
+   * moves on past a component still holding the old files. @default none: the components to
+   * restart are only collected (`restartPending`); the render/apply engine brings the real one.
+   */
+  components?: ComponentRestarter;
+}
+
+export interface ComponentRestarter {
+  restart(components: readonly string[], signal: AbortSignal): Promise<void>;
 }
 
 const CALL_TIMEOUT_MS = 15_000;
@@ -68,7 +79,7 @@ export class Agent {
   readonly #id: NodeIdentity;
   /** When the cluster certificates are checked next: their earliest renewal point. */
   #certsCheckAt = Infinity;
-  /** Components whose certificates changed, for the apply engine to restart (not done here yet). */
+  /** Components whose certificates changed and that no restarter has restarted yet. */
   #restartPending = new Set<string>();
 
   constructor(options: CompiledAgentOptions, deps: AgentDeps) {
@@ -325,7 +336,17 @@ export class Agent {
       r.restart.forEach((c) => this.#restartPending.add(c));
       this.#d.log.info(`components to restart for changed certificates: ${r.restart.join(', ')}`);
     }
+    await this.#restartComponents(signal);
     return r;
+  }
+
+  /** Restarts what is pending, when the agent has a restarter; a failure leaves it pending. */
+  async #restartComponents(signal: AbortSignal): Promise<void> {
+    const pending = this.restartPending;
+    if (!this.#d.components || !pending.length) return;
+    await this.#d.components.restart(pending, signal);
+    pending.forEach((c) => this.#restartPending.delete(c));
+    this.#d.log.info(`restarted ${pending.join(', ')}`);
   }
 
   /** A renewal check outside an apply. A failure is logged and retried later; it never stops the loop. */

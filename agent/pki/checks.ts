@@ -4,6 +4,8 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { certInfo, issuedBy, publicKeyId } from '../../shared/pki/x509.ts';
 import type { CertKind } from '../../shared/pki/catalogue.ts';
+import { bundleFingerprints, splitBundle } from '../../shared/pki/bundle.ts';
+import { issuedAtMs } from '../../shared/pki/lifetime.ts';
 
 /** The names and addresses certificates with SANs must carry for this node. */
 export interface NodeNames {
@@ -22,10 +24,6 @@ export function usableKey(pem: string | null): boolean {
   }
 }
 
-/** The certificates in a PEM bundle (during a CA rotation a bundle holds the old and the new CA). */
-export function splitBundle(pem: string): string[] {
-  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
-}
 
 function signedByBundle(certPem: string, bundlePem: string): boolean {
   return splitBundle(bundlePem).some((ca) => {
@@ -57,7 +55,18 @@ export interface CheckInput {
   now: number;
   /** When this certificate is due for renewal (its point in the renewal window). */
   renewAt: (certPem: string) => number;
+  /** The assignment's target for the kind's CA: the CA that must have signed it. */
+  signerFingerprint?: string;
+  /** Certificates issued before this instant are renewed (`muster certs renew`); 0: none. */
+  renewBeforeMs?: number;
 }
+
+/**
+ * Reading the issue time back from whole-second validity fields loses up to a second: a
+ * certificate counts as issued before the request only when it is more than that older (the
+ * coordinator sets the threshold so that this is exact, coordinator/state/cluster-state.ts).
+ */
+const ISSUED_AT_SLACK_MS = 1_000;
 
 /**
  * Why `certPem` must be requested again, or null when it is good: missing or unreadable; not for
@@ -84,7 +93,43 @@ export function certificateProblem(c: CheckInput): string | null {
     for (const ip of c.names.addresses) if (!x509.checkIP(ip)) return `SANs lack the node address ${ip}`;
   }
   if (c.now >= info.notAfter.getTime()) return `expired at ${info.notAfter.toISOString()}`;
+  if (c.signerFingerprint) {
+    const signer = splitBundle(c.caBundlePem).find((ca) => fingerprintOf(ca) === c.signerFingerprint);
+    // A bundle without the signer is stale itself; the call that fetches it decides again.
+    if (signer && !issuedByQuiet(c.certPem, signer)) return `signed by a ${c.kind.ca} CA that is being rotated out`;
+  }
+  if (c.renewBeforeMs && issuedAtMs(info.notBefore, info.notAfter) + ISSUED_AT_SLACK_MS < c.renewBeforeMs) {
+    return `renewal requested by an operator at ${new Date(c.renewBeforeMs).toISOString()}`;
+  }
   const due = c.renewAt(c.certPem);
   if (c.now >= due) return `due for renewal since ${new Date(due).toISOString()} (expires ${info.notAfter.toISOString()})`;
   return null;
+}
+
+function fingerprintOf(pem: string): string {
+  try {
+    return new X509Certificate(pem).fingerprint256;
+  } catch {
+    return '';
+  }
+}
+
+function issuedByQuiet(certPem: string, caPem: string): boolean {
+  try {
+    return issuedBy(certPem, caPem);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why the node's bundle of a CA is not what its assignment names (other CAs, another order), or
+ * null. The fix is one IssueCertificates call, which returns the bundles.
+ */
+export function bundleProblem(bundlePem: string | null, wanted: readonly string[] | undefined): string | null {
+  if (!wanted?.length) return null;
+  if (!bundlePem) return 'missing';
+  const have = bundleFingerprints(bundlePem);
+  if (!have) return 'unreadable';
+  return have.join(',') === wanted.join(',') ? null : `holds ${have.length} CA(s), the assignment names ${wanted.length}${wanted.length > 1 ? ' (a CA rotation is trusting a new CA)' : have.length > 1 ? ' (a CA rotation dropped the old CA)' : ' (another CA)'}`;
 }

@@ -20,7 +20,7 @@ import { applyFiles, type AppliedFile } from '../apply/apply.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
 import { readPkiOnDisk } from './on-disk.ts';
-import { certificateProblem, usableKey, usableServiceAccount, type NodeNames } from './checks.ts';
+import { bundleProblem, certificateProblem, usableKey, usableServiceAccount, type NodeNames } from './checks.ts';
 import { requestCertificates, type IssueFn } from './issue.ts';
 import { renderPkiFiles } from './files.ts';
 import { ClusterPkiError } from './errors.ts';
@@ -113,25 +113,48 @@ export class ClusterCertificates {
       ? { privatePem: disk.serviceAccount.privatePem!, publicPem: disk.serviceAccount.publicPem! }
       : null;
 
+    // The assignment's target: which CAs each bundle holds and which CA signs (a CA rotation
+    // moves them stage by stage), and the operator's renewal request. A call's answer carries
+    // the coordinator's current target, which may be newer: from then on that one counts.
+    let target = a.pki;
+    const caKinds = [...new Set(kinds.map((k) => k.ca))];
     let calls = 0;
     for (;;) {
       const now = this.#o.clock();
       const due: { kind: CertKind; why: string }[] = [];
       for (const k of kinds) {
-        const why = certificateProblem({ kind: k, keyPem: keys.get(k.kind)!, certPem: certs.get(k.kind) ?? null, caBundlePem: cas[k.ca], names, now, renewAt: this.#renewAtOf });
+        const t = target?.cas?.[k.ca];
+        const why = certificateProblem({
+          kind: k,
+          keyPem: keys.get(k.kind)!,
+          certPem: certs.get(k.kind) ?? null,
+          caBundlePem: cas[k.ca],
+          names,
+          now,
+          renewAt: this.#renewAtOf,
+          signerFingerprint: t?.signer,
+          renewBeforeMs: Number(target?.renew_before_ms ?? 0),
+        });
         if (why) due.push({ kind: k, why });
       }
+      // Bundles are checked against the assignment before the first call only: the answer's
+      // bundles are the coordinator's truth of that moment.
+      const staleBundles = calls ? [] : caKinds.flatMap((ca) => {
+        const why = bundleProblem(cas[ca], target?.cas?.[ca]?.bundle);
+        return why ? [`the ${ca} CA bundle (${why})`] : [];
+      });
       const needServiceAccount = master && !serviceAccount;
-      if (!due.length && !needServiceAccount) break;
+      if (!due.length && !needServiceAccount && !staleBundles.length) break;
       if (calls >= MAX_CALLS) {
         throw new ClusterPkiError(
           due.map((d) => d.kind.kind),
           `the certificates the coordinator issued are still not right for this node: ${due.map((d) => `${d.kind.kind} (${d.why})`).join(', ')}`,
         );
       }
-      log.info(`requesting cluster certificates: ${due.map((d) => `${d.kind.kind} (${d.why})`).join(', ') || 'none'}${needServiceAccount ? '; the service-account key pair (missing)' : ''}`);
+      log.info(`requesting cluster certificates: ${due.map((d) => `${d.kind.kind} (${d.why})`).join(', ') || 'none'}${needServiceAccount ? '; the service-account key pair (missing)' : ''}${staleBundles.length ? `; ${staleBundles.join(', ')}` : ''}`);
       const got = await requestCertificates({ wanted: due.map((d) => d.kind), keys, nodeName: a.node_name, master, issue });
       calls++;
+      if (got.target) target = got.target;
       for (const [kind, pem] of got.certs) certs.set(kind, pem);
       // The coordinator's bundle is the truth (it may be mid-rotation); keep ours only for a CA it left out.
       for (const ca of Object.keys(cas) as ClusterCaKind[]) cas[ca] = got.cas[ca] ?? cas[ca];

@@ -8,7 +8,9 @@ import type { CertKind, ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { errorMessage } from '../../shared/errors/index.ts';
 import type { IssueCertificatesRequest } from '../../proto/gen/types/muster/v1/IssueCertificatesRequest.ts';
 import type { IssueCertificatesResponse__Output } from '../../proto/gen/types/muster/v1/IssueCertificatesResponse.ts';
-import { splitBundle, usableServiceAccount } from './checks.ts';
+import type { PkiTarget__Output } from '../../proto/gen/types/muster/v1/PkiTarget.ts';
+import { usableServiceAccount } from './checks.ts';
+import { splitBundle } from '../../shared/pki/bundle.ts';
 import { ClusterPkiError } from './errors.ts';
 
 /** The call itself, over the agent's authenticated channel (the agent adds its retries). */
@@ -18,6 +20,8 @@ export interface Issued {
   certs: Map<string, string>;
   cas: Record<ClusterCaKind, string | null>;
   serviceAccount: { privatePem: string; publicPem: string } | null;
+  /** The target the coordinator signed for (it may be newer than the agent's assignment). */
+  target: PkiTarget__Output | null;
 }
 
 export async function requestCertificates(o: {
@@ -62,5 +66,5 @@ export async function requestCertificates(o: {
     }
     serviceAccount = { privatePem: res.service_account_private_pem, publicPem: res.service_account_public_pem };
   }
-  return { certs, cas, serviceAccount };
+  return { certs, cas, serviceAccount, target: res.pki ?? null };
 }

@@ -42,8 +42,8 @@ export interface AssignInput {
   overrides: ReadonlyMap<string, readonly Role[]>;
 }
 
-/** Every field of the wire Assignment except the two revisions, which the lead stamps. */
-export type AssignmentBody = Omit<Assignment__Output, 'revision' | 'plan_revision' | 'networking'> & {
+/** Every field of the wire Assignment except the two revisions, which the lead stamps, and the PKI target, which the state layer adds. */
+export type AssignmentBody = Omit<Assignment__Output, 'revision' | 'plan_revision' | 'networking' | 'pki'> & {
   networking: Networking__Output;
 };
 

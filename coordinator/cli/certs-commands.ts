@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable } from '../../shared/cli/table.ts';
 import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
+import { renewCommand, rotateCaCommand } from './rotation-commands.ts';
 import { importCa, importServiceAccount, FORCE_MEANS } from '../pki/import.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
 import { renderKubeconfig } from '../../shared/render/kubeconfig.ts';
@@ -18,7 +19,8 @@ import { ConfigError } from '../../shared/errors/index.ts';
 import { DEFAULT_COORDINATOR_DATA_DIR } from '../../shared/constants.ts';
 import type { CertificateExpiration__Output } from '../../proto/gen/types/muster/v1/CertificateExpiration.ts';
 
-export const CERTS_USAGE = 'usage: muster certs import-ca --kind kubernetes|etcd|front-proxy --cert F --key F [--force] [--data-dir DIR] | import-sa --key F [--pub F] [--force] [--data-dir DIR] | check-expiration [--json] [--warn-days N]';
+export const CERTS_USAGE =
+  'usage: muster certs import-ca --kind kubernetes|etcd|front-proxy --cert F --key F [--force] [--data-dir DIR] | import-sa --key F [--pub F] [--force] [--data-dir DIR] | check-expiration [--json] [--warn-days N] | renew --node NAME | --all | rotate-ca --kind K [--wait] | --status';
 
 async function readInput(path: string, what: string): Promise<string> {
   try {
@@ -74,6 +76,8 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
     io.out(res.written.length ? `service-account key pair imported${res.replaced ? ' (replacing the one there)' : ''}: ${res.written.join(', ')}` : 'service-account key: the data dir holds this key already; nothing written');
     return 0;
   }
+  if (sub === 'renew') return renewCommand(rest, io);
+  if (sub === 'rotate-ca') return rotateCaCommand(rest, io);
   if (sub === 'check-expiration') {
     const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, 'warn-days': { type: 'string', default: '30' } }, strict: true });
     const warnDays = Number(values['warn-days']);

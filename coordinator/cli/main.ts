@@ -53,6 +53,14 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
   certs check-expiration [--json] [--warn-days N]
       every cluster CA and every cluster certificate issued to a node, soonest expiry first, with
       the time left; a warning on those with less than N days (default 30)
+  certs renew --node NAME [--node NAME...] | --all
+      nodes renew every cluster certificate they hold, through the normal pull path (offline
+      nodes when they come back); the keys stay, the certificates are new
+  certs rotate-ca --kind kubernetes|etcd|front-proxy [--wait [--timeout 30m]]
+      rotate a cluster CA in three stages while the cluster runs: every node trusts old and new
+      (1/3), every certificate is reissued by the new CA (2/3), the old CA is dropped (3/3); etcd
+      and control-plane nodes go one at a time. --wait follows it to the end
+  certs rotate-ca --status [--json]          each rotation's stage and which nodes are done
   kubeconfig admin -o FILE [--ttl DURATION]   a cluster-admin kubeconfig (CN kubernetes-admin,
       O kubeadm:cluster-admins; key made here, file 0600; --ttl up to the plan's certificates.expiry)
 

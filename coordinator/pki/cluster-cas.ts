@@ -4,14 +4,20 @@
 // nothing muster's identity CAs sign is worth anything to Kubernetes, and the other way round.
 //
 // Created when the first plan is applied (no plan, no cluster: the CA subject and lifetime come
-// from the plan), reused afterwards and never rewritten: a CA that changed would orphan every
-// certificate it signed. Changing ca_expiry or the location in a later plan therefore changes
-// nothing here (that is CA rotation, not done yet). An operator may bring CAs from another tool
+// from the plan), reused afterwards and never rewritten in place: a CA that changed under its
+// leaves would orphan every certificate it signed. Changing ca_expiry or the location in a later
+// plan changes nothing here until the CA is rotated. An operator may bring CAs from another tool
 // first (`muster certs import-ca`, ./import.ts); what exists is taken as it is.
+//
+// CA rotation (./rotation.ts drives it) keeps the CA being introduced in DATA/cluster-pki/next/
+// (same layout) until every node trusts and uses it; then `promote` writes it over the primary
+// pair. A copy of the CA it replaces is kept in DATA/cluster-pki/retired/ from the start of the
+// rotation. Promotion is two renames (key, then certificate) followed by removing next/; a crash
+// anywhere in it is finished at the next start (see #recoverPromotion).
 //
 // CA private keys are read here and handed only to the signer (./issuer.ts); they never cross
 // the wire. The service-account private key does, to masters only (the issuer's rule).
-import { readFile, mkdir } from 'node:fs/promises';
+import { readFile, mkdir, rm } from 'node:fs/promises';
 import { createPrivateKey, createPublicKey, generateKeyPair, X509Certificate } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +35,8 @@ export const CLUSTER_CA_KINDS: readonly ClusterCaKind[] = ['kubernetes', 'etcd',
 export interface ClusterCa extends CertAndKey {
   kind: ClusterCaKind;
   serial: string;
+  /** SHA-256 fingerprint, as X509Certificate.fingerprint256 spells it (what PkiTarget names). */
+  fingerprint: string;
   notAfterMs: number;
 }
 
@@ -38,7 +46,10 @@ export interface ServiceAccountKeys {
 }
 
 export interface ClusterPkiMaterial {
+  /** The CA of record of each kind (the primary files). */
   cas: Readonly<Record<ClusterCaKind, ClusterCa>>;
+  /** The CA being introduced by a rotation in progress, per kind. */
+  next: Readonly<Partial<Record<ClusterCaKind, ClusterCa>>>;
   serviceAccount: ServiceAccountKeys;
 }
 
@@ -50,6 +61,19 @@ const newKeyPair = promisify(generateKeyPair);
 export function caPaths(dataDir: string, kind: ClusterCaKind): { cert: string; key: string } {
   const p = CLUSTER_PKI[kind];
   return { cert: join(dataDir, p.cert), key: join(dataDir, p.key) };
+}
+
+/** Where a rotation keeps the CA it introduces until it is promoted. */
+export function nextCaPaths(dataDir: string, kind: ClusterCaKind): { cert: string; key: string } {
+  const p = CLUSTER_PKI[kind];
+  const under = (f: string) => join(dataDir, CLUSTER_PKI.dir, 'next', f.slice(CLUSTER_PKI.dir.length + 1));
+  return { cert: under(p.cert), key: under(p.key) };
+}
+
+/** Where the CA a rotation replaces is kept (by serial: every rotation keeps its own). */
+export function retiredCaPaths(dataDir: string, kind: ClusterCaKind, serial: string): { cert: string; key: string } {
+  const base = join(dataDir, CLUSTER_PKI.dir, 'retired', `${kind}-ca-${serial}`);
+  return { cert: `${base}.crt`, key: `${base}.key` };
 }
 
 export function serviceAccountPaths(dataDir: string): { key: string; pub: string } {
@@ -92,12 +116,16 @@ export function caPairProblem(pair: CertAndKey, what: string, now = Date.now()):
 
 function toClusterCa(kind: ClusterCaKind, pair: CertAndKey): ClusterCa {
   const info = certInfo(pair.certPem);
-  return { kind, certPem: pair.certPem, keyPem: pair.keyPem, serial: info.serial, notAfterMs: info.notAfter.getTime() };
+  return { kind, certPem: pair.certPem, keyPem: pair.keyPem, serial: info.serial, fingerprint: info.fingerprint256, notAfterMs: info.notAfter.getTime() };
 }
 
 /** The CA of `kind` as stored, or null when absent. A certificate without its key is an error, never "absent". */
 export async function readClusterCa(dataDir: string, kind: ClusterCaKind): Promise<CertAndKey | null> {
   const p = caPaths(dataDir, kind);
+  return readPair(p, kind);
+}
+
+async function readPair(p: { cert: string; key: string }, kind: ClusterCaKind): Promise<CertAndKey | null> {
   const [certPem, keyPem] = await Promise.all([readIfExists(p.cert), readIfExists(p.key)]);
   if (!certPem && !keyPem) return null;
   if (!certPem || !keyPem) {
@@ -127,7 +155,10 @@ export async function readServiceAccount(dataDir: string): Promise<{ keys: Servi
 
 /** Key first: a certificate on disk always has its key. */
 export async function writeClusterCa(dataDir: string, kind: ClusterCaKind, pair: CertAndKey): Promise<void> {
-  const p = caPaths(dataDir, kind);
+  await writePair(caPaths(dataDir, kind), pair);
+}
+
+async function writePair(p: { cert: string; key: string }, pair: CertAndKey): Promise<void> {
   await mkdir(dirname(p.cert), { recursive: true, mode: 0o700 });
   await writeFileAtomic(p.key, pair.keyPem, { mode: 0o600 });
   await writeFileAtomic(p.cert, pair.certPem, { mode: 0o644 });
@@ -192,13 +223,12 @@ export class ClusterCas {
   }
 
   async #ensure(plan: Plan): Promise<ClusterPkiMaterial> {
-    const certs = plan.cluster.certificates;
-    const ttl = parseGoDuration(certs.ca_expiry);
-    const ttlMs = ttl && ttl > 0 ? ttl : DEFAULT_CA_TTL_MS;
-    const location = { country: certs.location.country, state: certs.location.state, locality: certs.location.city };
+    const { ttlMs, location } = caParams(plan);
     const created: string[] = [];
     const cas = {} as Record<ClusterCaKind, ClusterCa>;
+    const next: Partial<Record<ClusterCaKind, ClusterCa>> = {};
     for (const kind of CLUSTER_CA_KINDS) {
+      const pending = await this.#recoverPromotion(kind);
       let pair = await readClusterCa(this.#dataDir, kind);
       if (pair) {
         const problem = caPairProblem(pair, `the ${kind} CA in ${caPaths(this.#dataDir, kind).cert}`, this.#clock());
@@ -209,6 +239,7 @@ export class ClusterCas {
         created.push(`${kind} CA`);
       }
       cas[kind] = toClusterCa(kind, pair);
+      if (pending) next[kind] = toClusterCa(kind, pending);
     }
     let sa = await readServiceAccount(this.#dataDir);
     if (!sa) {
@@ -217,12 +248,80 @@ export class ClusterCas {
       created.push('service-account key pair');
       sa = { keys, pubMissing: false };
     } else if (sa.pubMissing) await writeFileAtomic(serviceAccountPaths(this.#dataDir).pub, sa.keys.publicPem, { mode: 0o644 });
-    if (created.length) this.#log.info(`cluster PKI: created the ${created.join(', ')} in ${join(this.#dataDir, CLUSTER_PKI.dir)} (CA lifetime ${certs.ca_expiry})`);
+    if (created.length) this.#log.info(`cluster PKI: created the ${created.join(', ')} in ${join(this.#dataDir, CLUSTER_PKI.dir)} (CA lifetime ${plan.cluster.certificates.ca_expiry})`);
     for (const kind of CLUSTER_CA_KINDS) {
       const key = createPrivateKey(cas[kind].keyPem);
       if (key.asymmetricKeyType !== 'ec') this.#log.info(`cluster PKI: the ${kind} CA has an ${keyDescription(key)} key (imported); its leaves are still ECDSA P-256`);
     }
-    this.#material = { cas, serviceAccount: sa.keys };
+    this.#material = { cas, next, serviceAccount: sa.keys };
     return this.#material;
   }
+
+  /**
+   * The CA in next/, after finishing a promotion a crash interrupted: next/ holding the primary's
+   * certificate (crash after the certificate's rename) or its key (after the key's) is a promotion
+   * half done, finished here; anything else in next/ is a rotation in progress, returned.
+   */
+  async #recoverPromotion(kind: ClusterCaKind): Promise<CertAndKey | null> {
+    const np = nextCaPaths(this.#dataDir, kind);
+    const [certPem, keyPem] = await Promise.all([readIfExists(np.cert), readIfExists(np.key)]);
+    if (!certPem) {
+      // A key alone: a rotation's start crashed before its certificate, or a promotion after it.
+      if (keyPem) await rm(np.key, { force: true });
+      return null;
+    }
+    if (!keyPem) throw new FailedPreconditionError('cluster-ca-incomplete', `the ${kind} CA being rotated in (${np.cert}) has no key (${np.key}): restore it, or remove both files and start the rotation again`);
+    const p = caPaths(this.#dataDir, kind);
+    const [primaryCert, primaryKey] = await Promise.all([readIfExists(p.cert), readIfExists(p.key)]);
+    const sameKey = primaryKey !== null && publicKeyId(primaryKey) === publicKeyId(keyPem);
+    if (primaryCert === certPem || sameKey) {
+      if (primaryCert !== certPem) await writeFileAtomic(p.cert, certPem, { mode: 0o644 });
+      await rm(np.cert, { force: true });
+      await rm(np.key, { force: true });
+      this.#log.warn(`cluster PKI: finished promoting the new ${kind} CA (a previous run stopped in the middle of it)`);
+      return null;
+    }
+    return { certPem, keyPem };
+  }
+
+  /**
+   * A rotation's first step: a new CA of `kind` (the plan's lifetime and subject location) in
+   * next/, and a copy of the current one in retired/. Replaces a next/ CA left by a rotation that
+   * never started (the caller refuses while one is in progress).
+   */
+  async createNext(kind: ClusterCaKind, plan: Plan): Promise<ClusterCa> {
+    const m = this.#material ?? (await this.ensure(plan));
+    const { ttlMs, location } = caParams(plan);
+    const cur = m.cas[kind];
+    await writePair(retiredCaPaths(this.#dataDir, kind, cur.serial), cur);
+    const pair = await createCa(CLUSTER_CA_CNS[kind], 0, new Date(this.#clock()), { ttlMs, location });
+    await writePair(nextCaPaths(this.#dataDir, kind), pair);
+    const ca = toClusterCa(kind, pair);
+    this.#material = { ...m, next: { ...m.next, [kind]: ca } };
+    this.#log.info(`cluster PKI: created a new ${kind} CA (serial ${ca.serial}) to rotate in; the current one (serial ${cur.serial}) is kept in ${dirname(retiredCaPaths(this.#dataDir, kind, cur.serial).cert)}`);
+    return ca;
+  }
+
+  /** A rotation's last step: the next/ CA becomes the CA of record. Idempotent. */
+  async promote(kind: ClusterCaKind): Promise<ClusterCa> {
+    const m = this.#material;
+    if (!m) throw new FailedPreconditionError('no-cluster-pki', 'the cluster PKI is not loaded');
+    const nx = m.next[kind];
+    if (!nx) return m.cas[kind];
+    const np = nextCaPaths(this.#dataDir, kind);
+    await writeClusterCa(this.#dataDir, kind, nx);
+    await rm(np.cert, { force: true });
+    await rm(np.key, { force: true });
+    const next = { ...m.next };
+    delete next[kind];
+    this.#material = { ...m, cas: { ...m.cas, [kind]: nx }, next };
+    this.#log.info(`cluster PKI: the ${kind} CA serial ${nx.serial} is now the CA of record`);
+    return nx;
+  }
+}
+
+function caParams(plan: Plan): { ttlMs: number; location: { country: string; state: string; locality: string } } {
+  const certs = plan.cluster.certificates;
+  const ttl = parseGoDuration(certs.ca_expiry);
+  return { ttlMs: ttl && ttl > 0 ? ttl : DEFAULT_CA_TTL_MS, location: { country: certs.location.country, state: certs.location.state, locality: certs.location.city } };
 }

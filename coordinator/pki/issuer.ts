@@ -15,7 +15,9 @@ import { canonicalIp } from '../../shared/net/ip.ts';
 import { hostPort } from '../assign/order.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { IssuanceRecord } from '../state/issuance.ts';
-import type { ClusterCas, ClusterPkiMaterial } from './cluster-cas.ts';
+import type { ClusterCa, ClusterCas, ClusterPkiMaterial } from './cluster-cas.ts';
+import { bundlePem, caByFingerprint } from './targets.ts';
+import { COMPLETE, stageTarget } from './rotation.ts';
 import { authorizeCsr, leafTtlMs, type NodeForCsr, type SignSpec } from './authorizer.ts';
 import type { IssueCertificatesResponse } from '../../proto/gen/types/muster/v1/IssueCertificatesResponse.ts';
 import type { CertificateExpiration } from '../../proto/gen/types/muster/v1/CertificateExpiration.ts';
@@ -80,8 +82,7 @@ export class ClusterIssuer {
     return { name, roles: a?.body.roles ?? [], addresses };
   }
 
-  #sign(spec: SignSpec, pki: ClusterPkiMaterial, node: string, requestedBy: string): { certPem: string; record: IssuanceRecord } {
-    const ca = pki.cas[spec.kind.ca];
+  #sign(spec: SignSpec, ca: ClusterCa, node: string, requestedBy: string): { certPem: string; record: IssuanceRecord } {
     const now = this.#clock();
     // A leaf never outlives its CA: past the CA's end it would not verify anyway.
     const ttlMs = Math.min(spec.ttlMs, ca.notAfterMs - now);
@@ -95,6 +96,7 @@ export class ClusterIssuer {
         node,
         kind: spec.kind.kind,
         ca: spec.kind.ca,
+        caSerial: ca.serial,
         sans: [...spec.dnsNames.map((d) => `DNS:${d}`), ...spec.ips.map((ip) => `IP:${ip}`)],
         notBeforeMs: info.notBefore.getTime(),
         notAfterMs: info.notAfter.getTime(),
@@ -116,19 +118,34 @@ export class ClusterIssuer {
     const node = this.#node(caller.name);
     const specs = requests.map((r) => authorizeCsr(node, plan, { kind: r.kind, csrPem: r.csr_pem }));
     const requestedBy = `node ${caller.name} (identity serial ${caller.serial})`;
-    const signed = specs.map((s) => this.#sign(s, pki, caller.name, requestedBy));
+    // The node's committed target says which CA signs and what its bundles hold (a rotation in
+    // progress moves them node by node); no target yet (cluster made by an older muster): the CAs of record.
+    const target = this.#state.assignments.get(caller.name)?.body.pki ?? null;
+    const signerOf = (kind: ClusterCaKind): ClusterCa => {
+      const fp = target?.cas?.[kind]?.signer;
+      if (!fp) return pki.cas[kind];
+      const ca = caByFingerprint(pki, kind, fp);
+      if (!ca) throw new FailedPreconditionError('signer-unknown', `node ${caller.name}'s assignment names a ${kind} CA (${fp}) this coordinator does not hold; see \`muster certs rotate-ca --status\``);
+      return ca;
+    };
+    const signed = specs.map((s) => this.#sign(s, signerOf(s.kind.ca), caller.name, requestedBy));
     await this.#state.issuance.record(
       signed.map((s) => s.record),
       caller,
     );
+    const bundleOf = (kind: ClusterCaKind): string => {
+      const t = target?.cas?.[kind];
+      return (t && bundlePem(pki, kind, t)) || pki.cas[kind].certPem;
+    };
     const master = node.roles.includes('master');
     if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
     if (signed.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${signed.map((s) => s.record.kind).join(', ')}`);
     return {
       certificates: signed.map((s) => ({ kind: s.record.kind, cert_pem: s.certPem })),
-      cas: { kubernetes: pki.cas.kubernetes.certPem, etcd: pki.cas.etcd.certPem, front_proxy: pki.cas['front-proxy'].certPem },
+      cas: { kubernetes: bundleOf('kubernetes'), etcd: bundleOf('etcd'), front_proxy: bundleOf('front-proxy') },
       service_account_public_pem: master ? pki.serviceAccount.publicPem : '',
       service_account_private_pem: master ? pki.serviceAccount.privatePem : '',
+      pki: target,
     };
   }
 
@@ -144,7 +161,8 @@ export class ClusterIssuer {
     const admin = certKind('admin')!;
     const spec = authorizeCsr({ name: 'operator', roles: admin.roles, addresses: [] }, plan, { kind: 'admin', csrPem });
     if (ttlMs > 0) spec.ttlMs = ttlMs;
-    const { certPem, record } = this.#sign(spec, pki, '', requestedBy);
+    const op = this.#operatorTarget(pki);
+    const { certPem, record } = this.#sign(spec, op.signer, '', requestedBy);
     await this.#state.issuance.record([record]);
     this.#log.info(`admin kubeconfig certificate ${record.serial} issued to ${requestedBy}, valid until ${new Date(record.notAfterMs).toISOString()}`);
     const masters = this.#state.nodes
@@ -152,7 +170,23 @@ export class ClusterIssuer {
       .filter((n) => !n.removedAtMs && this.#state.assignments.get(n.name)?.body.roles.includes('master'))
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((n) => this.#state.assignments.get(n.name)!.body.node_ip);
-    return { cert_pem: certPem, ca_pem: pki.cas.kubernetes.certPem, server: adminApiServer(plan, masters), cluster_name: plan.cluster.name };
+    return { cert_pem: certPem, ca_pem: op.bundle, server: adminApiServer(plan, masters), cluster_name: plan.cluster.name };
+  }
+
+  /**
+   * What an operator's kubeconfig gets while the kubernetes CA may be rotating: API servers are at
+   * the stage or the one before, so the bundle trusts both stages' CAs and the certificate comes
+   * from the stage's signer, which every API server of both stages trusts.
+   */
+  #operatorTarget(pki: ClusterPkiMaterial): { signer: ClusterCa; bundle: string } {
+    const r = this.#state.pki.rotations.get('kubernetes');
+    if (!r || r.stage >= COMPLETE) return { signer: pki.cas.kubernetes, bundle: pki.cas.kubernetes.certPem };
+    const now = stageTarget(r, r.stage);
+    const before = stageTarget(r, r.stage - 1);
+    const bundle = bundlePem(pki, 'kubernetes', { bundle: [...new Set([...before.bundle, ...now.bundle])], signer: now.signer });
+    const signer = caByFingerprint(pki, 'kubernetes', now.signer);
+    if (!bundle || !signer) throw new FailedPreconditionError('signer-unknown', 'the kubernetes CA rotation names a CA this coordinator does not hold; see `muster certs rotate-ca --status`');
+    return { signer, bundle };
   }
 
   /** Admin.CertificateExpirations: every cluster CA and every current issued certificate, soonest first. */
@@ -163,6 +197,8 @@ export class ClusterIssuer {
     for (const kind of Object.keys(pki?.cas ?? {}) as ClusterCaKind[]) {
       const ca = pki!.cas[kind];
       rows.push({ node: '', kind: `ca:${kind}`, serial: ca.serial, not_after_ms: ca.notAfterMs, sans: [] });
+      const next = pki!.next[kind];
+      if (next) rows.push({ node: '', kind: `ca:${kind} (rotating in)`, serial: next.serial, not_after_ms: next.notAfterMs, sans: [] });
     }
     for (const r of this.#state.issuance.current(now)) rows.push({ node: r.node, kind: r.kind, serial: r.serial, not_after_ms: r.notAfterMs, sans: r.sans });
     return rows.sort((a, b) => Number(a.not_after_ms) - Number(b.not_after_ms) || String(a.node).localeCompare(String(b.node)) || String(a.kind).localeCompare(String(b.kind)));

@@ -15,6 +15,9 @@ import { ADMIN_CN, ADMIN_ORG, IDENTITY_CERT_DAYS } from '../../shared/constants.
 import { signCsr, type CertAndKey } from '../../shared/pki/x509.ts';
 import { verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
+import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
+import { rotationStatus } from '../pki/rotation-status.ts';
+import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -80,6 +83,19 @@ export class AdminService {
       AdminKubeconfig: h('AdminKubeconfig', async (call) =>
         this.#clusterIssuer().adminKubeconfig(call.request.csr_pem, Number(call.request.ttl_ms), who(call as grpc.ServerUnaryCall<unknown, unknown>)),
       ),
+      RenewCertificates: h('RenewCertificates', async (call) => {
+        const r = call.request;
+        if (r.all === (r.nodes.length > 0)) throw new InvalidArgumentError('name nodes or ask for all of them (muster certs renew --node NAME... | --all), not both');
+        const res = await s.requestRenewal(r.all ? 'all' : r.nodes, who(call as grpc.ServerUnaryCall<unknown, unknown>));
+        return { nodes: res.nodes, renew_before_ms: res.beforeMs };
+      }),
+      RotateCa: h('RotateCa', async (call) => {
+        const kind = call.request.kind;
+        if (!(CLUSTER_CA_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`unknown CA kind ${JSON.stringify(kind)}: one of ${CLUSTER_CA_KINDS.join(', ')}`);
+        await s.startCaRotation(kind as ClusterCaKind, who(call as grpc.ServerUnaryCall<unknown, unknown>));
+        return { rotations: rotationStatus(s) };
+      }),
+      CaRotationStatus: h('CaRotationStatus', async () => ({ rotations: rotationStatus(s) })),
       RevokeToken: h('RevokeToken', async (call) => {
         await s.tokens.revoke(call.request.id);
         this.#log.info(`token ${call.request.id} revoked`);

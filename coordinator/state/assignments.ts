@@ -4,8 +4,8 @@
 // body changes: the engine's bookkeeping (roles, pod block, pinned) lives under its own key.
 import type { Op } from '../store/store.ts';
 import type { StateWriter, Table } from './writer.ts';
-import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type CommittedAssignment, type OverrideRecord } from './records.ts';
-import { computeAssignments, type NodeAssignmentState, type RegisteredNode, type AssignmentBody } from '../assign/index.ts';
+import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type CommittedAssignment, type OverrideRecord, type StoredBody } from './records.ts';
+import { computeAssignments, type NodeAssignmentState, type RegisteredNode } from '../assign/index.ts';
 import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
 import { stableStringify } from '../../shared/json.ts';
@@ -71,8 +71,11 @@ export class Assignments {
     this.#problems = r.problems;
   }
 
-  /** Runs the engine on the writer's view and returns the ops for what changed. */
-  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[]): Recomputed {
+  /**
+   * Runs the engine on the writer's view and returns the ops for what changed. `pki` gives each
+   * node's PkiTarget (the cluster PKI's part of the body, not the engine's).
+   */
+  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null): Recomputed {
     const overrides = new Map<string, Role[]>();
     for (const n of this.overrides.latestNames()) overrides.set(n, this.overrides.latest(n)!.roles);
     const out = computeAssignments({ plan, nodes, previous: this.latestStates(), overrides });
@@ -85,11 +88,12 @@ export class Assignments {
       if (t === undefined) hostsText.set(h, (t = stableStringify(h)));
       return t;
     };
-    const same = (a: AssignmentBody, b: AssignmentBody) => stableStringify({ ...a, hosts_entries: null }) === stableStringify({ ...b, hosts_entries: null }) && hosts(a.hosts_entries) === hosts(b.hosts_entries);
+    const same = (a: StoredBody, b: StoredBody) => stableStringify({ ...a, hosts_entries: null }) === stableStringify({ ...b, hosts_entries: null }) && hosts(a.hosts_entries) === hosts(b.hosts_entries);
 
     const ops: Op[] = [];
     const changed: string[] = [];
-    for (const [name, body] of out.assignments) {
+    for (const [name, engineBody] of out.assignments) {
+      const body: StoredBody = { ...engineBody, pki: pki(name, engineBody.roles) };
       const prev = this.bodies.latest(name);
       if (!prev || !same(prev.body, body)) {
         ops.push(this.bodies.put(name, { planRevision, body }));

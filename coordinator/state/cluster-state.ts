@@ -13,13 +13,18 @@ import { Plans, type CurrentPlan } from './plans.ts';
 import { Assignments, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
 import { Issuance } from './issuance.ts';
+import { PkiState, ROTATION_PREFIX, RENEW_PREFIX } from './pki-state.ts';
+import { CLUSTER_CA_KINDS, type ClusterCas } from '../pki/cluster-cas.ts';
+import { pkiTarget, type PkiTargetOut } from '../pki/targets.ts';
+import { COMPLETE, STAGE_NAMES, stepRotation, type CaRotationRecord, type RotationNode } from '../pki/rotation.ts';
+import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import type { RegisteredNode } from '../assign/index.ts';
 import type { Facts } from '../../shared/wire/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { LAST_SEEN_FLUSH_MS, type Role } from '../../shared/constants.ts';
-import { NotFoundError } from '../../shared/errors/index.ts';
+import { FailedPreconditionError, NotFoundError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
 import { PreflightTracker, type PreflightNodeInput } from '../preflight/tracker.ts';
 
@@ -38,7 +43,7 @@ export interface ClusterStateOptions {
    * The cluster's CAs (coordinator/pki/cluster-cas.ts): created from the first plan applied, and
    * loaded at open when a plan exists. @default none (no cluster PKI: tests of other parts)
    */
-  clusterCas?: { ensure(plan: Plan): Promise<unknown> };
+  clusterCas?: ClusterCas;
 }
 
 export class ClusterState {
@@ -50,6 +55,8 @@ export class ClusterState {
   readonly reports: Reports;
   /** Cluster certificates issued (coordinator/pki/issuer.ts records them here). */
   readonly issuance: Issuance;
+  /** CA rotations and renewal requests (coordinator/pki/rotation.ts decides what they do). */
+  readonly pki: PkiState;
   readonly preflight: PreflightTracker;
   readonly #meta: Table<unknown>;
   readonly #log: Logger;
@@ -82,6 +89,7 @@ export class ClusterState {
     this.assignments = new Assignments(this.writer);
     this.reports = new Reports(this.writer, this.#clock);
     this.issuance = new Issuance(this.writer, this.nodes);
+    this.pki = new PkiState(this.writer);
     this.#clusterCas = o.clusterCas;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }
@@ -99,12 +107,22 @@ export class ClusterState {
     const plan = s.plans.current();
     if (plan && s.#clusterCas) {
       try {
-        await s.#clusterCas.ensure(plan.plan);
+        const material = await s.#clusterCas.ensure(plan.plan);
+        // A rotation in progress names CAs that must be on disk: one missing is a data dir put
+        // together from different times, and signing on would split the cluster.
+        for (const k of CLUSTER_CA_KINDS) {
+          const r = s.pki.activeLatest(k);
+          const have = [material.cas[k].fingerprint, material.next[k]?.fingerprint];
+          if (r && !have.includes(r.next.fingerprint)) {
+            throw new FailedPreconditionError('rotation-ca-missing', `the ${k} CA rotation ${r.id} (stage ${r.stage}/3) rotates in the CA serial ${r.next.serial}, which is not in ${s.#clusterCas.dataDir}/cluster-pki/next/ nor the CA of record: restore the data dir's cluster-pki/ from the same backup as state.db`);
+          }
+        }
       } catch (err) {
         await s.close();
         throw err;
       }
     }
+    if (s.pki.anyActive()) s.#scheduleRotationStep();
     s.#flushTimer = setInterval(() => void s.nodes.flushLastSeen().catch((e) => s.#log.warn(`cannot save last-seen times: ${e}`)), LAST_SEEN_FLUSH_MS);
     s.#flushTimer.unref();
     // Derive waiting reasons and pick up nodes that changed while we were down.
@@ -139,6 +157,7 @@ export class ClusterState {
     const woken: string[] = [];
     let planChanged = false;
     let recompute = false;
+    let rotationInput = false;
     for (const op of e.ops) {
       const slash = op.key.indexOf('/');
       const prefix = op.key.slice(0, slash + 1);
@@ -146,12 +165,16 @@ export class ClusterState {
       if (prefix === PREFIX.assignments) {
         woken.push(name);
         touched.add(name);
+        rotationInput = true;
       } else if (prefix === PREFIX.nodes || prefix === PREFIX.facts) {
         touched.add(name);
         // A join, or a report that changed what the engine sees of the node.
         const reg = this.#registered(name);
         if (reg && this.plans.current() && stableStringify(reg) !== this.#registeredSeen.get(name)) recompute = true;
-      } else if (prefix === PREFIX.applies) touched.add(name);
+      } else if (prefix === PREFIX.applies) {
+        touched.add(name);
+        rotationInput = true;
+      }
       else if (prefix === PREFIX.meta && name === META.currentPlan) planChanged = true;
       else if (prefix === PREFIX.meta && name === META.preflightIgnore) this.preflight.setOperatorIgnore((this.#meta.get(name) as string[]) ?? []);
     }
@@ -159,6 +182,7 @@ export class ClusterState {
     else if (touched.size) this.#syncPreflight(touched);
     this.#emit(woken);
     if (recompute) this.#scheduleRecompute();
+    if (rotationInput && this.pki.anyActive()) this.#scheduleRotationStep();
   }
 
   // ---------------------------------------------------------------- cross-aggregate mutations
@@ -180,7 +204,7 @@ export class ClusterState {
 
   removeNode(name: string): Promise<void> {
     return this.writer.run(async () => {
-      const ops = [this.nodes.removeOp(name), ...this.assignments.removeOps(name), ...this.reports.removeOps(name)];
+      const ops = [this.nodes.removeOp(name), ...this.assignments.removeOps(name), ...this.reports.removeOps(name), ...this.pki.removeOps(name)];
       const plan = this.plans.latest();
       const r = plan ? this.#recomputeOps(plan, name) : null;
       this.#commitThenPublish([...ops, ...(r?.ops ?? [])], r);
@@ -272,6 +296,136 @@ export class ClusterState {
     );
   }
 
+  // ---------------------------------------------------------------- cluster PKI: renewals, CA rotation
+
+  /** A node's PkiTarget in the writer's view; null before the cluster has CAs. */
+  #pkiTarget(name: string, roles: readonly string[]): PkiTargetOut | null {
+    const material = this.#clusterCas?.current();
+    if (!material) return null;
+    return pkiTarget(name, roles, { material, rotation: (k) => this.pki.activeLatest(k), renewBeforeMs: this.pki.renewBeforeLatest(name) });
+  }
+
+  /**
+   * `muster certs renew`: every certificate of these nodes (or all) issued before now is renewed.
+   * The request is part of each node's assignment, so it reaches nodes that are offline when
+   * they come back. Returns the nodes whose assignment changed.
+   */
+  async requestRenewal(names: readonly string[] | 'all', by: string): Promise<{ nodes: string[]; beforeMs: number }> {
+    // Certificates carry whole seconds, so the agent reads an issue time back within a second
+    // (shared/pki/lifetime.ts). The threshold is the next whole second but one, and the request
+    // commits only once it has passed: every certificate issued before the request is then
+    // older than the threshold by more than a second, and every one issued after it is not.
+    const beforeMs = Math.ceil(this.#clock() / 1000) * 1000 + 1000;
+    await new Promise((r) => setTimeout(r, Math.max(0, beforeMs - this.#clock())));
+    return this.writer.run(async () => {
+      const plan = this.plans.latest();
+      if (!plan) throw new FailedPreconditionError('no-plan', 'there is no cluster yet (muster plan apply FILE), so no certificates to renew');
+      if (names !== 'all') {
+        for (const n of names) {
+          const rec = this.nodes.table.latest(n);
+          if (!rec || rec.removedAtMs) throw new NotFoundError(`node ${n} is not registered; see \`muster status\``);
+          if (!this.assignments.bodies.latest(n)) throw new FailedPreconditionError('no-assignment', `node ${n} holds no role, so no cluster certificates: nothing to renew`);
+        }
+      }
+      const ops = this.pki.renewOps(names, beforeMs, by);
+      const r = this.#recomputeOps(plan);
+      this.#commitThenPublish([...ops, ...r.ops], r);
+      this.#log.info(`certificate renewal requested by ${by} for ${names === 'all' ? 'every node' : names.join(', ')}; ${r.changed.length} assignment(s) changed`);
+      return { nodes: r.changed, beforeMs };
+    });
+  }
+
+  /** `muster certs rotate-ca --kind K`: a new CA in next/, then stage 1 rolled out. */
+  startCaRotation(kind: ClusterCaKind, by: string): Promise<CaRotationRecord> {
+    return this.writer.run(async () => {
+      const plan = this.plans.latest();
+      const cas = this.#clusterCas;
+      if (!plan || !cas) throw new FailedPreconditionError('no-plan', 'there is no cluster yet (muster plan apply FILE), so no CA to rotate');
+      for (const k of CLUSTER_CA_KINDS) {
+        const r = this.pki.activeLatest(k);
+        if (r) throw new FailedPreconditionError('rotation-in-progress', `the ${k} CA rotation is at stage ${r.stage}/3 (${STAGE_NAMES[r.stage]}); one rotation at a time: follow it with \`muster certs rotate-ca --status\``);
+      }
+      const material = await cas.ensure(plan.plan);
+      const old = material.cas[kind];
+      const next = await cas.createNext(kind, plan.plan);
+      const now = this.#clock();
+      const prev = this.pki.rotations.latest(kind);
+      const record: CaRotationRecord = {
+        kind,
+        id: (prev?.id ?? 0) + 1,
+        stage: 1,
+        old: { serial: old.serial, fingerprint: old.fingerprint },
+        next: { serial: next.serial, fingerprint: next.fingerprint },
+        admitted: [],
+        startedAtMs: now,
+        stageStartedAtMs: now,
+        finishedAtMs: 0,
+        startedBy: by,
+      };
+      const step = stepRotation(record, this.#rotationNodes(kind), now);
+      const stored = step.record ?? record;
+      const ops = [this.pki.rotations.put(kind, stored)];
+      const r = this.#recomputeOps(plan);
+      this.#commitThenPublish([...ops, ...r.ops], r);
+      this.#log.info(`${kind} CA rotation ${stored.id} started by ${by}: new CA serial ${next.serial}; stage 1/3 (trust-both) goes to ${stored.admitted.join(', ') || 'no node (none holds the CA)'}`);
+      return stored;
+    });
+  }
+
+  /** The nodes with an assignment, as a rotation of `kind` sees them (committed state). */
+  #rotationNodes(kind: ClusterCaKind): RotationNode[] {
+    const out: RotationNode[] = [];
+    for (const name of this.assignments.bodies.names()) {
+      const a = this.assignments.get(name)!;
+      const applied = this.reports.applies.get(name);
+      const t = a.body.pki?.cas?.[kind];
+      out.push({ name, roles: a.body.roles, committed: t ? { bundle: t.bundle, signer: t.signer } : null, appliedCommitted: Boolean(applied?.ok && applied.revision === a.revision) });
+    }
+    return out;
+  }
+
+  #rotationTimer: NodeJS.Timeout | null = null;
+
+  #scheduleRotationStep(): void {
+    if (this.#rotationTimer) return;
+    this.#rotationTimer = setTimeout(() => {
+      this.#rotationTimer = null;
+      void this.writer.run(() => this.#stepRotations()).catch((e) => this.#log.error(`advancing the CA rotation failed: ${e?.stack ?? e}`));
+    }, this.#recomputeDelayMs);
+  }
+
+  /** Admits nodes, moves stages on and finishes rotations, from what nodes reported (committed). */
+  async #stepRotations(): Promise<void> {
+    const plan = this.plans.latest();
+    if (!plan || !this.#clusterCas) return;
+    const ops: Op[] = [];
+    for (const kind of CLUSTER_CA_KINDS) {
+      const rec = this.pki.activeLatest(kind);
+      if (!rec) continue;
+      const now = this.#clock();
+      const step = stepRotation(rec, this.#rotationNodes(kind), now);
+      if (!step.record) continue;
+      // The new CA becomes the CA of record before the record says so: a crash in between is
+      // finished by the next step (promotion is idempotent).
+      if (step.finish) await this.#clusterCas.promote(kind);
+      ops.push(this.pki.rotations.put(kind, step.record));
+      if (step.finish) this.#log.info(`${kind} CA rotation ${rec.id} complete: only the new CA (serial ${rec.next.serial}) is trusted; the old one (serial ${rec.old.serial}) is kept in the data dir's cluster-pki/retired/`);
+      else if (step.record.stage !== rec.stage) this.#log.info(`${kind} CA rotation ${rec.id}: every node applied stage ${rec.stage}/3 (${STAGE_NAMES[rec.stage]}); stage ${step.record.stage}/3 (${STAGE_NAMES[step.record.stage]}) begins`);
+      const added = step.record.admitted.filter((n) => !rec.admitted.includes(n) || step.record!.stage !== rec.stage);
+      if (added.length && !step.finish) this.#log.info(`${kind} CA rotation ${rec.id} stage ${step.record.stage}/3 (${STAGE_NAMES[step.record.stage]}) goes to ${added.join(', ')}`);
+    }
+    if (!ops.length) return;
+    const r = this.#recomputeOps(plan);
+    this.#commitThenPublish([...ops, ...r.ops], r);
+  }
+
+  /** Every CA kind's latest rotation (committed), with each node's progress. */
+  rotations(): { record: CaRotationRecord; nodes: RotationNode[] }[] {
+    return CLUSTER_CA_KINDS.map((k) => this.pki.rotations.get(k))
+      .filter((r): r is CaRotationRecord => Boolean(r))
+      .map((record) => ({ record, nodes: this.#rotationNodes(record.kind) }));
+  }
+
   // ---------------------------------------------------------------- reads (committed)
 
   waitingReason(name: string): string {
@@ -356,7 +510,7 @@ export class ClusterState {
         this.#registeredSeen.set(name, stableStringify(r));
       }
     }
-    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes);
+    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles));
     if (r.changed.length) this.#log.info(`assignments change for ${r.changed.length} node(s)${r.changed.length <= 10 ? `: ${r.changed.join(', ')}` : ''}`);
     return r;
   }
@@ -395,6 +549,7 @@ export class ClusterState {
       this.#recomputeTimer = null;
     }
     if (this.#flushTimer) clearInterval(this.#flushTimer);
+    if (this.#rotationTimer) clearTimeout(this.#rotationTimer);
     this.preflight.close();
     await this.nodes.flushLastSeen().catch(() => undefined);
     await this.writer.settle();

@@ -20,6 +20,8 @@ export interface IssuanceRecord {
   kind: string;
   /** Which cluster CA signed it. */
   ca: string;
+  /** Serial of that CA (records from before CA rotation existed lack it). */
+  caSerial?: string;
   /** "DNS:name" and "IP:addr", as signed. */
   sans: string[];
   notBeforeMs: number;

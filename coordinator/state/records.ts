@@ -4,6 +4,7 @@
 import type { AssignmentBody, NodeAssignmentState } from '../assign/index.ts';
 import type { FactsOut } from '../../shared/wire/types.ts';
 import type { Role } from '../../shared/constants.ts';
+import type { PkiTarget__Output } from '../../proto/gen/types/muster/v1/PkiTarget.ts';
 
 export const PREFIX = {
   nodes: 'nodes/',
@@ -60,9 +61,12 @@ export interface NodeRecord {
   removedAtMs: number;
 }
 
+/** The engine's body plus the cluster PKI's target (coordinator/pki/targets.ts). */
+export type StoredBody = AssignmentBody & { pki: PkiTarget__Output | null };
+
 export interface AssignmentRecord {
   planRevision: number;
-  body: AssignmentBody;
+  body: StoredBody;
 }
 
 /** An assignment as readers see it: the body and the revision that wrote it. */

@@ -5,6 +5,7 @@
 // join (README "Dependencies"). One exception: a CA imported from kubeadm (`muster certs
 // import-ca`) is RSA 2048, so a CA with an RSA key signs with sha256WithRSAEncryption; the keys
 // muster makes, and every leaf key it certifies, stay ECDSA P-256.
+import { backdateMs } from './lifetime.ts';
 import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { promisify } from 'node:util';
@@ -256,8 +257,8 @@ function signLeaf(ca: CertAndKey, publicKey: KeyObject | Buffer, req: LeafReques
     ...(req.ips ?? []).map((ip) => der.tlv(der.contextTag(7, false), ipBytes(ip))),
   ];
   const sn = serial();
-  // Back-dated for clocks a little behind ours; by a tenth at most of a short lifetime.
-  const notBefore = new Date(now.getTime() - Math.min(60_000, (req.ttlMs ?? req.days * DAY_MS) / 10));
+  // Back-dated for clocks a little behind ours (./lifetime.ts).
+  const notBefore = new Date(now.getTime() - backdateMs(req.ttlMs ?? req.days * DAY_MS));
   const notAfter = new Date(now.getTime() + (req.ttlMs ?? req.days * DAY_MS));
   const certPem = signCertificate(
     {

@@ -18,6 +18,7 @@ export function assignment(o: Partial<AssignmentOut> & { node_name: string; role
     hosts_entries: [],
     node_ip: '',
     container_runtime: 'containerd',
+    pki: null,
     plan_revision: 1,
     ...o,
   };
