@@ -13,6 +13,7 @@ import { Plans, type CurrentPlan } from './plans.ts';
 import { Assignments, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
 import { Issuance } from './issuance.ts';
+import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import type { RegisteredNode } from '../assign/index.ts';
@@ -50,6 +51,8 @@ export class ClusterState {
   readonly reports: Reports;
   /** Cluster certificates issued (coordinator/pki/issuer.ts records them here). */
   readonly issuance: Issuance;
+  /** Admin credentials signed, and their revocations (every admin call is checked against it). */
+  readonly admins: AdminCredentials;
   readonly preflight: PreflightTracker;
   readonly #meta: Table<unknown>;
   readonly #log: Logger;
@@ -82,6 +85,7 @@ export class ClusterState {
     this.assignments = new Assignments(this.writer);
     this.reports = new Reports(this.writer, this.#clock);
     this.issuance = new Issuance(this.writer, this.nodes);
+    this.admins = new AdminCredentials(this.writer, this.#clock);
     this.#clusterCas = o.clusterCas;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }
