@@ -1,7 +1,8 @@
 // The admin config file: where the admin CLI finds a coordinator and the credentials to call it
 // (address, CA pin, CA, client certificate and key), like kubeadm's admin.conf. The coordinator
-// writes one into its data dir at first start (0600); copy it to another machine's
-// ~/.config/muster/admin.yaml (or pass --config) to administer from there.
+// writes its own into its data dir (0600); for another machine, `muster admin issue` makes one
+// per operator (revocable; see coordinator/state/admins.ts), to put in its
+// ~/.config/muster/admin.yaml (or pass --config).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { homedir } from 'node:os';

@@ -1,7 +1,9 @@
 // A copied admin config renews itself: when its certificate is past 70% of its lifetime, the
 // next admin command asks the coordinator for a new one (RenewAdmin, authenticated by the
-// current certificate, for a key made here) and rewrites the file. The coordinator renews the
-// admin.yaml in its own data dir by itself; copies elsewhere stay valid as long as they are used.
+// current certificate, for a key made here) and rewrites the file: same credential, new serial
+// (a revocation covers it). The coordinator renews the admin.yaml in its own data dir by itself
+// and refuses to renew it over the wire (a copy of it lives only until it expires); issued
+// configs stay valid as long as they are used and not revoked.
 import { X509Certificate } from 'node:crypto';
 import { createCsr } from '../../shared/pki/x509.ts';
 import { ADMIN_CN, RENEW_WINDOW } from '../../shared/constants.ts';

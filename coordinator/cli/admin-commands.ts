@@ -3,13 +3,14 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
-import { loadAdminConfig } from '../admin/config.ts';
+import { join } from 'node:path';
+import { loadAdminConfig, type AdminConfig } from '../admin/config.ts';
 import { connectAdmin, type Admin } from '../admin/client.ts';
 import { renewAdminIfDue } from '../admin/renew.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { ConfigError, type MusterError } from '../../shared/errors/index.ts';
 import type { NodeStatusOut, StatusResponseOut } from '../../shared/wire/types.ts';
-import { ROLES } from '../../shared/constants.ts';
+import { COORDINATOR_DATA, ROLES } from '../../shared/constants.ts';
 
 export const ADMIN_FLAGS = {
   'data-dir': { type: 'string' },
@@ -17,19 +18,26 @@ export const ADMIN_FLAGS = {
   coordinator: { type: 'string' },
 } as const;
 
-export async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string) => Promise<T>): Promise<T> {
-  const cfg = await loadAdminConfig({ config: values.config, dataDir: values['data-dir'], coordinator: values.coordinator, env: io.env });
+export async function withAdmin<T>(values: { 'data-dir'?: string; config?: string; coordinator?: string }, io: CliIO, fn: (a: Admin, caHash: string, cfg: AdminConfig) => Promise<T>): Promise<T> {
+  let cfg: AdminConfig & { path: string } = await loadAdminConfig({ config: values.config, dataDir: values['data-dir'], coordinator: values.coordinator, env: io.env });
   let admin = connectAdmin(cfg);
+  // The data dir's own admin.yaml is renewed by the coordinator itself (and refused over the wire).
+  const dataDirOwn = values['data-dir'] !== undefined && cfg.path === join(values['data-dir'], COORDINATOR_DATA.adminConfig);
   try {
-    const renewed = await renewAdminIfDue(admin, cfg).catch((e: Error) => {
-      io.err(`muster: cannot renew the admin credential in ${cfg.path} (${e.message}); it keeps working until it expires`);
-      return null;
-    });
+    const renewed = dataDirOwn
+      ? null
+      : await renewAdminIfDue(admin, cfg).catch((e: MusterError) => {
+          // A revoked or unknown credential is refused outright: say that, not "keeps working".
+          if (e.kind === 'permission-denied') throw e;
+          io.err(`muster: cannot renew the admin credential in ${cfg.path} (${e.message}); it keeps working until it expires`);
+          return null;
+        });
     if (renewed) {
       admin.close();
       admin = connectAdmin(renewed);
+      cfg = renewed;
     }
-    return await fn(admin, cfg.ca_hash);
+    return await fn(admin, cfg.ca_hash, cfg);
   } finally {
     admin.close();
   }

@@ -8,6 +8,7 @@ import { planValidateCommand, planInitCommand, planImportCommand } from './plan-
 import { demoCommand } from '../demo/demo.ts';
 import { preflightCommand } from './preflight-command.ts';
 import { certsCommand, kubeconfigCommand } from './certs-commands.ts';
+import { adminCommand } from './admin-credentials-command.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
 
 export const HELP = `muster ${VERSION}: pull-based Kubernetes node provisioning (coordinator and admin CLI)
@@ -39,6 +40,15 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
       one whose identity expired while it was offline, take its name back
   token list [--json]
   token revoke ID
+  admin issue --name LABEL -o FILE [--ttl DURATION] [--force]
+      an admin config for one operator (key made here, file 0600, never overwritten without
+      --force; --ttl 1m to 365d, default 1 year; it renews itself on use like any admin config)
+  admin list [--json]                          every admin credential: id, kind, label, serial, expiry,
+      revoked or not, last used (since the coordinator started)
+  admin revoke ID [--force]                    refuse every certificate of credential ID, renewals
+      included. The credential this command uses needs --force (you would lock yourself out); the
+      data dir's own (data-dir) cannot be revoked; "legacy" covers every credential signed before
+      records began (an older muster) and their renewals
   status [--json]                             one row per node: name, address, roles, state, preflight, last seen
   preflight [--json] [--node NAME] [--reach] [--ignore CHECK,...] [--unignore CHECK,...]
       each node's failing preflight checks with remedies and a summary (N nodes ready, N blocked);
@@ -106,6 +116,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         return await preflightCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'node':
         return await nodeCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
+      case 'admin':
+        return await adminCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'certs':
         return await certsCommand([sub, ...rest].filter((x): x is string => x !== undefined), io);
       case 'kubeconfig':

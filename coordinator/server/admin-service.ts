@@ -4,16 +4,18 @@ import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AdminHandlers } from '../../proto/gen/types/muster/v1/Admin.ts';
 import type { TokenInfo } from '../../shared/wire/types.ts';
 import { unaryHandler } from './boundary.ts';
-import { requireAdmin } from './auth.ts';
+import { requireAdmin, type PeerIdentity } from './auth.ts';
+import { adminCredentialInfo } from './admin-credentials.ts';
+import { AdminCredentials, describeCaller, type AdminCaller } from '../state/admins.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { TokenRecord } from '../trust/tokens.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../shared/errors/index.ts';
 import { ROLES, type Role } from '../../shared/constants.ts';
 import { DEFAULT_CHECKS, IGNORE_ALL } from '../../shared/preflight/index.ts';
-import { ADMIN_CN, ADMIN_ORG, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
-import { signCsr, type CertAndKey } from '../../shared/pki/x509.ts';
-import { verifiedCsr } from '../trust/csr.ts';
+import { ADMIN_CN, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
+import type { CertAndKey } from '../../shared/pki/x509.ts';
+import { signAdminIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
 import { rotationStatus } from '../pki/rotation-status.ts';
@@ -54,13 +56,10 @@ export class AdminService {
 
   addToServer(server: grpc.Server): void {
     const s = this.#state;
-    const h = <Req, Res>(name: string, fn: (call: grpc.ServerUnaryCall<Req, Res>) => Promise<Res>) =>
-      unaryHandler<Req, Res>(this.#log, name, async (call) => {
-        requireAdmin(call as grpc.ServerUnaryCall<unknown, unknown>);
-        return fn(call);
-      });
+    const h = <Req, Res>(name: string, fn: (call: grpc.ServerUnaryCall<Req, Res>, caller: PeerIdentity & AdminCaller) => Promise<Res>) =>
+      unaryHandler<Req, Res>(this.#log, name, async (call) => fn(call, requireAdmin(call as grpc.ServerUnaryCall<unknown, unknown>, s.admins)));
     const who = (call: grpc.ServerUnaryCall<unknown, unknown>) => {
-      const id = requireAdmin(call);
+      const id = requireAdmin(call, s.admins);
       return `admin ${id.cn} (serial ${id.serial})`;
     };
     const handlers: AdminHandlers = {
@@ -73,11 +72,14 @@ export class AdminService {
         return { token, info: tokenInfo(record) };
       }),
       ListTokens: h('ListTokens', async () => ({ tokens: s.tokens.list().map(tokenInfo) })),
-      RenewAdmin: h('RenewAdmin', async (call) => {
+      RenewAdmin: h('RenewAdmin', async (call, caller) => {
+        const ttlMs = s.admins.renewalTtlMs(caller) || this.#adminCertTtlMs;
         const csr = await verifiedCsr(call.request.csr_pem, ADMIN_CN, 'an admin');
-        const certPem = signCsr(this.#adminCa, csr, { cn: ADMIN_CN, orgs: [ADMIN_ORG], usages: ['client'], days: 0, ttlMs: this.#adminCertTtlMs });
-        this.#log.info('an admin credential was renewed');
-        return { cert_pem: certPem };
+        const signed = signAdminIdentity(this.#adminCa, csr, ttlMs);
+        // Recorded (and the lineage checked once more) before the certificate leaves.
+        await s.admins.renew(caller, signed);
+        this.#log.info(`admin credential ${caller.credential.id} (${caller.credential.label}) renewed: serial ${signed.serial} replaces ${caller.serial}`);
+        return { cert_pem: signed.certPem };
       }),
       CertificateExpirations: h('CertificateExpirations', async () => ({ certificates: this.#clusterIssuer().expirations() })),
       AdminKubeconfig: h('AdminKubeconfig', async (call) =>
@@ -169,6 +171,21 @@ export class AdminService {
             probes: p.probes,
           })),
         };
+      }),
+      ListAdmins: h('ListAdmins', async (_call, caller) => ({ credentials: s.admins.list().map((r) => adminCredentialInfo(s.admins, r, caller)) })),
+      IssueAdmin: h('IssueAdmin', async (call, caller) => {
+        const ttlMs = Number(call.request.ttl_ms);
+        AdminCredentials.validateIssue(call.request.label, ttlMs);
+        const csr = await verifiedCsr(call.request.csr_pem, ADMIN_CN, 'an admin');
+        const signed = signAdminIdentity(this.#adminCa, csr, ttlMs || this.#adminCertTtlMs);
+        const rec = await s.admins.issue({ label: call.request.label, ttlMs, cert: signed, caller });
+        this.#log.info(`admin credential ${rec.id} (${rec.label}) issued by ${describeCaller(caller)}: serial ${signed.serial}, valid until ${new Date(signed.notAfterMs).toISOString()}`);
+        return { cert_pem: signed.certPem, credential: adminCredentialInfo(s.admins, rec, caller) };
+      }),
+      RevokeAdmin: h('RevokeAdmin', async (call, caller) => {
+        const { record, alreadyRevoked } = await s.admins.revoke(call.request.id, caller, call.request.force);
+        if (!alreadyRevoked) this.#log.warn(`admin credential ${record.id} (${record.label}) revoked by ${describeCaller(caller)}; its certificates are refused from now on`);
+        return { credential: adminCredentialInfo(s.admins, record, caller), already_revoked: alreadyRevoked };
       }),
     };
     server.addService(musterV1.Admin.service, handlers);

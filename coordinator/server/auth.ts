@@ -8,16 +8,19 @@ import { ADMIN_ORG, CA_CNS, NODE_ORG } from '../../shared/constants.ts';
 import { MusterError, PermissionDeniedError } from '../../shared/errors/index.ts';
 import type { Nodes } from '../state/nodes.ts';
 import type { NodeRecord } from '../state/records.ts';
+import type { AdminCaller, AdminCredentials } from '../state/admins.ts';
 
 export interface PeerIdentity {
   cn: string;
   orgs: string[];
   issuerCn: string;
   serial: string;
+  /** The certificate's notBefore, ms (NaN when the TLS layer gave none). */
+  notBeforeMs: number;
 }
 
 type Name = Record<string, string | string[]>;
-type AnyCall = { getAuthContext(): { sslPeerCertificate?: { subject?: Name; issuer?: Name; serialNumber?: string } } | null };
+type AnyCall = { getAuthContext(): { sslPeerCertificate?: { subject?: Name; issuer?: Name; serialNumber?: string; valid_from?: string } } | null };
 
 export function peerIdentity(call: AnyCall): PeerIdentity | null {
   const cert = call.getAuthContext()?.sslPeerCertificate;
@@ -28,6 +31,7 @@ export function peerIdentity(call: AnyCall): PeerIdentity | null {
     orgs: list(cert.subject.O),
     issuerCn: list(cert.issuer?.CN)[0] ?? '',
     serial: (cert.serialNumber ?? '').toLowerCase().replace(/^0+/, ''),
+    notBeforeMs: Date.parse(cert.valid_from ?? ''),
   };
 }
 
@@ -45,11 +49,17 @@ export function requireNode(call: grpc.ServerUnaryCall<unknown, unknown>, nodes:
   return { ...nodes.authorize(id.cn, id.serial), callerSerial: id.serial };
 }
 
-export function requireAdmin(call: grpc.ServerUnaryCall<unknown, unknown>): PeerIdentity {
+/**
+ * The admin making an Admin call. Organisation and issuing CA say "an admin credential"; the
+ * credential records (coordinator/state/admins.ts, committed state in memory) say whether this
+ * one is still good: a revoked lineage, or a serial the coordinator has no record of (unless it
+ * is legacy: signed before records began), is refused with PERMISSION_DENIED.
+ */
+export function requireAdmin(call: grpc.ServerUnaryCall<unknown, unknown>, credentials: AdminCredentials): PeerIdentity & AdminCaller {
   const id = peerIdentity(call as unknown as AnyCall);
   if (!id) throw unauthenticated('admin access');
   if (!id.orgs.includes(ADMIN_ORG) || id.issuerCn !== CA_CNS.admin) {
     throw new PermissionDeniedError('not-an-admin', `certificate ${id.cn} may not call admin methods (it is not an admin credential: O=${ADMIN_ORG}, issued by ${CA_CNS.admin})`);
   }
-  return id;
+  return { ...id, ...credentials.authorize(id.serial, id.notBeforeMs) };
 }

@@ -5,7 +5,8 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { hostname } from 'node:os';
-import { ensureIdentity, issueAdminCert, issueServerCert, writeAdminConfigFor, writePair, type CoordinatorIdentity } from '../trust/identity.ts';
+import { ensureIdentity, issueServerCert, writePair, type CoordinatorIdentity } from '../trust/identity.ts';
+import { ensureRecordedDataDirAdmin, renewDataDirAdmin, signedAdminCert } from '../trust/data-dir-admin.ts';
 import { scheduleRenewal } from '../trust/renewal.ts';
 import { splitHostPort } from '../../shared/net/host-port.ts';
 import { freePort } from '../../shared/net/free-port.ts';
@@ -185,7 +186,19 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     // before binding; so for port 0 (tests) pick a free port with a throwaway listener first.
     const port = c.listenPort === 0 ? await freePort(c.listenHost) : c.listenPort;
     const advertise = options.advertise ?? c.advertise.replace(/:0$/, `:${port}`);
-    const identity = await ensureIdentity({ dataDir: c.dataDir, advertise, extraSans: c.extraSans, serverCertTtlMs: c.certTtlMs.server, adminCertTtlMs: c.certTtlMs.admin, clock: c.clock });
+    // Admin credentials are recorded from here on; a data dir from before that gets its legacy lineage.
+    await state.admins.beginRecords({ existingDataDir: hasCa });
+    const identity = await ensureIdentity({
+      dataDir: c.dataDir,
+      advertise,
+      extraSans: c.extraSans,
+      serverCertTtlMs: c.certTtlMs.server,
+      adminCertTtlMs: c.certTtlMs.admin,
+      clock: c.clock,
+      recordAdmin: (a) => state.admins.recordDataDir(signedAdminCert(a.certPem)),
+    });
+    const dataDirAdmin = { dataDir: c.dataDir, advertise, identity, ttlMs: c.certTtlMs.admin, admins: state.admins };
+    identity.admin = await ensureRecordedDataDirAdmin(dataDirAdmin, identity.admin);
     await state.markInitialised({ caPin: identity.caPin });
     await rm(join(c.dataDir, COORDINATOR_DATA.initialising), { force: true });
     const names = new CoordinatorNames(identity.names);
@@ -210,10 +223,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
         what: `the admin credential in ${join(c.dataDir, COORDINATOR_DATA.adminConfig)}`,
         current: () => admin.certPem,
         renew: async () => {
-          const next = await issueAdminCert(identity.adminCa, c.certTtlMs.admin);
-          await writePair(c.dataDir, 'admin', next);
-          await writeAdminConfigFor(c.dataDir, advertise, identity.caPin, identity.serverCa, next);
-          admin = next;
+          admin = await renewDataDirAdmin(dataDirAdmin);
         },
         log,
         clock: c.clock,

@@ -18,6 +18,7 @@ import { CLUSTER_CA_KINDS, type ClusterCas } from '../pki/cluster-cas.ts';
 import { pkiTarget, type PkiTargetOut } from '../pki/targets.ts';
 import { COMPLETE, STAGE_NAMES, stepRotation, type CaRotationRecord, type RotationNode } from '../pki/rotation.ts';
 import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import type { RegisteredNode } from '../assign/index.ts';
@@ -57,6 +58,8 @@ export class ClusterState {
   readonly issuance: Issuance;
   /** CA rotations and renewal requests (coordinator/pki/rotation.ts decides what they do). */
   readonly pki: PkiState;
+  /** Admin credentials signed, and their revocations (every admin call is checked against it). */
+  readonly admins: AdminCredentials;
   readonly preflight: PreflightTracker;
   readonly #meta: Table<unknown>;
   readonly #log: Logger;
@@ -90,6 +93,7 @@ export class ClusterState {
     this.reports = new Reports(this.writer, this.#clock);
     this.issuance = new Issuance(this.writer, this.nodes);
     this.pki = new PkiState(this.writer);
+    this.admins = new AdminCredentials(this.writer, this.#clock);
     this.#clusterCas = o.clusterCas;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }

@@ -3,12 +3,19 @@
 // subject and usages are ours, never the CSR's.
 import { parseCsr, signCsr, certInfo, type CertAndKey, type ParsedCsr } from '../../shared/pki/x509.ts';
 import { InvalidArgumentError } from '../../shared/errors/index.ts';
-import { NODE_ORG } from '../../shared/constants.ts';
+import { ADMIN_CN, ADMIN_ORG, NODE_ORG } from '../../shared/constants.ts';
 
 /** Signs a node identity for a verified CSR: CN = node name, O = muster:nodes, client auth only, no SANs. */
 export function signNodeIdentity(nodeCa: CertAndKey, csr: ParsedCsr, name: string, ttlMs: number): { certPem: string; serial: string } {
   const certPem = signCsr(nodeCa, csr, { cn: name, orgs: [NODE_ORG], usages: ['client'], days: 0, ttlMs });
   return { certPem, serial: certInfo(certPem).serial };
+}
+
+/** Signs an admin credential for a verified CSR: CN = muster-admin, O = muster:admins, client auth only. */
+export function signAdminIdentity(adminCa: CertAndKey, csr: ParsedCsr, ttlMs: number): { certPem: string; serial: string; notBeforeMs: number; notAfterMs: number } {
+  const certPem = signCsr(adminCa, csr, { cn: ADMIN_CN, orgs: [ADMIN_ORG], usages: ['client'], days: 0, ttlMs });
+  const info = certInfo(certPem);
+  return { certPem, serial: info.serial, notBeforeMs: info.notBefore.getTime(), notAfterMs: info.notAfter.getTime() };
 }
 
 /** A CSR is a few hundred bytes; anything much larger is not one of ours. */

@@ -51,6 +51,8 @@ export interface IdentityOptions {
   serverCertTtlMs?: number;
   adminCertTtlMs?: number;
   clock?: () => number;
+  /** Records a new admin certificate durably before it is written (coordinator/trust/data-dir-admin.ts). */
+  recordAdmin?: (admin: CertAndKey) => Promise<void>;
 }
 
 const YEAR_MS = IDENTITY_CERT_DAYS * 24 * 3600_000;
@@ -89,6 +91,7 @@ export async function ensureIdentity(o: IdentityOptions): Promise<CoordinatorIde
   let admin = await readPair(p(COORDINATOR_DATA.adminCert), p(COORDINATOR_DATA.adminKey));
   if (!admin || !leafFits(admin.certPem, adminCa.certPem, now)) {
     admin = await issueAdminCert(adminCa, o.adminCertTtlMs ?? YEAR_MS);
+    await o.recordAdmin?.(admin);
     await writePair(o.dataDir, 'admin', admin);
   }
   const pin = caPin(serverCa.certPem);
