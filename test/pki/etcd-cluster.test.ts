@@ -11,7 +11,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
@@ -19,6 +19,10 @@ import { requireTool } from '../helpers/tools.ts';
 import { CLUSTER_CA_PATHS, certKind } from '../../shared/pki/catalogue.ts';
 import { createCa, issueLeaf } from '../../shared/pki/x509.ts';
 import type { Coordinator } from '../../coordinator/server/coordinator.ts';
+import { CLUSTER_PKI } from '../../shared/constants.ts';
+import { splitBundle } from '../../shared/pki/bundle.ts';
+import { main } from '../../coordinator/cli/main.ts';
+import { memoryIO } from '../../shared/cli/io.ts';
 
 const net = addressBlock(import.meta.url);
 const NODES = [
@@ -61,6 +65,7 @@ interface Member {
   ip: string;
   clientUrl: string;
   peerUrl: string;
+  args: string[];
   child: ChildProcess;
   /** What etcd logged (bounded), for failure messages and for the reason of a refusal. */
   log: string[];
@@ -99,7 +104,13 @@ async function startCluster(): Promise<Cluster> {
   for (const n of NODES) {
     const root = join(dir, n.name, 'root');
     roots.set(n.name, root);
-    agents.push(runAgent({ coordinator: coordinator.address, token, caHash: coordinator.identity.caPin, nodeName: n.name, address: n.ip, stateDir: join(dir, n.name, 'state'), root }));
+    agents.push(
+      runAgent({ coordinator: coordinator.address, token, caHash: coordinator.identity.caPin, nodeName: n.name, address: n.ip, stateDir: join(dir, n.name, 'state'), root }, undefined, {
+        // The agent restarts its etcd when its files change, as the apply engine will; before
+        // the members run (first apply), there is nothing to restart.
+        components: { restart: async (components) => (components.includes('etcd') && running.has(n.name) ? restartMember(running.get(n.name)!) : undefined) },
+      }),
+    );
   }
   await waitFor(
     'all three agents applied an assignment holding etcd',
@@ -144,9 +155,44 @@ async function startCluster(): Promise<Cluster> {
       '--logger=zap',
       '--log-outputs=stderr',
     ];
-    members.push(startEtcd(n.name, n.ip, own.client_url, own.peer_url, args));
+    const m = startEtcd(n.name, n.ip, own.client_url, own.peer_url, args);
+    members.push(m);
+    running.set(n.name, m);
   }
   return { dir, roots, members, endpoints: members.map((m) => m.clientUrl).join(',') };
+}
+
+/** Members by node name, once started (the agents' restarters use it). */
+const running = new Map<string, Member>();
+/** Every restart the agents asked for, in order, with how many members were down at the time. */
+const restartLog: { node: string; othersDown: number }[] = [];
+
+/** SIGTERM, wait for the exit, start again on the same data dir, wait until this member is healthy. */
+async function restartMember(m: Member): Promise<void> {
+  restartLog.push({ node: m.name, othersDown: [...running.values()].filter((x) => x !== m && x.child.exitCode !== null).length });
+  await new Promise<void>((resolve) => {
+    if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve();
+    const t = setTimeout(() => m.child.kill('SIGKILL'), STOP_MS);
+    m.child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    m.child.kill('SIGTERM');
+  });
+  const again = startEtcd(m.name, m.ip, m.clientUrl, m.peerUrl, m.args);
+  Object.assign(m, { child: again.child, log: again.log });
+  running.set(m.name, m);
+  const root = join(dir, m.name, 'root');
+  const hc = certKind('etcd-healthcheck-client')!;
+  const tls = { cacert: join(root, CLUSTER_CA_PATHS.etcd), cert: join(root, hc.certPath), key: join(root, hc.keyPath) };
+  const deadline = Date.now() + HEALTHY_MS;
+  for (let i = 0; i < 200; i++) {
+    if (m.child.exitCode !== null) throw new Error(`etcd ${m.name} exited after its restart:\n${m.log.slice(-15).join('\n')}`);
+    const r = await etcdctl(m.clientUrl, tls, ['endpoint', 'health']);
+    if (r.code === 0) return;
+    if (Date.now() > deadline) throw new Error(`etcd ${m.name} not healthy ${HEALTHY_MS} ms after its restart: ${r.stderr}\n${m.log.slice(-10).join('\n')}`);
+    await new Promise((res) => setTimeout(res, 200));
+  }
 }
 
 function startEtcd(name: string, ip: string, clientUrl: string, peerUrl: string, args: string[]): Member {
@@ -161,7 +207,7 @@ function startEtcd(name: string, ip: string, clientUrl: string, peerUrl: string,
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   child.on('error', (e) => log.push(`spawn error: ${e.message}`));
-  return { name, ip, clientUrl, peerUrl, child, log };
+  return { name, ip, clientUrl, peerUrl, args, child, log };
 }
 
 interface Run {
@@ -312,6 +358,50 @@ test("client certificates of another CA (a stranger's, the cluster's kubernetes 
   const keys = all.stdout.split('\n').filter(Boolean);
   assert.ok(keys.includes('control'), `the listing works: ${keys.join(', ')}`);
   for (const x of cases) assert.not.ok(keys.includes(x.key), `${x.what} wrote ${x.key}`);
+});
+
+test('the etcd CA is rotated under the running cluster: one member restart at a time, every write in between succeeds, and at the end a certificate of the old CA is refused', async () => {
+  const k = await healthyCluster();
+  const oldCaPem = readFileSync(join(dir, 'coord', CLUSTER_PKI.etcd.cert), 'utf8');
+  const oldCa = { certPem: oldCaPem, keyPem: readFileSync(join(dir, 'coord', CLUSTER_PKI.etcd.key), 'utf8') };
+  restartLog.length = 0;
+  // The API server's view: a write through all three members, over and over, until the end.
+  let writing = true;
+  const writes: { ok: boolean; at: number; err: string }[] = [];
+  const writer = (async () => {
+    for (let i = 0; writing && i < 2_000; i++) {
+      const r = await etcdctl(k.endpoints, files(k, 'node-1', 'apiserver-etcd-client'), ['put', 'rotation-probe', String(i)], 8);
+      writes.push({ ok: r.code === 0, at: Date.now(), err: r.stderr.trim() });
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  })();
+  const io = memoryIO();
+  const code = await main(['certs', 'rotate-ca', '--kind', 'etcd', '--wait', '--timeout', '180s', '--data-dir', join(dir, 'coord')], io);
+  writing = false;
+  await writer;
+  assert.is(code, 0, `${io.stdout}\n${io.stderr}`);
+  const failed = writes.filter((w) => !w.ok);
+  assert.equal(failed, [], `every write during the rotation succeeded (${writes.length} writes)`);
+  assert.ok(writes.length >= 10, `the writer kept writing throughout (${writes.length} writes)`);
+  // Three stages, three members: nine restarts, never two members down at once.
+  assert.is(restartLog.length, 9, JSON.stringify(restartLog));
+  for (const n of NODES) assert.is(restartLog.filter((r) => r.node === n.name).length, 3, n.name);
+  assert.is(Math.max(...restartLog.map((r) => r.othersDown)), 0, 'a member restarts only while the others run');
+  assert.is(exited(k), null);
+
+  // Only the new CA now: health with the new healthcheck-client works; a client certificate the
+  // old CA signs (its key kept in retired/) is refused by every member.
+  const rows = await waitHealthy(k);
+  assert.ok(rows.every((r) => r.health));
+  for (const n of NODES) assert.is(splitBundle(readFileSync(files(k, n.name, 'etcd-server').cacert, 'utf8')).length, 1, `${n.name} trusts one etcd CA`);
+  const stale = await issueLeaf(oldCa, { cn: 'kube-apiserver-etcd-client', usages: ['client'], days: 1 });
+  writeFileSync(join(k.dir, 'old-ca-client.crt'), stale.certPem);
+  writeFileSync(join(k.dir, 'old-ca-client.key'), stale.keyPem, { mode: 0o600 });
+  const logFrom = k.members.map((m) => m.log.length);
+  const tries = await Promise.all(k.members.map((m) => etcdctl(m.clientUrl, { cacert: files(k, 'node-1', 'etcd-server').cacert, cert: join(k.dir, 'old-ca-client.crt'), key: join(k.dir, 'old-ca-client.key') }, ['put', 'old-ca', 'x'], 2)));
+  for (const [i, t] of tries.entries()) assert.is.not(t.code, 0, `${k.members[i]!.name} accepted a client of the old CA`);
+  await waitFor('each member to log the refusal', () => k.members.every((m, i) => /rejected connection.*unknown authority/.test(m.log.slice(logFrom[i]).join('\n'))), 5_000);
+  assert.is.not(readFileSync(join(dir, 'coord', CLUSTER_PKI.etcd.cert), 'utf8'), oldCaPem, 'the coordinator holds the new CA');
 });
 
 test.run();
