@@ -16,7 +16,7 @@ import { hostPort } from '../assign/order.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { IssuanceRecord } from '../state/issuance.ts';
 import type { ClusterCas, ClusterPkiMaterial } from './cluster-cas.ts';
-import { authorizeCsr, leafTtlMs, type NodeForCsr, type SignSpec } from './authorizer.ts';
+import { authorizeCsr, authorizeCsrs, leafTtlMs, type NodeForCsr, type SignSpec } from './authorizer.ts';
 import type { IssueCertificatesResponse } from '../../proto/gen/types/muster/v1/IssueCertificatesResponse.ts';
 import type { CertificateExpiration } from '../../proto/gen/types/muster/v1/CertificateExpiration.ts';
 import type { AdminKubeconfigResponse } from '../../proto/gen/types/muster/v1/AdminKubeconfigResponse.ts';
@@ -114,7 +114,7 @@ export class ClusterIssuer {
     }
     const { plan, pki } = await this.#material();
     const node = this.#node(caller.name);
-    const specs = requests.map((r) => authorizeCsr(node, plan, { kind: r.kind, csrPem: r.csr_pem }));
+    const specs = await authorizeCsrs(node, plan, requests.map((r) => ({ kind: r.kind, csrPem: r.csr_pem })));
     const requestedBy = `node ${caller.name} (identity serial ${caller.serial})`;
     const signed = specs.map((s) => this.#sign(s, pki, caller.name, requestedBy));
     await this.#state.issuance.record(
