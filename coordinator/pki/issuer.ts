@@ -18,7 +18,7 @@ import type { IssuanceRecord } from '../state/issuance.ts';
 import type { ClusterCa, ClusterCas, ClusterPkiMaterial } from './cluster-cas.ts';
 import { bundlePem, caByFingerprint } from './targets.ts';
 import { COMPLETE, stageTarget } from './rotation.ts';
-import { authorizeCsr, leafTtlMs, type NodeForCsr, type SignSpec } from './authorizer.ts';
+import { authorizeCsr, authorizeCsrs, leafTtlMs, type NodeForCsr, type SignSpec } from './authorizer.ts';
 import type { IssueCertificatesResponse } from '../../proto/gen/types/muster/v1/IssueCertificatesResponse.ts';
 import type { CertificateExpiration } from '../../proto/gen/types/muster/v1/CertificateExpiration.ts';
 import type { AdminKubeconfigResponse } from '../../proto/gen/types/muster/v1/AdminKubeconfigResponse.ts';
@@ -116,7 +116,7 @@ export class ClusterIssuer {
     }
     const { plan, pki } = await this.#material();
     const node = this.#node(caller.name);
-    const specs = requests.map((r) => authorizeCsr(node, plan, { kind: r.kind, csrPem: r.csr_pem }));
+    const specs = await authorizeCsrs(node, plan, requests.map((r) => ({ kind: r.kind, csrPem: r.csr_pem })));
     const requestedBy = `node ${caller.name} (identity serial ${caller.serial})`;
     // The node's committed target says which CA signs and what its bundles hold (a rotation in
     // progress moves them node by node); no target yet (cluster made by an older muster): the CAs of record.

@@ -25,6 +25,9 @@ export const TAG = {
 export const contextTag = (n: number, constructed: boolean): number => 0x80 | (constructed ? 0x20 : 0) | n;
 
 // ---- writing -------------------------------------------------------------------------------
+// Every element is written once into a buffer of its exact size (allocUnsafe draws small ones
+// from Node's pool): a certificate is about forty elements, and building each from three
+// little Buffers and a concat cost more than the ECDSA signature over it (bench/issuance.ts).
 
 function bigEndian(n: number): Buffer {
   const bytes: number[] = [];
@@ -32,39 +35,77 @@ function bigEndian(n: number): Buffer {
   return Buffer.from(bytes.length ? bytes : [0]);
 }
 
-function lengthBytes(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes = bigEndian(n);
-  return Buffer.concat([Buffer.from([0x80 | bytes.length]), bytes]);
+/** Bytes of a tag and a definite length of `n` content octets. */
+function headerSize(n: number): number {
+  return n < 0x80 ? 2 : n < 0x100 ? 3 : n < 0x10000 ? 4 : n < 0x1000000 ? 5 : 6;
+}
+
+/** An element of `len` content octets with its header written; the caller fills the content from the returned offset. */
+function element(tag: number, len: number): { out: Buffer; at: number } {
+  const at = headerSize(len);
+  const out = Buffer.allocUnsafe(at + len);
+  out[0] = tag;
+  if (at === 2) out[1] = len;
+  else {
+    const n = at - 2;
+    out[1] = 0x80 | n;
+    for (let i = 0; i < n; i++) out[2 + i] = (len >>> (8 * (n - 1 - i))) & 0xff;
+  }
+  return { out, at };
 }
 
 export function tlv(tag: number, ...content: Buffer[]): Buffer {
-  const body = content.length === 1 ? content[0]! : Buffer.concat(content);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(body.length), body]);
+  let len = 0;
+  for (const c of content) len += c.length;
+  const { out, at } = element(tag, len);
+  let p = at;
+  for (const c of content) {
+    out.set(c, p);
+    p += c.length;
+  }
+  return out;
 }
 
 export const seq = (...items: Buffer[]): Buffer => tlv(TAG.SEQUENCE, ...items);
 export const set = (...items: Buffer[]): Buffer => tlv(TAG.SET, ...items);
 export const octets = (b: Buffer): Buffer => tlv(TAG.OCTET_STRING, b);
-export const utf8 = (s: string): Buffer => tlv(TAG.UTF8_STRING, Buffer.from(s, 'utf8'));
-export const bool = (v: boolean): Buffer => tlv(TAG.BOOLEAN, Buffer.from([v ? 0xff : 0]));
+
+/** An element whose content is `s` in `encoding`, written in place. */
+function text(tag: number, s: string, encoding: 'utf8' | 'latin1' | 'ascii'): Buffer {
+  const len = encoding === 'utf8' ? Buffer.byteLength(s, 'utf8') : s.length;
+  const { out, at } = element(tag, len);
+  out.write(s, at, len, encoding);
+  return out;
+}
+
+export const utf8 = (s: string): Buffer => text(TAG.UTF8_STRING, s, 'utf8');
+/** A primitive element holding ASCII text (dNSName SANs, times). */
+export const ascii = (tag: number, s: string): Buffer => text(tag, s, 'latin1');
+export const bool = (v: boolean): Buffer => Buffer.from([TAG.BOOLEAN, 1, v ? 0xff : 0]);
 /** NULL: the parameters of RSA signature algorithm identifiers (RFC 4055 section 5). */
 export const nul = (): Buffer => Buffer.from([TAG.NULL, 0]);
 /** PrintableString: RFC 5280 wants countryName as one (two letters). */
-export const printable = (s: string): Buffer => tlv(TAG.PRINTABLE_STRING, Buffer.from(s, 'latin1'));
+export const printable = (s: string): Buffer => text(TAG.PRINTABLE_STRING, s, 'latin1');
 
 /** A non-negative INTEGER from big-endian bytes, minimally encoded. */
 export function uint(value: Buffer | number): Buffer {
-  let b = typeof value === 'number' ? bigEndian(value) : value;
+  const b = typeof value === 'number' ? bigEndian(value) : value;
   let i = 0;
   while (i < b.length - 1 && b[i] === 0) i++;
-  b = b.subarray(i);
-  if (b[0]! & 0x80) b = Buffer.concat([Buffer.from([0]), b]);
-  return tlv(TAG.INTEGER, b);
+  const pad = b[i]! & 0x80 ? 1 : 0;
+  const { out, at } = element(TAG.INTEGER, pad + b.length - i);
+  if (pad) out[at] = 0;
+  out.set(b.subarray(i), at + pad);
+  return out;
 }
 
 /** BIT STRING holding whole bytes (keys, signatures). */
-export const bits = (b: Buffer): Buffer => tlv(TAG.BIT_STRING, Buffer.from([0]), b);
+export function bits(b: Buffer): Buffer {
+  const { out, at } = element(TAG.BIT_STRING, 1 + b.length);
+  out[at] = 0;
+  out.set(b, at + 1);
+  return out;
+}
 
 /**
  * A named-bit-list BIT STRING (keyUsage): bit 0 is the first byte's most significant bit, and
@@ -89,12 +130,14 @@ export function oid(dotted: string): Buffer {
   return tlv(TAG.OID, Buffer.from(out));
 }
 
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both in UTC to the second. */
 export function time(d: Date): Buffer {
-  const iso = d.toISOString(); // 2026-11-22T08:00:00.000Z
-  const digits = iso.slice(0, 19).replace(/[-T:]/g, '');
   const year = d.getUTCFullYear();
-  return year < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(`${digits.slice(2)}Z`, 'ascii')) : tlv(TAG.GENERALIZED_TIME, Buffer.from(`${digits}Z`, 'ascii'));
+  if (year < 1950 || year > 9999) throw new RangeError(`${d.toISOString()} is outside what a certificate can state (1950-9999)`);
+  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
+  return year < 2050 ? ascii(TAG.UTC_TIME, `${two(year % 100)}${rest}`) : ascii(TAG.GENERALIZED_TIME, `${year}${rest}`);
 }
 
 // ---- reading -------------------------------------------------------------------------------
@@ -193,12 +236,20 @@ export function readBits(node: Node): Buffer {
 // ---- PEM -----------------------------------------------------------------------------------
 
 export function toPem(label: string, der: Buffer): string {
-  return `-----BEGIN ${label}-----\n${der.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+  const b64 = der.toString('base64');
+  let body = b64 ? '' : '\n';
+  for (let i = 0; i < b64.length; i += 64) body += `${b64.slice(i, i + 64)}\n`;
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
 }
 
 /** The DER inside the first PEM block with this label; throws naming the label when there is none. */
+const pemBlocks = new Map<string, RegExp>();
+
 export function fromPem(label: string, pem: string): Buffer {
-  const m = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`).exec(pem);
+  let re = pemBlocks.get(label);
+  if (!re) pemBlocks.set(label, (re = new RegExp(`-----BEGIN ${label}-----([A-Za-z0-9+/=\\s]+)-----END ${label}-----`)));
+  const m = re.exec(pem);
   if (!m) throw new DerError(`no "${label}" PEM block`);
-  return Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
+  // Node's base64 decoder skips the line breaks (the pattern admits nothing else but whitespace).
+  return Buffer.from(m[1]!, 'base64');
 }

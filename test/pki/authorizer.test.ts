@@ -5,9 +5,10 @@ import * as assert from 'uvu/assert';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authorizeCsr, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
+import { authorizeCsr, authorizeCsrAsync, authorizeCsrs, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
 import { CERT_KINDS, kindsForRoles } from '../../shared/pki/catalogue.ts';
 import { createCsr, type CsrOptions } from '../../shared/pki/x509.ts';
+import * as der from '../../shared/pki/der.ts';
 import { MusterError } from '../../shared/errors/index.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 import { tempDir } from '../helpers/cluster.ts';
@@ -35,6 +36,13 @@ function tamper(pem: string): string {
   const l = lines[mid]!;
   lines[mid] = (l[5] === 'A' ? 'B' : 'A').padStart(6, l.slice(0, 5)) + l.slice(6);
   return `${lines.join('\n')}\n`;
+}
+
+/** A well-formed CSR whose signature's last byte is changed: valid DER, a signature that does not verify. */
+function badSignature(pem: string): string {
+  const b = der.fromPem('CERTIFICATE REQUEST', pem);
+  b[b.length - 1]! ^= 0x01;
+  return der.toPem('CERTIFICATE REQUEST', b);
 }
 
 interface Row {
@@ -79,26 +87,72 @@ const ROWS: Row[] = [
   { what: 'oversized CSR', node: worker, kind: 'kubelet-client', csr: async () => 'A'.repeat(MAX_CSR_PEM_CHARS + 1), code: 'invalid-argument', message: `kind "kubelet-client": the CSR is ${MAX_CSR_PEM_CHARS + 1} characters; at most ${MAX_CSR_PEM_CHARS}` },
   { what: 'garbage', node: worker, kind: 'kubelet-client', csr: async () => 'not a csr', code: 'invalid-argument', message: 'kind "kubelet-client": not a PEM certificate request (CSR): no "CERTIFICATE REQUEST" PEM block' },
   { what: 'tampered CSR', node: worker, kind: 'kubelet-client', csr: async () => tamper(await csr('system:node:node-2')), code: 'invalid-argument', message: /^kind "kubelet-client": (the CSR signature does not verify|not a PEM certificate request)/ },
+  { what: 'a signature that does not verify', node: worker, kind: 'kubelet-client', csr: async () => badSignature(await csr('system:node:node-2')), code: 'invalid-argument', message: 'kind "kubelet-client": the CSR signature does not verify' },
   { what: 'unknown kind', node: worker, kind: 'root-ca', csr: () => csr('x'), code: 'invalid-argument', message: `unknown certificate kind "root-ca"; kinds are ${CERT_KINDS.map((k) => k.kind).join(', ')}` },
 ];
 
+// Each row twice: authorizeCsr, and authorizeCsrAsync (the issuer's path, the signature checked
+// on the thread pool) must refuse alike.
 for (const row of ROWS) {
   test(`refused: ${row.what}`, async () => {
     const pem = await row.csr();
-    let err: unknown;
-    try {
-      authorizeCsr(row.node, plan, { kind: row.kind, csrPem: pem });
-    } catch (e) {
-      err = e;
+    for (const variant of ['sync', 'async'] as const) {
+      let err: unknown;
+      try {
+        if (variant === 'sync') authorizeCsr(row.node, plan, { kind: row.kind, csrPem: pem });
+        else await authorizeCsrAsync(row.node, plan, { kind: row.kind, csrPem: pem });
+      } catch (e) {
+        err = e;
+      }
+      assert.ok(err instanceof MusterError, `${variant}: expected a refusal, got ${String(err)}`);
+      const e = err as MusterError;
+      assert.is(e.kind, row.code, variant);
+      if (row.reason) assert.is(e.reason, row.reason, variant);
+      if (typeof row.message === 'string') assert.is(e.message, row.message, variant);
+      else assert.match(e.message, row.message, variant);
     }
-    assert.ok(err instanceof MusterError, `expected a refusal, got ${String(err)}`);
-    const e = err as MusterError;
-    assert.is(e.kind, row.code);
-    if (row.reason) assert.is(e.reason, row.reason);
-    if (typeof row.message === 'string') assert.is(e.message, row.message);
-    else assert.match(e.message, row.message);
   });
 }
+
+test('authorizeCsrs: what each request gets is what authorizeCsr gives it, in request order', async () => {
+  const reqs = [
+    { kind: 'kubelet-client', csrPem: await csr('system:node:node-2') },
+    { kind: 'kubelet-serving', csrPem: await csr('node-2', { dnsNames: ['node-2'], ips: [net.host(3)] }) },
+    { kind: 'kube-proxy', csrPem: await csr('') },
+  ];
+  const specs = await authorizeCsrs(worker, plan, reqs);
+  assert.equal(
+    specs.map((s) => [s.kind.kind, s.cn, s.dnsNames, s.ips, s.csr.signatureValid, s.csr.spkiDer.toString('hex')]),
+    reqs.map((r) => {
+      const s = authorizeCsr(worker, plan, r);
+      return [s.kind.kind, s.cn, s.dnsNames, s.ips, s.csr.signatureValid, s.csr.spkiDer.toString('hex')];
+    }),
+  );
+});
+
+test('authorizeCsrs: the refusal is the first in request order, not the first to finish', async () => {
+  // The second request is refused before any signature is checked (no such kind); the first
+  // only after its signature was checked on the pool. The first is the answer.
+  const reqs = [
+    { kind: 'kubelet-client', csrPem: badSignature(await csr('system:node:node-2')) },
+    { kind: 'root-ca', csrPem: await csr('x') },
+  ];
+  try {
+    await authorizeCsrs(worker, plan, reqs);
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.instance(e, MusterError);
+    assert.is((e as MusterError).message, 'kind "kubelet-client": the CSR signature does not verify');
+  }
+  // One bad request refuses the whole call, wherever it is.
+  const good = { kind: 'kubelet-client', csrPem: await csr('system:node:node-2') };
+  try {
+    await authorizeCsrs(worker, plan, [good, good, { kind: 'kube-proxy', csrPem: await csr('system:kube-proxy', { orgs: ['system:masters'] }) }]);
+    assert.unreachable('refused');
+  } catch (e) {
+    assert.is((e as MusterError).reason, 'csr-subject');
+  }
+});
 
 test('every refusal reason of the authoriser has a row', () => {
   const reasons = new Set(ROWS.map((r) => r.reason).filter(Boolean));
