@@ -17,11 +17,12 @@ function plan(hosts: boolean): Plan {
   return {
     cluster: {
       name: 'bench', version: 'v1.31.2',
-      networking: { type: 'overlay', pod_cidr_block: '172.16.0.0/12', service_cidr_block: '10.96.0.0/12', pod_block_size: 64, bgp_as_number: 64512, network_policy: false, update_hosts_files: hosts, cluster_domain: 'cluster.local', dns_service_ip: '10.96.0.10', http_proxy: '', https_proxy: '', no_proxy: '' },
+      networking: { type: 'overlay', pod_cidr_block: '172.16.0.0/12', service_cidr_block: '10.96.0.0/12', pod_block_size: 64, bgp_as_number: 64512, network_policy: false, update_hosts_files: hosts, cluster_domain: 'cluster.local', dns_service_ip: '10.96.0.10', http_proxy: '', https_proxy: '', no_proxy: '', proxy_mode: 'iptables', overlay_mode: 'ipip' },
+      images: { kubernetes: 'registry.k8s.io', calico: 'quay.io/calico' },
       certificates: { expiry: '17520h', ca_expiry: '87600h', location: { city: '', state: '', country: 'US' }, apiserver_cert_extra_sans: [] },
       preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, probe_timeout_ms: 1000, supported_os: [] },
     },
-    container_runtime: { type: 'containerd', logs: { driver: 'json-file', opts: {} }, storage: { driver: 'overlay2', opts: {} }, registry_mirrors: [] },
+    container_runtime: { type: 'containerd', logs: { driver: 'json-file', opts: {} }, storage: { driver: 'overlay2', opts: {} }, registry_mirrors: [], insecure_registries: [], version: '', mtu: 0 },
     etcd: { expected_count: 3, nodes: [], pool: { ...none, selector: { 'muster.io/etcd': 'true' }, min_cpus: 2 } },
     master: { expected_count: 3, nodes: [entry('node-00003'), entry('node-00004'), entry('node-00005')], pool: null, load_balancer: 'api.bench:6443', load_balanced_fqdn: '', load_balanced_short_name: '' },
     worker: { expected_count: NODES - 6, nodes: [], pool: { ...none, min_cpus: 2, min_memory_bytes: 2 ** 30 } },

@@ -7,6 +7,7 @@ import type { EtcdMember__Output } from '../../proto/gen/types/muster/v1/EtcdMem
 import type { HostEntry__Output } from '../../proto/gen/types/muster/v1/HostEntry.ts';
 import type { Networking__Output } from '../../proto/gen/types/muster/v1/Networking.ts';
 import type { Taint__Output } from '../../proto/gen/types/muster/v1/Taint.ts';
+import type { NodeSettings__Output } from '../../proto/gen/types/muster/v1/NodeSettings.ts';
 import type { AssignmentBody, RegisteredNode } from './types.ts';
 import type { NamedEntry } from './match.ts';
 import { firstServiceAddress } from './cidr.ts';
@@ -50,6 +51,27 @@ export function renderAssignments({ plan, nodes, roles, blocks, entries }: Rende
     service_cidr_block: net.service_cidr_block,
     type: net.type,
     update_hosts_files: net.update_hosts_files,
+  });
+
+  const rt = plan.container_runtime;
+  const sorted = (l: readonly string[]) => [...l].sort(compareText);
+  const settings: NodeSettings__Output = Object.freeze({
+    calico_image_repository: plan.cluster.images.calico,
+    kubernetes_image_repository: plan.cluster.images.kubernetes,
+    overlay_mode: net.overlay_mode,
+    proxy_mode: net.proxy_mode,
+    runtime: Object.freeze({
+      insecure_registries: sorted(rt.insecure_registries),
+      log_driver: rt.logs.driver,
+      log_opts: sortedRecord(new Map(Object.entries(rt.logs.opts))),
+      mtu: rt.mtu,
+      // Mirrors keep the plan's order: the runtime tries them in turn.
+      registry_mirrors: [...rt.registry_mirrors],
+      storage_driver: rt.storage.driver,
+      storage_opts: sortedRecord(new Map(Object.entries(rt.storage.opts))),
+      type: rt.type,
+      version: rt.version,
+    }),
   });
 
   const etcdMembers = Object.freeze(
@@ -103,6 +125,7 @@ export function renderAssignments({ plan, nodes, roles, blocks, entries }: Rende
       node_name: n.name,
       pod_cidr: isMaster || isWorker ? (blocks.get(n.name) ?? '') : '',
       roles: [...held],
+      settings,
       taints: sortTaints(taints),
     });
   }

@@ -4,7 +4,7 @@
 // still run and the user sees every problem at once.
 import { isMap, isScalar, isSeq, isPair, type Node } from 'yaml';
 import type { Plan } from './types.ts';
-import { PLAN_SCHEMA, type FieldSpec } from './schema.ts';
+import { DEFAULT_CONTAINERD_VERSION, PLAN_SCHEMA, type FieldSpec } from './schema.ts';
 import { type PathSegment, type PlanSource } from './source.ts';
 import { parseSize } from './size.ts';
 import { parseCidr, nthAddress, formatIp } from './cidr.ts';
@@ -39,6 +39,8 @@ function finish(plan: Plan): Plan {
   }
   const net = plan.cluster.networking;
   if (!net.dns_service_ip) net.dns_service_ip = defaultDnsServiceIp(net.service_cidr_block);
+  const rt = plan.container_runtime;
+  if (!rt.version && rt.type === 'containerd') rt.version = DEFAULT_CONTAINERD_VERSION;
   return plan;
 }
 

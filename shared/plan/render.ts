@@ -75,6 +75,15 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   line(4, `http_proxy: ${q(n.http_proxy)}`);
   line(4, `https_proxy: ${q(n.https_proxy)}`);
   line(4, `no_proxy: ${q(n.no_proxy)}`);
+  comment(4, 'kube-proxy mode: iptables, ipvs or nftables.');
+  line(4, `proxy_mode: ${q(n.proxy_mode)}`);
+  comment(4, 'Encapsulation of overlay networking: ipip or vxlan (vxlan where IP-in-IP is blocked, e.g. some clouds).');
+  line(4, `overlay_mode: ${q(n.overlay_mode)}`);
+  out.push('');
+  line(2, 'images:');
+  comment(4, 'Where every image comes from. An air-gapped site names its mirror for both: nothing then comes from a public registry.');
+  line(4, `kubernetes: ${q(c.images.kubernetes)}`);
+  line(4, `calico: ${q(c.images.calico)}`);
   out.push('');
   line(2, 'certificates:');
   comment(4, 'Lifetime of the certificates muster issues, as a Go duration (17520h = 2 years).');
@@ -112,6 +121,12 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
   line(4, `opts: ${flowMap(rt.storage.opts)}`);
   comment(2, 'Mirrors of Docker Hub, e.g. https://mirror.example.com.');
   line(2, `registry_mirrors: ${flowList(rt.registry_mirrors)}`);
+  comment(2, 'Registries reached over plain HTTP or with a certificate the nodes do not trust (host:port).');
+  line(2, `insecure_registries: ${flowList(rt.insecure_registries)}`);
+  comment(2, 'containerd release line (2.1 or 1.7): it picks the config.toml schema. Not used for docker.');
+  line(2, `version: ${q(rt.version)}`);
+  comment(2, 'MTU of the runtime\'s bridge; 0 keeps the runtime\'s default.');
+  line(2, `mtu: ${rt.mtu}`);
 
   const group = (name: 'etcd' | 'master' | 'worker', g: NodeGroup, about: string, extra: () => void) => {
     out.push('');

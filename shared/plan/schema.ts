@@ -17,6 +17,10 @@ export type FieldSpec =
   | { kind: 'list'; of: FieldSpec };
 
 export const DEFAULT_KUBERNETES_VERSION = 'v1.31.2';
+/** Public registries of the images a cluster runs; an air-gapped plan names its mirrors instead. */
+export const DEFAULT_IMAGE_REPOSITORIES = { kubernetes: 'registry.k8s.io', calico: 'quay.io/calico' } as const;
+/** The containerd release line rendered for when the plan names none (config.toml version 3). */
+export const DEFAULT_CONTAINERD_VERSION = '2.1';
 /** The seed's AS number. It lies in RFC 5398's documentation range; see the bgp-as check. */
 export const DEFAULT_BGP_AS = 64511;
 /** What `muster plan init` writes for routed networking: the first private AS (RFC 6996). */
@@ -80,6 +84,15 @@ export const PLAN_SCHEMA: FieldSpec = {
             http_proxy: str(),
             https_proxy: str(),
             no_proxy: str(),
+            proxy_mode: { kind: 'string', default: 'iptables', options: ['iptables', 'ipvs', 'nftables'] },
+            overlay_mode: { kind: 'string', default: 'ipip', options: ['ipip', 'vxlan'] },
+          },
+        },
+        images: {
+          kind: 'object',
+          fields: {
+            kubernetes: str(DEFAULT_IMAGE_REPOSITORIES.kubernetes),
+            calico: str(DEFAULT_IMAGE_REPOSITORIES.calico),
           },
         },
         certificates: {
@@ -110,6 +123,9 @@ export const PLAN_SCHEMA: FieldSpec = {
         logs: { kind: 'object', fields: { driver: str('json-file'), opts: { kind: 'stringMap', default: { 'max-size': '50m', 'max-file': '1' } } } },
         storage: { kind: 'object', fields: { driver: str('overlay2'), opts: { kind: 'stringMap', default: {} } } },
         registry_mirrors: { kind: 'strings', default: [] },
+        insecure_registries: { kind: 'strings', default: [] },
+        version: str(), // default by type: DEFAULT_CONTAINERD_VERSION for containerd
+        mtu: { kind: 'int', default: 0, min: 0 },
       },
     },
     etcd: { kind: 'object', fields: GROUP_FIELDS },

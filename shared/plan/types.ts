@@ -22,6 +22,7 @@ export interface ClusterSpec {
   /** Kubernetes version, "vX.Y.Z". */
   version: string;
   networking: NetworkingSpec;
+  images: ImagesSpec;
   certificates: CertificatesSpec;
   preflight: PreflightSpec;
 }
@@ -47,6 +48,17 @@ export interface NetworkingSpec {
   http_proxy: string;
   https_proxy: string;
   no_proxy: string;
+  /** kube-proxy mode; default iptables. */
+  proxy_mode: 'iptables' | 'ipvs' | 'nftables';
+  /** Calico encapsulation for overlay networking; default ipip. */
+  overlay_mode: 'ipip' | 'vxlan';
+}
+
+export interface ImagesSpec {
+  /** Registry (and path) of the Kubernetes images; default registry.k8s.io. */
+  kubernetes: string;
+  /** Registry (and path) of the Calico images; default quay.io/calico. */
+  calico: string;
 }
 
 export interface CertificatesSpec {
@@ -78,6 +90,12 @@ export interface ContainerRuntimeSpec {
   logs: { driver: string; opts: Record<string, string> };
   storage: { driver: string; opts: Record<string, string> };
   registry_mirrors: string[];
+  /** Registries reached over plain HTTP or with an untrusted certificate (host[:port]). */
+  insecure_registries: string[];
+  /** containerd release line ("2.1", "1.7"); "" for docker. Compiled to the default for containerd. */
+  version: string;
+  /** MTU of the runtime's bridge; 0 = the runtime's default. */
+  mtu: number;
 }
 
 export interface NodeGroup {

@@ -54,6 +54,13 @@ test('a worker body, field by field', () => {
     node_name: 'w1',
     pod_cidr: '172.16.0.128/26',
     roles: ['worker'],
+    settings: {
+      calico_image_repository: 'quay.io/calico',
+      kubernetes_image_repository: 'registry.k8s.io',
+      overlay_mode: 'ipip',
+      proxy_mode: 'iptables',
+      runtime: { insecure_registries: [], log_driver: 'json-file', log_opts: {}, mtu: 0, registry_mirrors: [], storage_driver: 'overlay2', storage_opts: {}, type: 'docker', version: '' },
+    },
     taints: [{ effect: 'NoSchedule', key: 'a', value: '' }, { effect: 'NoExecute', key: 'dedicated', value: 'db' }],
   });
   assert.equal(out.problems, []);

@@ -19,6 +19,7 @@ export function assignment(o: Partial<AssignmentOut> & { node_name: string; role
     node_ip: '',
     container_runtime: 'containerd',
     pki: null,
+    settings: null,
     plan_revision: 1,
     ...o,
   };

@@ -193,6 +193,22 @@ const ROWS: { rule: string; text: string; expect: string[] }[] = [
     "p.yaml:4:13: error: cluster.certificates.expiry: certificates would outlive their CA: expiry 17520h (730 days) is longer than ca_expiry 8760h (365 days, line 5) (shorten expiry or lengthen ca_expiry to at least 17520h) [cert-expiry]",
   ] },
   { rule: 'cert-expiry', text: C('  certificates:', '    expiry: 8760h', '    ca_expiry: 8760h'), expect: [] },
+  { rule: 'container-runtime', text: G('container_runtime: { type: containerd, version: "1.6" }', ...GROUPS), expect: [
+    'p.yaml:2:49: error: container_runtime.version: containerd "1.6" is not a release line muster renders a configuration for (write 2.1 (config.toml version 3) or 1.7 (version 2), or leave it out for 2.1) [container-runtime]',
+  ] },
+  { rule: 'container-runtime', text: G('container_runtime: { type: containerd, version: "1.7" }', ...GROUPS), expect: [] },
+  { rule: 'container-runtime', text: G('container_runtime: { type: containerd }', ...GROUPS), expect: [] },
+  { rule: 'container-runtime', text: G('container_runtime: { type: docker, version: "2.1", insecure_registries: [http://reg:5000] }', ...GROUPS), expect: [
+    'p.yaml:2:45: warning: container_runtime.version: version "2.1" is ignored for docker (it picks containerd\'s config schema) (remove container_runtime.version) [container-runtime]',
+    'p.yaml:2:74: error: container_runtime.insecure_registries[0]: "http://reg:5000" is not a registry host[:port] (write it without a scheme, e.g. registry.local:5000) [container-runtime]',
+  ] },
+  { rule: 'images', text: C('  images: { kubernetes: "https://registry.local" }'), expect: [
+    'p.yaml:3:25: error: cluster.images.kubernetes: "https://registry.local" is not an image repository (host[:port][/path]) (write e.g. registry.k8s.io or your mirror, without https://) [images]',
+  ] },
+  { rule: 'images', text: C('  images: { kubernetes: registry.local:5000/k8s }'), expect: [
+    'p.yaml:3:3: warning: cluster.images.calico: the kubernetes images come from registry.local:5000/k8s, but the calico images still from the public quay.io/calico (set cluster.images.calico to your mirror too if nodes cannot reach quay.io/calico) [images]',
+  ] },
+  { rule: 'images', text: C('  images: { kubernetes: registry.local:5000/k8s, calico: registry.local:5000/calico }'), expect: [] },
 ];
 
 test('the base plan is valid and has no problems', () => {

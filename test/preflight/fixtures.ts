@@ -50,7 +50,7 @@ export function plan(): PreflightPlan {
       networking: {
         type: 'overlay', pod_cidr_block: '172.16.0.0/16', service_cidr_block: '172.17.0.0/16', pod_block_size: 64,
         bgp_as_number: 64511, network_policy: false, update_hosts_files: false, cluster_domain: 'cluster.local',
-        dns_service_ip: '172.17.0.10', http_proxy: '', https_proxy: '', no_proxy: '',
+        dns_service_ip: '172.17.0.10', http_proxy: '', https_proxy: '', no_proxy: '', proxy_mode: 'iptables', overlay_mode: 'ipip',
       },
       preflight: { profile: 'production', ignore: [], max_peer_latency_ms: 10, probe_timeout_ms: 1000, supported_os: [] },
     },

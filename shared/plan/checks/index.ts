@@ -7,6 +7,7 @@ import { nodeHostCheck, ipCheck, duplicateNodeCheck, labelCheck, taintCheck } fr
 import { durationCheck, certExpiryCheck } from './certificates.ts';
 import { versionCheck } from './version.ts';
 import { kismaticFormatCheck } from './format.ts';
+import { runtimeCheck, imagesCheck } from './runtime.ts';
 
 export const PLAN_CHECKS: readonly PlanCheck[] = [
   kismaticFormatCheck,
@@ -32,6 +33,8 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   taintCheck,
   durationCheck,
   certExpiryCheck,
+  runtimeCheck,
+  imagesCheck,
 ];
 
 export { runChecks, sortProblems } from './runner.ts';
