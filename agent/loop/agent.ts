@@ -377,7 +377,7 @@ export class Agent {
     try {
       // Certificates first: the files rendered next (kubelet config, static pods) point at them.
       const pki = await this.#ensureCertificates(a, signal, 'applying');
-      files = [...pki.files, ...(await applyFiles(this.#o.root, renderNode(a)))];
+      files = [...pki.files, ...(await applyFiles(this.#o.root, renderNode({ assignment: a })))];
       this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
       await this.#store.saveApplied(this.#applied);
       const changed = files.filter((f) => f.changed).length;

@@ -1,9 +1,42 @@
-// Every file a node gets for its assignment. Pure: same input, same files.
-import type { AssignmentOut } from '../wire/types.ts';
+// Every file a node gets for its assignment. Pure: same input, same files. The catalogue of
+// renderers below is the whole list; each is one component's files (renderer.ts).
 import type { FileSpec } from './types.ts';
+import { compileContext, type RenderInput } from './context.ts';
+import { defineRenderer, type Renderer } from './renderer.ts';
 import { renderAssignmentFile } from './assignment-file.ts';
-export type { FileSpec } from './types.ts';
+export type { FileSpec, Trigger } from './types.ts';
+export type { RenderInput, RenderContext } from './context.ts';
 
-export function renderNode(a: AssignmentOut): FileSpec[] {
-  return [renderAssignmentFile(a)];
+export const RENDERERS: readonly Renderer[] = [
+  defineRenderer('assignment', () => true, (ctx) => [renderAssignmentFile(ctx.a)]),
+];
+
+export interface RenderedNode {
+  files: FileSpec[];
+  /** Which renderer produced each file (same order as `files`). */
+  origin: string[];
+}
+
+export function renderNodeFiles(input: RenderInput): RenderedNode {
+  const ctx = compileContext(input);
+  const files: FileSpec[] = [];
+  const origin: string[] = [];
+  const seen = new Map<string, string>();
+  for (const r of RENDERERS) {
+    if (!r.applies(ctx)) continue;
+    for (const f of r.render(ctx)) {
+      const other = seen.get(f.path);
+      // Two renderers writing one path is a bug in muster, never something a plan can cause.
+      if (other) throw new Error(`renderers ${other} and ${r.name} both render ${f.path}`);
+      seen.set(f.path, r.name);
+      files.push(f);
+      origin.push(r.name);
+    }
+  }
+  return { files, origin };
+}
+
+/** The files alone. */
+export function renderNode(input: RenderInput): FileSpec[] {
+  return renderNodeFiles(input).files;
 }
