@@ -4,11 +4,15 @@ import type { FileSpec } from './types.ts';
 import { compileContext, type RenderInput } from './context.ts';
 import { defineRenderer, type Renderer } from './renderer.ts';
 import { renderAssignmentFile } from './assignment-file.ts';
+import { kubeletRenderer } from './node/kubelet.ts';
+import { kubeProxyRenderer } from './node/kube-proxy.ts';
 export type { FileSpec, Trigger } from './types.ts';
 export type { RenderInput, RenderContext } from './context.ts';
 
 export const RENDERERS: readonly Renderer[] = [
   defineRenderer('assignment', () => true, (ctx) => [renderAssignmentFile(ctx.a)]),
+  kubeletRenderer,
+  kubeProxyRenderer,
 ];
 
 export interface RenderedNode {
