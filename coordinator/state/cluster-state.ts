@@ -17,6 +17,7 @@ import { PkiState, ROTATION_PREFIX, RENEW_PREFIX } from './pki-state.ts';
 import { CLUSTER_CA_KINDS, type ClusterCas } from '../pki/cluster-cas.ts';
 import { pkiTarget, type PkiTargetOut } from '../pki/targets.ts';
 import { COMPLETE, STAGE_NAMES, stepRotation, type CaRotationRecord, type RotationNode } from '../pki/rotation.ts';
+import { rotationCaProblem } from '../pki/rotation-consistency.ts';
 import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
@@ -115,11 +116,8 @@ export class ClusterState {
         // A rotation in progress names CAs that must be on disk: one missing is a data dir put
         // together from different times, and signing on would split the cluster.
         for (const k of CLUSTER_CA_KINDS) {
-          const r = s.pki.activeLatest(k);
-          const have = [material.cas[k].fingerprint, material.next[k]?.fingerprint];
-          if (r && !have.includes(r.next.fingerprint)) {
-            throw new FailedPreconditionError('rotation-ca-missing', `the ${k} CA rotation ${r.id} (stage ${r.stage}/3) rotates in the CA serial ${r.next.serial}, which is not in ${s.#clusterCas.dataDir}/cluster-pki/next/ nor the CA of record: restore the data dir's cluster-pki/ from the same backup as state.db`);
-          }
+          const problem = rotationCaProblem(s.pki.rotations.get(k), { current: material.cas[k], next: material.next[k] }, s.#clusterCas.dataDir);
+          if (problem) throw new FailedPreconditionError('rotation-ca-missing', problem);
         }
       } catch (err) {
         await s.close();
