@@ -18,7 +18,7 @@ import { CLUSTER_CA_KINDS, type ClusterCas } from '../pki/cluster-cas.ts';
 import { pkiTarget, type PkiTargetOut } from '../pki/targets.ts';
 import { COMPLETE, STAGE_NAMES, stepRotation, type CaRotationRecord, type RotationNode } from '../pki/rotation.ts';
 import { rotationCaProblem } from '../pki/rotation-consistency.ts';
-import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
@@ -377,11 +377,16 @@ export class ClusterState {
   /** The nodes with an assignment, as a rotation of `kind` sees them (committed state). */
   #rotationNodes(kind: ClusterCaKind): RotationNode[] {
     const out: RotationNode[] = [];
+    const rotating = this.pki.rotations.get(kind);
+    // Which CA signed each node's newest certificate of each kind (issuance records commit before a certificate leaves).
+    const signer = new Map<string, string | undefined>();
+    if (rotating && rotating.stage < COMPLETE) for (const rec of this.issuance.current(this.#clock())) if (rec.ca === kind) signer.set(`${rec.node}\u0000${rec.kind}`, rec.caSerial);
     for (const name of this.assignments.bodies.names()) {
       const a = this.assignments.get(name)!;
       const applied = this.reports.applies.get(name);
       const t = a.body.pki?.cas?.[kind];
-      out.push({ name, roles: a.body.roles, committed: t ? { bundle: t.bundle, signer: t.signer } : null, appliedCommitted: Boolean(applied?.ok && applied.revision === a.revision) });
+      const reissued = rotating && rotating.stage < COMPLETE ? kindsForRoles(a.body.roles).filter((k) => k.ca === kind).every((k) => signer.get(`${name}\u0000${k.kind}`) === rotating.next.serial) : undefined;
+      out.push({ name, roles: a.body.roles, committed: t ? { bundle: t.bundle, signer: t.signer } : null, appliedCommitted: Boolean(applied?.ok && applied.revision === a.revision), reissued });
     }
     return out;
   }
