@@ -16,7 +16,8 @@ export type FieldSpec =
   | { kind: 'object'; fields: Readonly<Record<string, FieldSpec>>; optional?: boolean }
   | { kind: 'list'; of: FieldSpec };
 
-export const DEFAULT_KUBERNETES_VERSION = 'v1.31.2';
+/** The newest 1.36 patch the Go module proxy serves (REFERENCE.md); inside SUPPORTED_MINORS (k8s-version.ts). */
+export const DEFAULT_KUBERNETES_VERSION = 'v1.36.3';
 /** The seed's AS number. It lies in RFC 5398's documentation range; see the bgp-as check. */
 export const DEFAULT_BGP_AS = 64511;
 /** What `muster plan init` writes for routed networking: the first private AS (RFC 6996). */
