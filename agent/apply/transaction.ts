@@ -5,7 +5,7 @@
 // is never left half on the new assignment. Each single write is atomic anyway (a crash leaves
 // the old or the new file, never a torn one); the rollback covers the set.
 import { rm } from 'node:fs/promises';
-import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
+import { removeStaleTemps, writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
 import type { FileSpec } from '../../shared/render/types.ts';
 import { readOnDisk, type OnDisk } from './file-state.ts';
@@ -35,6 +35,7 @@ interface Planned {
 
 async function plan(root: string, spec: FileSpec): Promise<Planned> {
   const abs = underRoot(root, spec.path);
+  await removeStaleTemps(abs);
   const before = await readOnDisk(abs);
   const bytes = Buffer.from(wantedContent(spec, before ? before.bytes.toString('utf8') : null));
   // A file shared with the OS keeps its own mode; muster's files have the rendered one.

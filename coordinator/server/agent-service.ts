@@ -135,7 +135,7 @@ export class AgentService {
           files: r.files.map((f) => ({ path: f.path, changed: f.changed })),
           durationMs: Number(r.duration_ms),
           // Which roles an apply installs is the coordinator's to say (what it handed out), not the report's.
-        });
+        }, r.drift);
         return {};
       }),
 

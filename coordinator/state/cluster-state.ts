@@ -306,7 +306,7 @@ export class ClusterState {
     });
   }
 
-  recordApply(name: string, callerSerial: string, r: Omit<ApplyRecord, 'atMs' | 'roles'>): Promise<void> {
+  recordApply(name: string, callerSerial: string, r: Omit<ApplyRecord, 'atMs' | 'roles' | 'drift'>, drift: readonly string[] = []): Promise<void> {
     return this.writer.run(async () => {
       this.nodes.assertCurrent(name, callerSerial);
       // A node installs only what it was handed: roles it claims, or a revision it made up, would
@@ -316,8 +316,9 @@ export class ClusterState {
       if (r.ok && !given && r.revision !== this.assignments.get(name)?.revision) {
         this.#log.warn(`node ${name} reported applying revision ${r.revision}, which the coordinator did not hand it; it installs no roles`);
       }
-      void this.writer.txn([this.reports.applyOp(name, r, given?.roles)]);
+      void this.writer.txn([this.reports.applyOp(name, r, given?.roles, drift)]);
       if (!r.ok) this.#log.warn(`node ${name} failed to apply revision ${r.revision}: ${r.error}`);
+      if (drift.length) this.#log.warn(`node ${name} restored ${drift.length} file(s) changed outside muster: ${drift.slice(0, 10).join(', ')}${drift.length > 10 ? ', ...' : ''}`);
     });
   }
 

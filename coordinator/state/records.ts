@@ -90,6 +90,8 @@ export interface ApplyRecord {
   files: { path: string; changed: boolean }[];
   durationMs: number;
   atMs: number;
+  /** Files someone changed outside muster and the agent restored, with when (the last report that had any). */
+  drift?: { paths: string[]; atMs: number };
   /**
    * Roles the node has installed: those of the last assignment it applied successfully. Preflight
    * gates an assignment only while it has roles the node has not installed.

@@ -41,9 +41,13 @@ export class Reports {
    * it; a failed apply, or one of a revision it was not handed, installs nothing new, so the roles
    * installed before stay.
    */
-  applyOp(name: string, r: Omit<ApplyRecord, 'atMs' | 'roles'>, installed: ApplyRecord['roles'] | undefined): Op {
-    const roles = (r.ok ? installed : undefined) ?? this.applies.latest(name)?.roles;
-    return this.applies.put(name, { ...r, atMs: this.#clock(), ...(roles ? { roles } : {}) });
+  /** `driftPaths`: files the agent restored this time; the last non-empty drift is kept for status. */
+  applyOp(name: string, r: Omit<ApplyRecord, 'atMs' | 'roles' | 'drift'>, installed: ApplyRecord['roles'] | undefined, driftPaths: readonly string[] = []): Op {
+    const prev = this.applies.latest(name);
+    const roles = (r.ok ? installed : undefined) ?? prev?.roles;
+    const now = this.#clock();
+    const drift = driftPaths.length ? { paths: [...driftPaths], atMs: now } : prev?.drift;
+    return this.applies.put(name, { ...r, atMs: now, ...(roles ? { roles } : {}), ...(drift ? { drift } : {}) });
   }
 
   removeOps(name: string): Op[] {

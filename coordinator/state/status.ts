@@ -65,7 +65,10 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
       // Whatever it was doing, it has stopped telling us: never "applying rev N" for a node that went.
       state = 'offline';
       detail = `offline for ${formatSilence(silentMs)} (last seen ${new Date(seen).toISOString()})${a && !upToDate ? `; revision ${a.revision} not applied` : ''}`;
-    } else if (a && ap && ap.revision === a.revision && ap.ok) state = 'applied';
+    } else if (a && ap && ap.revision === a.revision && ap.ok) {
+      state = 'applied';
+      if (ap.drift) detail = `drift repaired ${new Date(ap.drift.atMs).toISOString()}: ${ap.drift.paths.slice(0, 3).join(', ')}${ap.drift.paths.length > 3 ? ` and ${ap.drift.paths.length - 3} more` : ''}`;
+    }
     else if (a && pf?.gated) {
       state = pf.state === 'blocked' ? 'blocked' : 'waiting';
       detail = `preflight ${pf.state}: ${pf.detail}`;

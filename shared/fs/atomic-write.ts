@@ -5,7 +5,7 @@
 // and mode, nothing is written and `changed` is false; if only its mode differs, it is chmodded
 // in place (the bytes are already right, so no rewrite) and `changed` is true, because callers
 // use `changed` to decide whether to restart something, and a key readable by all is a change.
-import { open, rename, rm, readFile, stat, mkdir, chmod } from 'node:fs/promises';
+import { open, rename, rm, readFile, stat, mkdir, chmod, readdir } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -84,5 +84,41 @@ async function syncDir(dir: string): Promise<void> {
     await fh.sync();
   } finally {
     await fh.close();
+  }
+}
+
+/**
+ * Removes temp files a killed writer left next to `path` (`.NAME.PID.HEX.tmp` of a process that
+ * no longer runs). A crash between write and rename leaves the old file whole and such a temp
+ * file behind; the next writer of the path sweeps it.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  const prefix = `.${basename(path)}.`;
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return [];
+  }
+  const removed: string[] = [];
+  for (const n of names) {
+    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) continue;
+    const m = /^(\d+)\.[0-9a-f]{12}\.tmp$/.exec(n.slice(prefix.length));
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, n), { force: true });
+    removed.push(join(dir, n));
+  }
+  return removed;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -2,8 +2,10 @@
 // from cmd/kubeadm/app/constants/constants.go of v1.34.4, v1.35.4 and v1.36.3: PauseVersion,
 // CoreDNSVersion, SupportedEtcdVersion[minor]) and the supported range. One table, so a new minor
 // is one row.
-export const SUPPORTED_MINORS = [34, 35, 36] as const;
-export type SupportedMinor = (typeof SUPPORTED_MINORS)[number];
+import { SUPPORTED_MINORS as RANGE } from '../plan/k8s-version.ts';
+
+/** The range is the plan's (shared/plan/k8s-version.ts); this table has a row for each minor in it. */
+export type SupportedMinor = 34 | 35 | 36;
 
 export interface MinorRow {
   /** etcd image tag (registry.k8s.io/etcd:TAG). */
@@ -36,8 +38,8 @@ export function parseKubeVersion(text: string): KubeVersion | null {
 
 /** The row for a version; outside the supported range, the nearest one (validation reports the range). */
 export function minorRow(v: KubeVersion): MinorRow {
-  const lo = SUPPORTED_MINORS[0];
-  const hi = SUPPORTED_MINORS[SUPPORTED_MINORS.length - 1]!;
-  const m = Math.min(hi, Math.max(lo, v.minor)) as SupportedMinor;
-  return MINORS[m];
+  const m = Math.min(RANGE.newest, Math.max(RANGE.oldest, v.minor)) as SupportedMinor;
+  const row = MINORS[m];
+  if (!row) throw new Error(`shared/render/versions.ts has no row for Kubernetes 1.${m}, inside the supported range: add one`);
+  return row;
 }

@@ -42,7 +42,7 @@ function plan(master = 'node-1'): string {
   const ip = NODES.find((n) => n.name === master)!.ip;
   return `cluster:
   name: redteam
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

@@ -11,6 +11,8 @@ import { isKubeletLabel } from '../../shared/render/node/kubelet-labels.ts';
 import { MANAGED_NOTICE } from '../../shared/render/header.ts';
 import { verifyUnits } from '../helpers/systemd.ts';
 import { renderAssignment } from './fixtures.ts';
+import { MINORS } from '../../shared/render/versions.ts';
+import { SUPPORTED_MINORS } from '../../shared/plan/k8s-version.ts';
 
 const file = (files: { path: string; content: string }[], path: string) => {
   const f = files.find((x) => x.path === path);
@@ -98,6 +100,10 @@ test('systemd-analyze verify catches a broken unit (the check can fail)', () => 
   const v = verifyUnits(broken);
   assert.not.ok(v.ok);
   assert.match(v.output, /restart specifier/);
+});
+
+test('the image-tag table has a row for every supported minor', () => {
+  for (let m = SUPPORTED_MINORS.oldest; m <= SUPPORTED_MINORS.newest; m++) assert.ok(MINORS[m as keyof typeof MINORS], `1.${m}`);
 });
 
 test.run();
