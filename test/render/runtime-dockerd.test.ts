@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -47,7 +47,7 @@ async function startDockerd(config: Record<string, unknown>): Promise<Daemon> {
   ], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   const exited = once(child, 'exit').then(([code]) => code as number | null);
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`dockerd did not listen within ${START_TIMEOUT_MS} ms:\n${log.slice(-3000)}`)), START_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       log += d.toString();
@@ -57,7 +57,14 @@ async function startDockerd(config: Record<string, unknown>): Promise<Daemon> {
     child.stderr!.on('data', onData);
     void exited.then((code) => { clearTimeout(timer); reject(new DockerdExit(code, log)); });
   });
-  return { dir, sock, child, log: () => log, exited };
+  const d: Daemon = { dir, sock, child, log: () => log, exited };
+  try {
+    await listening;
+  } catch (e) {
+    await stop(d);
+    throw e;
+  }
+  return d;
 }
 
 class DockerdExit extends Error {
@@ -77,19 +84,30 @@ async function stop(d: Daemon): Promise<void> {
     await d.exited;
     clearTimeout(killer);
   }
-  rmSync(d.dir, { recursive: true, force: true });
+  cleanUp(d.dir);
+}
+
+/**
+ * dockerd bind-mounts its data root onto itself (to make it a private mount) and does not undo
+ * that when it stops early on a bad setting; unmount what is left under our temp dir, deepest
+ * first, before removing it, so test runs do not pile up mounts on the host.
+ */
+function cleanUp(dir: string): void {
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m === dir || m.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+  for (const m of mounts) spawnSync('umount', [m]);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function startFails(config: Record<string, unknown>): Promise<DockerdExit> {
-  let d: Daemon | undefined;
+  let d: Daemon;
   try {
     d = await startDockerd(config);
   } catch (e) {
     if (e instanceof DockerdExit) return e;
     throw e;
-  } finally {
-    if (d) await stop(d);
   }
+  await stop(d);
   throw new Error('dockerd started with a setting it should refuse');
 }
 
