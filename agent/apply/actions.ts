@@ -1,5 +1,5 @@
 // What a change set sets off, in the order a node needs it: reload systemd once if any unit
-// changed, enable the units, load sysctls and modules, then restart services -- the container
+// changed, enable the units, load modules and then sysctls, then restart services -- the container
 // runtime before the kubelet before kube-proxy. Pure: the triggers of the changed files in, the
 // list of actions out; services.ts runs them.
 import type { FileSpec, Trigger } from '../../shared/render/types.ts';
@@ -26,8 +26,9 @@ export function actionsFor(changed: readonly FileSpec[], extraRestarts: readonly
   const out: Action[] = [];
   if (units.size) out.push({ kind: 'daemon-reload' });
   for (const u of [...units].sort()) out.push({ kind: 'enable', unit: u });
-  if (triggers.some((t) => t.kind === 'sysctl')) out.push({ kind: 'sysctl' });
+  // Modules before sysctl: the bridge keys exist only once br_netfilter is loaded.
   if (triggers.some((t) => t.kind === 'modules')) out.push({ kind: 'modules' });
+  if (triggers.some((t) => t.kind === 'sysctl')) out.push({ kind: 'sysctl' });
   for (const u of [...restarts].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))) out.push({ kind: 'restart', unit: u });
   return out;
 }

@@ -54,11 +54,14 @@ export class NodeApplier {
    */
   async apply(files: readonly FileSpec[], o: { alsoOwned?: readonly string[]; restart?: readonly string[] } & Pick<ChangeSetOptions, 'beforeStep'> = {}): Promise<NodeApplyResult> {
     const want = new Set([...files.map((f) => f.path), ...(o.alsoOwned ?? [])]);
+    const blocks = new Set(files.filter((f) => f.merge === 'managed-block').map((f) => f.path));
     const before = await this.#owned.load();
-    const stale = before.filter((p) => !want.has(p));
-    await this.#owned.save([...before, ...want]);
-    const r = await applyChangeSet(this.#o.root, files, { remove: stale, beforeStep: o.beforeStep });
-    await this.#owned.save(want);
+    const stale = before.paths.filter((p) => !want.has(p));
+    await this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks]);
+    // A shared file (/etc/hosts) no longer rendered loses muster's block, never the file.
+    const emptied = stale.filter((p) => before.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
+    const r = await applyChangeSet(this.#o.root, [...files, ...emptied], { remove: stale.filter((p) => !before.blocks.has(p)), beforeStep: o.beforeStep });
+    await this.#owned.save(want, blocks);
     const actions = actionsFor(r.changed, o.restart);
     const ran: string[] = [];
     for (const a of actions) {
@@ -71,9 +74,11 @@ export class NodeApplier {
 
   /** Removes every file muster owns (decommissioning); returns what was removed. */
   async removeAll(): Promise<string[]> {
-    const r = await applyChangeSet(this.#o.root, [], { remove: await this.#owned.load() });
+    const owned = await this.#owned.load();
+    const emptied = owned.paths.filter((p) => owned.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
+    const r = await applyChangeSet(this.#o.root, emptied, { remove: owned.paths.filter((p) => !owned.blocks.has(p)) });
     await this.#owned.save([]);
-    return r.removed;
+    return [...r.removed, ...r.changed.map((f) => `${f.path} (muster's block)`)];
   }
 
   /** The dry run: a unified diff per file that would change (secrets: that they differ, not how). */
@@ -93,7 +98,11 @@ export class NodeApplier {
       out.push({ path: f.path, diff: `${modeChange}${patch}` });
     }
     const want = new Set([...files.map((f) => f.path), ...alsoOwned]);
-    for (const p of await this.#owned.load()) if (!want.has(p) && (await readOnDisk(underRoot(this.#o.root, p)))) out.push({ path: p, diff: `${p}: would be removed (no longer rendered)\n` });
+    const owned = await this.#owned.load();
+    for (const p of owned.paths) {
+      if (want.has(p) || !(await readOnDisk(underRoot(this.#o.root, p)))) continue;
+      out.push({ path: p, diff: owned.blocks.has(p) ? `${p}: muster's block would be removed (the rest of the file stays)\n` : `${p}: would be removed (no longer rendered)\n` });
+    }
     return out;
   }
 }

@@ -12,6 +12,14 @@ interface ManifestFile {
   version: 1;
   /** Absolute paths on the node, sorted. */
   paths: string[];
+  /** Of those, files shared with the OS where muster owns only its managed block (/etc/hosts). */
+  blocks?: string[];
+}
+
+export interface Owned {
+  paths: string[];
+  /** Files where only muster's block is muster's: "removing" one removes the block, never the file. */
+  blocks: Set<string>;
 }
 
 export class OwnedFiles {
@@ -23,19 +31,20 @@ export class OwnedFiles {
     this.#path = join(stateDir, AGENT_STATE.ownedFiles);
   }
 
-  async load(): Promise<string[]> {
+  async load(): Promise<Owned> {
     try {
       const m = JSON.parse(await readFile(this.#path, 'utf8')) as ManifestFile;
-      return Array.isArray(m.paths) ? m.paths.filter((p) => typeof p === 'string' && p.startsWith('/')) : [];
+      const ok = (l: unknown) => (Array.isArray(l) ? l.filter((p): p is string => typeof p === 'string' && p.startsWith('/')) : []);
+      return { paths: ok(m.paths), blocks: new Set(ok(m.blocks)) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { paths: [], blocks: new Set() };
       throw new Error(`cannot read the list of files muster owns (${this.#path}): ${(err as Error).message}; remove it and the next pass writes it again (stale files from before are then left in place)`);
     }
   }
 
-  async save(paths: Iterable<string>): Promise<void> {
+  async save(paths: Iterable<string>, blocks: Iterable<string> = []): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const m: ManifestFile = { version: 1, paths: [...new Set(paths)].sort() };
+    const m: ManifestFile = { version: 1, paths: [...new Set(paths)].sort(), blocks: [...new Set(blocks)].sort() };
     await writeFileAtomic(this.#path, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
   }
 }

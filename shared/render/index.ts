@@ -4,6 +4,13 @@ import type { FileSpec } from './types.ts';
 import { compileContext, type RenderInput } from './context.ts';
 import { defineRenderer, type Renderer } from './renderer.ts';
 import { renderAssignmentFile } from './assignment-file.ts';
+import { renderDocker } from './runtime/docker.ts';
+import { renderCriDockerd } from './runtime/cri-dockerd.ts';
+import { renderContainerd } from './runtime/containerd.ts';
+import { renderModules } from './os/modules.ts';
+import { renderSysctl } from './os/sysctl.ts';
+import { renderHosts } from './os/hosts.ts';
+import { renderCalico } from './network/calico.ts';
 import { kubeletRenderer } from './node/kubelet.ts';
 import { kubeProxyRenderer } from './node/kube-proxy.ts';
 export type { FileSpec, Trigger } from './types.ts';
@@ -11,6 +18,14 @@ export type { RenderInput, RenderContext } from './context.ts';
 
 export const RENDERERS: readonly Renderer[] = [
   defineRenderer('assignment', () => true, (ctx) => [renderAssignmentFile(ctx.a)]),
+  defineRenderer('docker', (ctx) => ctx.roles.kubelet && ctx.runtime.type === 'docker', renderDocker),
+  defineRenderer('cri-dockerd', (ctx) => ctx.roles.kubelet && ctx.runtime.type === 'docker', renderCriDockerd),
+  defineRenderer('containerd', (ctx) => ctx.roles.kubelet && ctx.runtime.type === 'containerd', renderContainerd),
+  // Modules before sysctl: the bridge keys exist only once br_netfilter is loaded.
+  defineRenderer('kernel-modules', (ctx) => ctx.roles.kubelet, () => [renderModules()]),
+  defineRenderer('sysctl', (ctx) => ctx.roles.kubelet, () => [renderSysctl()]),
+  defineRenderer('hosts', (ctx) => !!ctx.a.networking?.update_hosts_files, (ctx) => [renderHosts(ctx)]),
+  defineRenderer('calico', (ctx) => ctx.roles.master, renderCalico),
   kubeletRenderer,
   kubeProxyRenderer,
 ];

@@ -126,6 +126,11 @@ test('a managed block changes only the lines between the markers and keeps the f
   writeFileSync(at('/etc/hosts'), text.replace('printer', 'scanner'));
   const r = await applier.apply([hosts]);
   assert.equal(r.changed, [], 'a line outside the block is not muster\'s');
+  // Hosts files turned off in the plan: the block goes, the file and its other lines stay.
+  const off = await applier.apply([]);
+  assert.equal(off.removed, []);
+  assert.equal(off.changed, ['/etc/hosts']);
+  assert.is(readFileSync(at('/etc/hosts'), 'utf8'), '127.0.0.1 localhost\n10.9.9.9 scanner\n');
 });
 
 test('drift: a hand edit is found by the next pass and undone', async () => {
@@ -155,6 +160,7 @@ test('dry run: a unified diff per file that would change, secrets only named, re
 test('actions: runtime before kubelet before kube-proxy, one daemon-reload however many units', () => {
   const spec = (unit: string, reload: boolean): FileSpec => ({ path: `/x/${unit}`, mode: 0o644, content: '', triggers: [...(reload ? [{ kind: 'unit' as const, unit }] : []), { kind: 'restart', unit }] });
   const a = actionsFor([spec('kube-proxy.service', true), spec('kubelet.service', true), spec('containerd.service', false)], ['kubelet.service']);
+  assert.equal(actionsFor([sysctl, { path: '/m', mode: 0o644, content: '', triggers: [{ kind: 'modules' }] }]).map((x) => x.kind), ['modules', 'sysctl'], 'br_netfilter before its sysctl keys');
   assert.equal(a, [
     { kind: 'daemon-reload' },
     { kind: 'enable', unit: 'kube-proxy.service' },
