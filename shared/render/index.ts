@@ -4,11 +4,19 @@ import type { FileSpec } from './types.ts';
 import { compileContext, type RenderInput } from './context.ts';
 import { defineRenderer, type Renderer } from './renderer.ts';
 import { renderAssignmentFile } from './assignment-file.ts';
+import { renderEtcdManifest } from './static-pods/etcd.ts';
+import { renderKubeApiserverManifest } from './static-pods/kube-apiserver.ts';
+import { renderKubeControllerManagerManifest } from './static-pods/kube-controller-manager.ts';
+import { renderKubeSchedulerManifest } from './static-pods/kube-scheduler.ts';
 export type { FileSpec, Trigger } from './types.ts';
 export type { RenderInput, RenderContext } from './context.ts';
 
 export const RENDERERS: readonly Renderer[] = [
   defineRenderer('assignment', () => true, (ctx) => [renderAssignmentFile(ctx.a)]),
+  defineRenderer('etcd', (ctx) => ctx.roles.etcd, renderEtcdManifest),
+  defineRenderer('kube-apiserver', (ctx) => ctx.roles.master, renderKubeApiserverManifest),
+  defineRenderer('kube-controller-manager', (ctx) => ctx.roles.master, renderKubeControllerManagerManifest),
+  defineRenderer('kube-scheduler', (ctx) => ctx.roles.master, renderKubeSchedulerManifest),
 ];
 
 export interface RenderedNode {
