@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import type { AssignmentOut } from '../wire/types.ts';
 import type { FileSpec } from './types.ts';
 import { NODE_PATHS } from '../constants.ts';
+import { hashHeader } from './header.ts';
 
 export function renderAssignmentFile(a: AssignmentOut): FileSpec {
   const doc = {
@@ -26,6 +27,6 @@ export function renderAssignmentFile(a: AssignmentOut): FileSpec {
   return {
     path: `/${NODE_PATHS.assignmentFile}`,
     mode: 0o644,
-    content: `# Written by muster-agent; do not edit (the next revision overwrites it).\n${stringify(doc, { sortMapEntries: false })}`,
+    content: `${hashHeader('What the coordinator assigned this node (a description, read by nothing).')}${stringify(doc, { sortMapEntries: false })}`,
   };
 }

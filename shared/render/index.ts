@@ -4,6 +4,8 @@ import type { FileSpec } from './types.ts';
 import { compileContext, type RenderInput } from './context.ts';
 import { defineRenderer, type Renderer } from './renderer.ts';
 import { renderAssignmentFile } from './assignment-file.ts';
+import { kubeletRenderer } from './node/kubelet.ts';
+import { kubeProxyRenderer } from './node/kube-proxy.ts';
 import { renderEtcdManifest } from './static-pods/etcd.ts';
 import { renderKubeApiserverManifest } from './static-pods/kube-apiserver.ts';
 import { renderKubeControllerManagerManifest } from './static-pods/kube-controller-manager.ts';
@@ -13,6 +15,8 @@ export type { RenderInput, RenderContext } from './context.ts';
 
 export const RENDERERS: readonly Renderer[] = [
   defineRenderer('assignment', () => true, (ctx) => [renderAssignmentFile(ctx.a)]),
+  kubeletRenderer,
+  kubeProxyRenderer,
   defineRenderer('etcd', (ctx) => ctx.roles.etcd, renderEtcdManifest),
   defineRenderer('kube-apiserver', (ctx) => ctx.roles.master, renderKubeApiserverManifest),
   defineRenderer('kube-controller-manager', (ctx) => ctx.roles.master, renderKubeControllerManagerManifest),

@@ -1,6 +1,7 @@
 // What depends on the Kubernetes minor a plan chooses: the images kubeadm pairs with it (tags
-// from cmd/kubeadm/app/constants of each release) and the supported range. One table, so a new
-// minor is one row.
+// from cmd/kubeadm/app/constants/constants.go of v1.34.4, v1.35.4 and v1.36.3: PauseVersion,
+// CoreDNSVersion, SupportedEtcdVersion[minor]) and the supported range. One table, so a new minor
+// is one row.
 export const SUPPORTED_MINORS = [34, 35, 36] as const;
 export type SupportedMinor = (typeof SUPPORTED_MINORS)[number];
 
@@ -13,8 +14,8 @@ export interface MinorRow {
 }
 
 export const MINORS: Readonly<Record<SupportedMinor, MinorRow>> = {
-  34: { etcd: '3.6.8-0', pause: '3.10.1', coredns: 'v1.12.1' },
-  35: { etcd: '3.6.8-0', pause: '3.10.1', coredns: 'v1.13.1' },
+  34: { etcd: '3.6.5-0', pause: '3.10.1', coredns: 'v1.12.1' },
+  35: { etcd: '3.6.6-0', pause: '3.10.1', coredns: 'v1.13.1' },
   36: { etcd: '3.6.8-0', pause: '3.10.2', coredns: 'v1.14.2' },
 };
 
