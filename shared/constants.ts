@@ -57,6 +57,8 @@ export const AGENT_STATE = {
   joinKey: 'join.key',
   nodeFile: 'node.json',
   appliedFile: 'applied.json',
+  /** Every file muster wrote on the node (its manifest): what stale-file removal and decommissioning remove. */
+  ownedFiles: 'owned-files.json',
 } as const;
 export const DEFAULT_AGENT_STATE_DIR = '/var/lib/muster-agent';
 export const DEFAULT_AGENT_CONFIG_FILE = '/etc/muster/agent.yaml';

@@ -14,7 +14,9 @@
 // "waiting for coordinator" is an info line, not an error.
 import type { CompiledAgentOptions } from '../config/options.ts';
 import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
-import { applyFiles, ApplyError } from '../apply/apply.ts';
+import { ApplyError, type AppliedFile } from '../apply/apply.ts';
+import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
+import { detectServices, type ServiceManager } from '../apply/services.ts';
 import { renderNode } from '../../shared/render/index.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
@@ -57,7 +59,12 @@ export interface AgentDeps {
    * restart are only collected (`restartPending`); the render/apply engine brings the real one.
    */
   components?: ComponentRestarter;
+  /** Runs systemctl and friends. @default systemd when it is PID 1 and the root is /, else none */
+  services?: ServiceManager;
 }
+
+/** Components that run as host daemons, by their systemd unit; the others are static pods. */
+const HOST_DAEMON_UNITS: Readonly<Record<string, string>> = { kubelet: 'kubelet.service', 'kube-proxy': 'kube-proxy.service' };
 
 export interface ComponentRestarter {
   restart(components: readonly string[], signal: AbortSignal): Promise<void>;
@@ -75,6 +82,7 @@ export class Agent {
   #applied: AppliedState | null = null;
   #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
   readonly #pki: ClusterCertificates;
+  readonly #applier: NodeApplier;
   /** The node's muster identity: join, the channel on it, renewal, expiry (node-identity.ts). */
   readonly #id: NodeIdentity;
   /** When the cluster certificates are checked next: their earliest renewal point. */
@@ -89,6 +97,7 @@ export class Agent {
     this.#clock = deps.clock ?? Date.now;
     this.#retry = compileRetry(deps.retry);
     this.#pki = new ClusterCertificates({ root: options.root, log: deps.log, clock: this.#clock, random: deps.renewRandom });
+    this.#applier = new NodeApplier({ root: options.root, stateDir: options.stateDir, log: deps.log, services: deps.services ?? detectServices(deps.log, options.root) });
     this.#id = new NodeIdentity({
       options,
       log: deps.log,
@@ -242,7 +251,7 @@ export class Agent {
     // then wait forever for a node that, holding that revision, is never sent it again.
     const applied = this.#applied;
     if (applied) {
-      const again = { revision: applied.revision, ok: true, error: '', files: [], duration_ms: 0, roles: applied.assignment.roles };
+      const again = { revision: applied.revision, ok: true, error: '', files: [], duration_ms: 0, roles: applied.assignment.roles, drift: [], removed: [] };
       await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', again, CALL_TIMEOUT_MS, signal), 'reporting');
     }
 
@@ -287,6 +296,8 @@ export class Agent {
           needFull = res.need_full_facts;
         }
         nextReportAt = this.#clock() + this.#o.reportIntervalMs;
+        // Each report interval, the files muster owns are checked against what it renders.
+        if (!failed) await this.#repairDrift(client, signal);
       }
 
       // ---- retry a failed apply when due
@@ -336,17 +347,55 @@ export class Agent {
       r.restart.forEach((c) => this.#restartPending.add(c));
       this.#d.log.info(`components to restart for changed certificates: ${r.restart.join(', ')}`);
     }
-    await this.#restartComponents(signal);
     return r;
   }
 
-  /** Restarts what is pending, when the agent has a restarter; a failure leaves it pending. */
+  /**
+   * One pass over the node for assignment `a`: its certificates, then every rendered file as one
+   * change set with what the changes set off (agent/apply/engine.ts). Components whose
+   * certificates changed restart: host daemons through their unit, static pods through their
+   * manifest, which carries a hash of their certificates.
+   */
+  async #applyNode(a: AssignmentOut, signal: AbortSignal, resume: AgentPhase): Promise<NodeApplyResult & { pkiFiles: AppliedFile[] }> {
+    const pki = await this.#ensureCertificates(a, signal, resume);
+    const files = renderNode({ assignment: a, certificateHashes: pki.certHashes });
+    const pending = this.restartPending;
+    const units = [...new Set(pending.flatMap((c) => (HOST_DAEMON_UNITS[c] ? [HOST_DAEMON_UNITS[c]] : [])))];
+    const r = await this.#applier.apply(files, { alsoOwned: pki.files.map((f) => f.path), restart: units });
+    if (this.#d.components) await this.#restartComponents(signal);
+    else pending.forEach((c) => this.#restartPending.delete(c));
+    if (r.actions.length) this.#d.log.info(`ran ${r.actions.join('; ')}`);
+    return { ...r, pkiFiles: pki.files };
+  }
+
+  /** Restarts what is pending through the injected restarter; a failure leaves it pending. */
   async #restartComponents(signal: AbortSignal): Promise<void> {
     const pending = this.restartPending;
     if (!this.#d.components || !pending.length) return;
     await this.#d.components.restart(pending, signal);
     pending.forEach((c) => this.#restartPending.delete(c));
     this.#d.log.info(`restarted ${pending.join(', ')}`);
+  }
+
+  /**
+   * Drift repair: the applied assignment rendered again and applied; whatever the pass had to
+   * change, someone else changed since. Restored, logged and reported (same revision, drift).
+   */
+  async #repairDrift(client: AgentClient, signal: AbortSignal): Promise<void> {
+    const a = this.#applied?.assignment;
+    if (!a) return;
+    try {
+      const r = await this.#applyNode(a, signal, 'watching');
+      const drift = [...r.changed, ...r.pkiFiles.filter((f) => f.changed).map((f) => f.path)];
+      if (!drift.length && !r.removed.length) return;
+      this.#d.log.warn(`drift: restored ${drift.length} file(s) changed outside muster: ${drift.join(', ')}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
+      const files = [...r.pkiFiles, ...r.files];
+      const report = { revision: Number(a.revision), ok: true, error: '', files, duration_ms: 0, roles: a.roles, drift, removed: r.removed };
+      await this.#withRetry('report drift', signal, () => unary(this.#o.coordinator, client, 'ReportApply', report, CALL_TIMEOUT_MS, signal), 'watching');
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.#d.log.error(`cannot repair drift of revision ${a.revision}: ${errorMessage(err)}`);
+    }
   }
 
   /** A renewal check outside an apply. A failure is logged and retried later; it never stops the loop. */
@@ -358,7 +407,7 @@ export class Agent {
     }
     this.#setPhase('renewing-certificates');
     try {
-      await this.#ensureCertificates(a, signal, 'renewing-certificates');
+      await this.#applyNode(a, signal, 'renewing-certificates');
     } catch (err) {
       if (signal.aborted) throw err;
       const retryMs = this.#d.applyRetryMs ?? 30_000;
@@ -374,10 +423,12 @@ export class Agent {
     let ok = true;
     let error = '';
     let files: { path: string; changed: boolean }[] = [];
+    let removed: string[] = [];
     try {
       // Certificates first: the files rendered next (kubelet config, static pods) point at them.
-      const pki = await this.#ensureCertificates(a, signal, 'applying');
-      files = [...pki.files, ...(await applyFiles(this.#o.root, renderNode({ assignment: a })))];
+      const r = await this.#applyNode(a, signal, 'applying');
+      files = [...r.pkiFiles, ...r.files];
+      removed = r.removed;
       this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
       await this.#store.saveApplied(this.#applied);
       const changed = files.filter((f) => f.changed).length;
@@ -388,7 +439,7 @@ export class Agent {
       this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
     }
     // The coordinator refuses an error text over 4096 characters (coordinator/server/input/limits.ts).
-    const result = { revision: Number(a.revision), ok, error: error.length > 4000 ? `${error.slice(0, 3999)}…` : error, files, duration_ms: this.#clock() - started, roles: a.roles };
+    const result = { revision: Number(a.revision), ok, error: error.length > 4000 ? `${error.slice(0, 3999)}…` : error, files, duration_ms: this.#clock() - started, roles: a.roles, drift: [], removed };
     await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', result, CALL_TIMEOUT_MS, signal), 'applying');
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };

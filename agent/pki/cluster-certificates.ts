@@ -13,6 +13,7 @@
 //
 // Nothing here keeps state but the random renewal point of each certificate (so repeated checks
 // do not re-roll it) and the earliest one, which the agent's loop wakes for.
+import { createHash } from 'node:crypto';
 import { createKey, certInfo, renewalTime } from '../../shared/pki/x509.ts';
 import { CLUSTER_CA_PATHS, SERVICE_ACCOUNT_PATHS, kindsForRoles, type CertKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { RENEW_WINDOW } from '../../shared/constants.ts';
@@ -50,6 +51,8 @@ export interface EnsureResult {
   renewAt: number;
   /** How many IssueCertificates calls this pass made (0 when nothing was due). */
   calls: number;
+  /** SHA-256 of each held certificate, by kind: static pods carry them, so a new one restarts the pod. */
+  certHashes: Record<string, string>;
 }
 
 export class ClusterCertificates {
@@ -81,7 +84,7 @@ export class ClusterCertificates {
     const kinds = kindsForRoles(a.roles);
     if (!kinds.length) {
       this.#renewAt = Infinity;
-      return { files: [], changedKinds: [], restart: [], renewAt: Infinity, calls: 0 };
+      return { files: [], changedKinds: [], restart: [], renewAt: Infinity, calls: 0, certHashes: {} };
     }
     const { root, log } = this.#o;
     const names: NodeNames = { nodeName: a.node_name, addresses: a.node_ip ? [a.node_ip] : [] };
@@ -181,6 +184,7 @@ export class ClusterCertificates {
     for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
     if (changedKinds.length) log.info(`cluster certificates changed: ${changedKinds.join(', ')}; next renewal ${new Date(this.#renewAt).toISOString()}`);
-    return { files, changedKinds, restart: [...restart].sort(), renewAt: this.#renewAt, calls };
+    const certHashes = Object.fromEntries([...certs].map(([kind, pem]) => [kind, createHash('sha256').update(pem).digest('hex')]));
+    return { files, changedKinds, restart: [...restart].sort(), renewAt: this.#renewAt, calls, certHashes };
   }
 }

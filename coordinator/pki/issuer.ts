@@ -9,7 +9,7 @@ import { signCsrRequest } from '../../shared/pki/x509.ts';
 import { CERT_KINDS, certKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { FailedPreconditionError, InvalidArgumentError } from '../../shared/errors/index.ts';
+import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError } from '../../shared/errors/index.ts';
 import { PORTS } from '../../shared/constants.ts';
 import { canonicalIp } from '../../shared/net/ip.ts';
 import { hostPort } from '../assign/order.ts';
@@ -129,24 +129,41 @@ export class ClusterIssuer {
       return ca;
     };
     const signed = specs.map((s) => this.#sign(s, signerOf(s.kind.ca), caller.name, requestedBy));
+    const master = node.roles.includes('master');
+    // Bundles before the record: a target naming a CA we lack is refused, never answered with
+    // another bundle (the node would trust what no other node does).
+    const bundleOf = (kind: ClusterCaKind): string => {
+      const t = target?.cas?.[kind];
+      if (!t) return pki.cas[kind].certPem;
+      const pem = bundlePem(pki, kind, t);
+      if (!pem) throw new FailedPreconditionError('signer-unknown', `node ${caller.name}'s assignment names a ${kind} CA bundle (${t.bundle.join(', ')}) this coordinator does not hold; see \`muster certs rotate-ca --status\``);
+      return pem;
+    };
+    const cas = { kubernetes: bundleOf('kubernetes'), etcd: bundleOf('etcd'), front_proxy: bundleOf('front-proxy') };
+    // The roles were read from committed state; a change queued since (a plan that takes the
+    // node's master role, say) is seen here, inside the mutation, before anything leaves.
     await this.#state.issuance.record(
       signed.map((s) => s.record),
       caller,
+      () => this.#stillMay(caller.name, specs, master),
     );
-    const bundleOf = (kind: ClusterCaKind): string => {
-      const t = target?.cas?.[kind];
-      return (t && bundlePem(pki, kind, t)) || pki.cas[kind].certPem;
-    };
-    const master = node.roles.includes('master');
     if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
     if (signed.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${signed.map((s) => s.record.kind).join(', ')}`);
     return {
       certificates: signed.map((s) => ({ kind: s.record.kind, cert_pem: s.certPem })),
-      cas: { kubernetes: bundleOf('kubernetes'), etcd: bundleOf('etcd'), front_proxy: bundleOf('front-proxy') },
+      cas,
       service_account_public_pem: master ? pki.serviceAccount.publicPem : '',
       service_account_private_pem: master ? pki.serviceAccount.privatePem : '',
       pki: target,
     };
+  }
+
+  /** Throws unless the node's roles in the writer's view still allow every kind signed (and the SA key for a master). */
+  #stillMay(name: string, specs: readonly SignSpec[], master: boolean): void {
+    const roles = this.#state.assignments.bodies.latest(name)?.body.roles ?? [];
+    const lost = specs.find((s) => !s.kind.roles.some((r) => roles.includes(r)));
+    if (lost) throw new PermissionDeniedError('kind-not-allowed', `node ${name} may no longer hold kind ${JSON.stringify(lost.kind.kind)} (its roles changed to ${roles.join(', ') || 'none'} while the request was signed)`);
+    if (master && !roles.includes('master')) throw new PermissionDeniedError('kind-not-allowed', `node ${name} is no longer a master (its roles changed to ${roles.join(', ') || 'none'}): no service-account key`);
   }
 
   /** Admin.AdminKubeconfig: a kubernetes-admin certificate for a key the CLI made. */
@@ -197,7 +214,9 @@ export class ClusterIssuer {
     for (const kind of Object.keys(pki?.cas ?? {}) as ClusterCaKind[]) {
       const ca = pki!.cas[kind];
       rows.push({ node: '', kind: `ca:${kind}`, serial: ca.serial, not_after_ms: ca.notAfterMs, sans: [] });
-      const next = pki!.next[kind];
+      // A next/ CA without a rotation in progress is a start that crashed before committing: the next rotate-ca replaces it.
+      const rotating = (this.#state.pki.rotations.get(kind)?.stage ?? COMPLETE) < COMPLETE;
+      const next = rotating ? pki!.next[kind] : undefined;
       if (next) rows.push({ node: '', kind: `ca:${kind} (rotating in)`, serial: next.serial, not_after_ms: next.notAfterMs, sans: [] });
     }
     for (const r of this.#state.issuance.current(now)) rows.push({ node: r.node, kind: r.kind, serial: r.serial, not_after_ms: r.notAfterMs, sans: r.sans });

@@ -3,7 +3,7 @@
 // with what its status row says, e.g. offline or a failed apply), or waiting for its turn.
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { CaRotation } from '../../proto/gen/types/muster/v1/CaRotation.ts';
-import { COMPLETE, STAGE_NAMES, rotationProgress } from './rotation.ts';
+import { COMPLETE, STAGE_NAMES, nodeStage, rotationProgress } from './rotation.ts';
 
 export function rotationStatus(state: ClusterState): CaRotation[] {
   const rows = new Map(state.status().map((r) => [r.name, r]));
@@ -19,7 +19,12 @@ export function rotationStatus(state: ClusterState): CaRotation[] {
     new_serial: r.next.serial,
     nodes: rotationProgress(r, nodes).map((p) => {
       const row = rows.get(p.name);
-      const detail = p.progress === 'in progress' && row ? `${row.state}${row.detail ? `: ${row.detail}` : ''}` : '';
+      const n = nodes.find((x) => x.name === p.name);
+      // Applied by its own report, but no certificate from the new CA on our records: say so, it is why the node is not done.
+      const unreissued = p.progress === 'in progress' && n?.appliedCommitted && n.reissued === false && nodeStage(r, p.name) >= 2;
+      const detail = unreissued
+        ? `reported applying its assignment, but holds no certificate from the new ${r.kind} CA (does its agent know CA rotation?)`
+        : p.progress === 'in progress' && row ? `${row.state}${row.detail ? `: ${row.detail}` : ''}` : '';
       return { name: p.name, state: p.progress, detail };
     }),
   }));

@@ -78,6 +78,14 @@ export interface RotationNode {
   /** The CA target of the rotated kind in the node's committed assignment, and whether the node applied that assignment. */
   committed: CaTargetOut | null;
   appliedCommitted: boolean;
+  /**
+   * Whether the coordinator's records show the node holding, for every kind of this CA its roles
+   * hold, a certificate signed by the CA being rotated in. An apply report is the node's word;
+   * this is ours: from the reissue stage on, a node that reports "applied" without having asked
+   * for its new certificates (an agent that ignores the target, or lies) is not done.
+   * Undefined: not known (counts as true).
+   */
+  reissued?: boolean;
 }
 
 /** A node runs etcd or a control plane: restarting it is what a cluster can lose quorum over. */
@@ -88,7 +96,9 @@ export function controlPlane(roles: readonly string[]): boolean {
 /** Whether `n`, admitted to the rotation's stage, has applied it. */
 export function doneWithStage(r: CaRotationRecord, n: RotationNode): boolean {
   if (!n.committed || !n.appliedCommitted) return false;
-  const want = stageTarget(r, nodeStage(r, n.name));
+  const stage = nodeStage(r, n.name);
+  if (stage >= 2 && n.reissued === false) return false;
+  const want = stageTarget(r, stage);
   return n.committed.signer === want.signer && n.committed.bundle.join() === want.bundle.join();
 }
 

@@ -17,9 +17,8 @@ import { ADMIN_CN, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import type { CertAndKey } from '../../shared/pki/x509.ts';
 import { signAdminIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
-import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
 import { rotationStatus } from '../pki/rotation-status.ts';
-import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { validateCaKind, validateRenewNodes } from './input/renew.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -88,13 +87,11 @@ export class AdminService {
       RenewCertificates: h('RenewCertificates', async (call) => {
         const r = call.request;
         if (r.all === (r.nodes.length > 0)) throw new InvalidArgumentError('name nodes or ask for all of them (muster certs renew --node NAME... | --all), not both');
-        const res = await s.requestRenewal(r.all ? 'all' : r.nodes, who(call as grpc.ServerUnaryCall<unknown, unknown>));
+        const res = await s.requestRenewal(r.all ? 'all' : validateRenewNodes(r.nodes), who(call as grpc.ServerUnaryCall<unknown, unknown>));
         return { nodes: res.nodes, renew_before_ms: res.beforeMs };
       }),
       RotateCa: h('RotateCa', async (call) => {
-        const kind = call.request.kind;
-        if (!(CLUSTER_CA_KINDS as readonly string[]).includes(kind)) throw new InvalidArgumentError(`unknown CA kind ${JSON.stringify(kind)}: one of ${CLUSTER_CA_KINDS.join(', ')}`);
-        await s.startCaRotation(kind as ClusterCaKind, who(call as grpc.ServerUnaryCall<unknown, unknown>));
+        await s.startCaRotation(validateCaKind(call.request.kind), who(call as grpc.ServerUnaryCall<unknown, unknown>));
         return { rotations: rotationStatus(s) };
       }),
       CaRotationStatus: h('CaRotationStatus', async () => ({ rotations: rotationStatus(s) })),

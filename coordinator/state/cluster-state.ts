@@ -17,7 +17,8 @@ import { PkiState, ROTATION_PREFIX, RENEW_PREFIX } from './pki-state.ts';
 import { CLUSTER_CA_KINDS, type ClusterCas } from '../pki/cluster-cas.ts';
 import { pkiTarget, type PkiTargetOut } from '../pki/targets.ts';
 import { COMPLETE, STAGE_NAMES, stepRotation, type CaRotationRecord, type RotationNode } from '../pki/rotation.ts';
-import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { rotationCaProblem } from '../pki/rotation-consistency.ts';
+import { kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
@@ -115,11 +116,8 @@ export class ClusterState {
         // A rotation in progress names CAs that must be on disk: one missing is a data dir put
         // together from different times, and signing on would split the cluster.
         for (const k of CLUSTER_CA_KINDS) {
-          const r = s.pki.activeLatest(k);
-          const have = [material.cas[k].fingerprint, material.next[k]?.fingerprint];
-          if (r && !have.includes(r.next.fingerprint)) {
-            throw new FailedPreconditionError('rotation-ca-missing', `the ${k} CA rotation ${r.id} (stage ${r.stage}/3) rotates in the CA serial ${r.next.serial}, which is not in ${s.#clusterCas.dataDir}/cluster-pki/next/ nor the CA of record: restore the data dir's cluster-pki/ from the same backup as state.db`);
-          }
+          const problem = rotationCaProblem(s.pki.rotations.get(k), { current: material.cas[k], next: material.next[k] }, s.#clusterCas.dataDir);
+          if (problem) throw new FailedPreconditionError('rotation-ca-missing', problem);
         }
       } catch (err) {
         await s.close();
@@ -379,11 +377,16 @@ export class ClusterState {
   /** The nodes with an assignment, as a rotation of `kind` sees them (committed state). */
   #rotationNodes(kind: ClusterCaKind): RotationNode[] {
     const out: RotationNode[] = [];
+    const rotating = this.pki.rotations.get(kind);
+    // Which CA signed each node's newest certificate of each kind (issuance records commit before a certificate leaves).
+    const signer = new Map<string, string | undefined>();
+    if (rotating && rotating.stage < COMPLETE) for (const rec of this.issuance.current(this.#clock())) if (rec.ca === kind) signer.set(`${rec.node}\u0000${rec.kind}`, rec.caSerial);
     for (const name of this.assignments.bodies.names()) {
       const a = this.assignments.get(name)!;
       const applied = this.reports.applies.get(name);
       const t = a.body.pki?.cas?.[kind];
-      out.push({ name, roles: a.body.roles, committed: t ? { bundle: t.bundle, signer: t.signer } : null, appliedCommitted: Boolean(applied?.ok && applied.revision === a.revision) });
+      const reissued = rotating && rotating.stage < COMPLETE ? kindsForRoles(a.body.roles).filter((k) => k.ca === kind).every((k) => signer.get(`${name}\u0000${k.kind}`) === rotating.next.serial) : undefined;
+      out.push({ name, roles: a.body.roles, committed: t ? { bundle: t.bundle, signer: t.signer } : null, appliedCommitted: Boolean(applied?.ok && applied.revision === a.revision), reissued });
     }
     return out;
   }

@@ -45,11 +45,13 @@ export class Issuance {
   /**
    * Records certificates in one transaction; resolves once committed. With `caller`, refuses
    * (inside the mutation, which sees a removal or renewal queued before it) unless that identity
-   * is still the node's: a node removed while its request was being signed gets nothing.
+   * is still the node's: a node removed while its request was being signed gets nothing. `check`
+   * runs there too (the issuer's: the node's roles still allow what was signed).
    */
-  record(records: readonly IssuanceRecord[], caller?: { name: string; serial: string }): Promise<void> {
+  record(records: readonly IssuanceRecord[], caller?: { name: string; serial: string }, check?: () => void): Promise<void> {
     return this.#w.run(async () => {
       if (caller) this.#nodes.assertCurrent(caller.name, caller.serial);
+      check?.();
       if (records.length) void this.#w.txn(records.map((r) => this.#t.put(r.serial, r)));
     });
   }

@@ -78,6 +78,8 @@ function apply(): ApplyResultOut {
     files: [{ path: '/etc/kubernetes/kubelet.conf', changed: true }, { path: '/etc/muster/assignment.yaml', changed: false }],
     duration_ms: 120,
     roles: ['etcd', 'master'],
+    drift: [],
+    removed: [],
   };
 }
 
@@ -264,6 +266,11 @@ const ROWS: Row[] = [
     `apply result from node-2: files[0].path "/${'p'.repeat(63)}…" is 4097 characters long; at most 4096 are allowed` },
   { name: 'file path with a newline', run: A((r) => (r.files[0]!.path = '/etc/x\nforged')), expect:
     'apply result from node-2: files[0].path "/etc/x\\nforged" contains the control character U+000A; only printable text is allowed' },
+  { name: '2001 drift paths', limit: 'files', run: A((r) => (r.drift = times(2001, (i) => `/etc/f${i}`))), expect: 'apply result from node-2: drift has 2001 entries; at most 2000 are allowed' },
+  { name: 'relative drift path', run: A((r) => (r.drift = ['/etc/ok', 'etc/x'])), expect:
+    'apply result from node-2: drift[1] "etc/x" is not an absolute path; files are named as on the node, e.g. /etc/kubernetes/kubelet.conf' },
+  { name: 'removed path with a newline', run: A((r) => (r.removed = ['/etc/x\nforged'])), expect:
+    'apply result from node-2: removed[0] "/etc/x\\nforged" contains the control character U+000A; only printable text is allowed' },
   { name: 'unknown role', run: A((r) => (r.roles = ['worker', 'admin'])), expect: 'apply result from node-2: roles[1] "admin" is not one of etcd, master, worker' },
   { name: 'negative revision', run: A((r) => (r.revision = -1)), expect: 'apply result from node-2: revision -1 is not an assignment revision (0 or more)' },
 

@@ -12,10 +12,15 @@ export function validateApplyResult(req: ApplyResultOut, node: string): void {
   f.int('revision', req.revision, 0, Number.MAX_SAFE_INTEGER, 'an assignment revision (0 or more)');
   f.text('error', req.error, { max: L.applyErrorChars, control: true });
   f.count('files', req.files.length, L.files);
-  req.files.forEach((file, i) => {
-    const p = `files[${i}].path`;
-    f.text(p, file.path, { max: L.pathChars });
-    if (!file.path.startsWith('/')) f.fail(p, `${quote(file.path)} is not an absolute path; files are named as on the node, e.g. /etc/kubernetes/kubelet.conf`);
-  });
+  const path = (p: string, v: string) => {
+    f.text(p, v, { max: L.pathChars });
+    if (!v.startsWith('/')) f.fail(p, `${quote(v)} is not an absolute path; files are named as on the node, e.g. /etc/kubernetes/kubelet.conf`);
+  };
+  req.files.forEach((file, i) => path(`files[${i}].path`, file.path));
+  // Drift and removals name files of the same set: the same bound, the same form.
+  f.count('drift', req.drift.length, L.files);
+  req.drift.forEach((d, i) => path(`drift[${i}]`, d));
+  f.count('removed', req.removed.length, L.files);
+  req.removed.forEach((d, i) => path(`removed[${i}]`, d));
   req.roles.forEach((r, i) => f.oneOf(`roles[${i}]`, r, ALLOWED_ROLES));
 }
