@@ -16,7 +16,7 @@ function plan(hosts: boolean): Plan {
   const entry = (host: string) => ({ host, ip: '', internal_ip: '', labels: {}, taints: [] });
   return {
     cluster: {
-      name: 'bench', version: 'v1.31.2',
+      name: 'bench', version: 'v1.36.3',
       networking: { type: 'overlay', pod_cidr_block: '172.16.0.0/12', service_cidr_block: '10.96.0.0/12', pod_block_size: 64, bgp_as_number: 64512, network_policy: false, update_hosts_files: hosts, cluster_domain: 'cluster.local', dns_service_ip: '10.96.0.10', http_proxy: '', https_proxy: '', no_proxy: '', proxy_mode: 'iptables', overlay_mode: 'ipip' },
       images: { kubernetes: 'registry.k8s.io', calico: 'quay.io/calico' },
       certificates: { expiry: '17520h', ca_expiry: '87600h', location: { city: '', state: '', country: 'US' }, apiserver_cert_extra_sans: [] },

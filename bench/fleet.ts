@@ -40,7 +40,7 @@ function plan(label: string): string {
   const workers = Array.from({ length: N - 1 }, (_, k) => `    - { host: ${name(k + 1)}, ip: ${ip(k + 1)}${label ? `, labels: { wave: "${label}" }` : ''} }`).join('\n');
   return `cluster:
   name: fleet
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 10.200.0.0/13
     service_cidr_block: 172.17.0.0/16

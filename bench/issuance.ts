@@ -39,7 +39,7 @@ const dir = mkdtempSync(join(tmpdir(), 'muster-bench-issuance-'));
 const ADDRESS = '127.0.0.3';
 const PLAN = `cluster:
   name: bench
-  version: v1.31.2
+  version: v1.36.3
 etcd:
   expected_count: 1
   nodes: [{ host: node-1, ip: 127.0.0.2 }]

@@ -131,6 +131,12 @@ export const MAX_WATCH_HOLD_MS = 60_000;
 export const DEFAULT_WATCH_HOLD_MS = 30_000;
 /** How often an agent re-sends its facts (only changed sections) while idle. */
 export const DEFAULT_REPORT_INTERVAL_MS = 60_000;
+/**
+ * A node silent for longer than this shows as `offline` in status: three report intervals, so one
+ * lost report (or a coordinator restart) is not an outage. Agents also touch "last seen" with each
+ * long poll (at most MAX_WATCH_HOLD_MS apart), so a live agent is seen well inside it.
+ */
+export const OFFLINE_AFTER_MS = 3 * DEFAULT_REPORT_INTERVAL_MS;
 /** How often the coordinator writes in-memory "last seen" times to the store. */
 export const LAST_SEEN_FLUSH_MS = 5_000;
 

@@ -1,6 +1,5 @@
 // Admin commands: each talks to the running coordinator over gRPC with the admin certificate.
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
 import { join } from 'node:path';
@@ -11,6 +10,8 @@ import { parseDurationMs } from '../trust/tokens.ts';
 import { ConfigError, type MusterError } from '../../shared/errors/index.ts';
 import type { NodeStatusOut, StatusResponseOut } from '../../shared/wire/types.ts';
 import { COORDINATOR_DATA, ROLES } from '../../shared/constants.ts';
+import { nodeListCommand, nodeDescribeCommand } from './node-commands.ts';
+import { statusWatch } from './status-watch.ts';
 
 export const ADMIN_FLAGS = {
   'data-dir': { type: 'string' },
@@ -122,6 +123,9 @@ export function describeState(n: NodeStatusOut): string {
       return `reporting (${n.detail})`;
     case 'blocked':
       return 'blocked by preflight';
+    case 'offline':
+      // "offline for 4m": the detail's last-seen time is in the LAST SEEN column.
+      return n.detail.replace(/ \(last seen [^)]*\)/, '') || 'offline';
     default:
       return n.state;
   }
@@ -134,14 +138,22 @@ export function describePreflight(n: NodeStatusOut): string {
   return n.preflight_detail ? `${n.preflight}${n.preflight === 'passed' ? ` (${n.preflight_detail})` : `: ${n.preflight_detail}`}` : n.preflight;
 }
 
+/** "yes", "no", or "-" for a node with nothing to apply. */
+export function upToDate(n: NodeStatusOut): string {
+  return n.up_to_date ? 'yes' : n.assigned_revision && n.state !== 'removed' ? 'no' : '-';
+}
+
 export function formatStatus(s: StatusResponseOut, now = Date.now()): string {
-  const head = `cluster ${s.cluster_name || '(no plan)'}, plan revision ${s.plan_revision}, ${s.nodes.length} node(s)`;
-  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), describePreflight(n), ago(Number(n.last_seen_ms), now)]);
-  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'PREFLIGHT', 'LAST SEEN'], rows)}`;
+  const current = s.nodes.filter((n) => n.up_to_date).length;
+  const assigned = s.nodes.filter((n) => n.assigned_revision && n.state !== 'removed').length;
+  const head = `cluster ${s.cluster_name || '(no plan)'}, plan revision ${s.plan_revision}, ${s.nodes.length} node(s), ${current}/${assigned} up to date`;
+  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), describePreflight(n), ago(Number(n.last_seen_ms), now), upToDate(n)]);
+  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'PREFLIGHT', 'LAST SEEN', 'UP TO DATE'], rows)}`;
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false }, timeout: { type: 'string' } }, strict: true });
+  if (values.watch) return statusWatch(values, io);
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Status', {});
     io.out(values.json ? JSON.stringify(res, null, 2) : formatStatus(res));
@@ -151,6 +163,8 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
 
 export async function nodeCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'list') return nodeListCommand(rest, io);
+  if (sub === 'describe') return nodeDescribeCommand(rest, io);
   if (sub === 'remove') {
     const { values, positionals } = parseArgs({ args: rest, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
     if (positionals.length !== 1) throw new ConfigError('usage: muster node remove NAME');
@@ -166,31 +180,18 @@ export async function nodeCommand(argv: string[], io: CliIO): Promise<number> {
     const roles = values.clear ? [] : values.role!.split(',').map((r) => r.trim()).filter(Boolean);
     return withAdmin(values, io, async (a) => {
       const res = await a.call('AssignNode', { name: positionals[0]!, roles });
+      if (res.unchanged_reason) {
+        io.err(`muster: ${res.unchanged_reason}`);
+        return 1;
+      }
       io.out(`node ${positionals[0]}: roles ${roles.length ? roles.join(',') : 'back to the plan'}; ${res.changed_nodes.length} assignment(s) changed${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
       return 0;
     });
   }
-  throw new ConfigError('usage: muster node remove NAME | muster node assign NAME --role ROLES');
+  throw new ConfigError('usage: muster node list | describe NAME | remove NAME | assign NAME --role ROLES');
 }
 
-export async function planApplyCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, force: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new ConfigError('usage: muster plan apply FILE [--force]');
-  const file = positionals[0]!;
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    io.err(`cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    return 2;
-  }
-  return withAdmin(values, io, async (a) => {
-    const res = await a.call('ApplyPlan', { plan_yaml: text, file_name: file, force: values.force });
-    for (const w of res.warnings) io.err(w);
-    io.out(`plan revision ${res.plan_revision}: ${res.changed_nodes.length} node(s) get a new assignment${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
-    return 0;
-  });
-}
+export { planApplyCommand } from './plan-apply-command.ts';
 
 export async function planHistoryCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });

@@ -49,15 +49,27 @@ default ~/.config/muster/admin.yaml; --coordinator HOST:PORT overrides the addre
       included. The credential this command uses needs --force (you would lock yourself out); the
       data dir's own (data-dir) cannot be revoked; "legacy" covers every credential signed before
       records began (an older muster) and their renewals
-  status [--json]                             one row per node: name, address, roles, state, preflight, last seen
+  status [--json] [--watch [--timeout D]]     one row per node: name, address, roles, state, preflight, last seen,
+      up to date (applied == assigned); a node silent for 3 report intervals (3 min) is offline.
+      --watch redraws when something changes, until Ctrl-C
   preflight [--json] [--node NAME] [--reach] [--ignore CHECK,...] [--unignore CHECK,...]
       each node's failing preflight checks with remedies and a summary (N nodes ready, N blocked);
       exit 0 only when every node passed. --ignore adds checks to the cluster's ignore list
       ("all" ignores every check), so their errors stop holding back assignments. --reach prints
       the reachability matrix: source -> destination node:port, failures first.
+  node list [--json]                          every node: roles, state, up to date, revisions, agent, last seen
+  node describe NAME [--json]                 one node: facts summary, roles (pinned, installed), assignment
+      revision, preflight findings, certificates, events
   node remove NAME                            forget a node; its agent is refused from then on
   node assign NAME --role etcd,master,worker | --clear
-  plan apply FILE [--force]                   validate and enact a new plan; agents pick it up within seconds
+      exit 1 (and why) when it changes nothing
+  plan apply FILE [--force] [--dry-run] [--wait [--timeout 10m]] [--json]
+      validate and enact a new plan; agents pick it up within seconds. Refused without --force:
+      etcd members changed beyond quorum, the last master removed, installed roles taken away,
+      a cluster rename, a network type or pod/service range change, a downgrade or a skip of a
+      Kubernetes minor. --dry-run prints each node's change and the refusals, stores nothing
+      (exit 1 if it would be refused); --wait follows until every changed node applied
+      (exit 1 on a failure, an offline node or the timeout)
   plan history [--json]                       every accepted plan with its diff
   plan show [REVISION]                        the current (or a past) plan
   certs check-expiration [--json] [--warn-days N]

@@ -8,6 +8,7 @@ import type { CliIO } from '../../shared/cli/io.ts';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import {
   parsePlan, parsePlanFile, planExitCode, formatProblem, renderPlan, planFromAnswers, parseHostList, INIT_DEFAULTS,
+  SUPPORTED_VERSION_RULE, SUPPORTED_RANGE, DEFAULT_KUBERNETES_VERSION,
   type PlanProblem, type PlanInitAnswers, type NetworkType, type DroppedSetting,
 } from '../../shared/plan/index.ts';
 import { parseCidr } from '../../shared/plan/cidr.ts';
@@ -84,8 +85,10 @@ export async function planImportCommand(argv: string[], io: CliIO): Promise<numb
     io.err(`muster: ${out} already exists; pass --force to overwrite it`);
     return 1;
   }
-  const result = await parsePlanFile(resolve(io.cwd, file), file);
-  const problems = result.problems.filter((p) => p.rule !== 'kismatic-format');
+  // Kismatic's releases all predate the versions muster supports: convert anyway, and put the
+  // default version in (said below and in the file's header), rather than refuse every import.
+  const result = await parsePlanFile(resolve(io.cwd, file), file, { tolerate: new Set([SUPPORTED_VERSION_RULE]) });
+  const problems = result.problems.filter((p) => p.rule !== 'kismatic-format' && p.rule !== SUPPORTED_VERSION_RULE);
   const code = planExitCode(problems);
   for (const p of problems) io.err(formatProblem(p));
   if (code === 2) return 2;
@@ -98,7 +101,13 @@ export async function planImportCommand(argv: string[], io: CliIO): Promise<numb
     return 1;
   }
   const dropped = result.dropped ?? [];
-  const text = renderPlan(result.plan, { header: importHeader(file, dropped) });
+  const changed: string[] = [];
+  const wasVersion = result.plan.cluster.version;
+  if (result.problems.some((p) => p.rule === SUPPORTED_VERSION_RULE)) {
+    result.plan.cluster.version = DEFAULT_KUBERNETES_VERSION;
+    changed.push(`cluster.version: ${wasVersion} -> ${DEFAULT_KUBERNETES_VERSION} (muster supports ${SUPPORTED_RANGE}; set the release you run)`);
+  }
+  const text = renderPlan(result.plan, { header: [...importHeader(file, dropped), ...(changed.length ? ['Changed:', ...changed.map((c) => `  ${c}`)] : [])] });
   const check = parsePlan(text, out ?? '(converted plan)');
   if (check.plan === null) {
     // The Kismatic plan passed the same checks, so this is a rendering bug; never hand it out.
@@ -109,6 +118,10 @@ export async function planImportCommand(argv: string[], io: CliIO): Promise<numb
   if (dropped.length) {
     io.err(`left out of the conversion (${dropped.length}):`);
     for (const d of dropped) io.err(`  ${d.path}${d.line ? ` (line ${d.line})` : ''}: ${d.reason}`);
+  }
+  if (changed.length) {
+    io.err(`changed in the conversion (${changed.length}):`);
+    for (const c of changed) io.err(`  ${c}`);
   }
   if (out) {
     await writeFileAtomic(resolve(io.cwd, out), text);

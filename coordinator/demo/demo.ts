@@ -28,7 +28,7 @@ export const DEMO_NODES = [
 export const DEMO_PLAN = `# Demo plan: one etcd+master node and two workers, all on this machine.
 cluster:
   name: demo
-  version: v1.31.2
+  version: v1.36.3
   networking:
     type: overlay
     pod_cidr_block: 172.16.0.0/16

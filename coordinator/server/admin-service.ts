@@ -19,6 +19,8 @@ import { signAdminIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 import { rotationStatus } from '../pki/rotation-status.ts';
 import { validateCaKind, validateRenewNodes } from './input/renew.ts';
+import { describeNode, statusRowOut } from './node-detail.ts';
+import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
 
 function tokenInfo(t: TokenRecord): TokenInfo {
   return {
@@ -105,20 +107,7 @@ export class AdminService {
         return {
           cluster_name: plan?.plan.cluster.name ?? '',
           plan_revision: plan?.record.revision ?? 0,
-          nodes: s.status().map((r) => ({
-            name: r.name,
-            address: r.address,
-            roles: r.roles,
-            state: r.state,
-            assigned_revision: r.assignedRevision,
-            applied_revision: r.appliedRevision,
-            detail: r.detail,
-            last_seen_ms: r.lastSeenMs,
-            agent_version: r.agentVersion,
-            joined_at_ms: r.joinedAtMs,
-            preflight: r.preflight,
-            preflight_detail: r.preflightDetail,
-          })),
+          nodes: s.status().map(statusRowOut),
         };
       }),
       RemoveNode: h('RemoveNode', async (call) => {
@@ -127,8 +116,12 @@ export class AdminService {
       }),
       ApplyPlan: h('ApplyPlan', async (call) => {
         const r = call.request;
-        const res = await s.applyPlan(r.plan_yaml, r.file_name || 'plan.yaml', r.force);
-        return { plan_revision: res.revision, changed_nodes: res.changedNodes, warnings: res.warnings };
+        const res = await s.applyPlan(r.plan_yaml, r.file_name || 'plan.yaml', { force: r.force, dryRun: r.dry_run });
+        return {
+          plan_revision: res.revision, changed_nodes: res.changedNodes, warnings: res.warnings, dry_run: res.dryRun, unchanged: res.unchanged,
+          refusals: res.refusals,
+          node_changes: res.nodeChanges.map((c) => ({ name: c.name, roles_before: c.rolesBefore, roles_after: c.rolesAfter, fields: c.fields })),
+        };
       }),
       PlanHistory: h('PlanHistory', async () => ({
         plans: s.plans.history().map((p) => ({ revision: p.revision, file_name: p.file, applied_at_ms: p.appliedAtMs, diff: p.diff, forced: p.forced, plan_yaml: '' })),
@@ -141,8 +134,10 @@ export class AdminService {
       AssignNode: h('AssignNode', async (call) => {
         const roles = [...new Set(call.request.roles)];
         for (const r of roles) if (!ROLES.includes(r as Role)) throw new InvalidArgumentError(`unknown role ${JSON.stringify(r)}; roles are ${ROLES.join(', ')}`);
-        return { changed_nodes: await s.setOverride(call.request.name, roles as Role[]) };
+        const res = await s.setOverride(call.request.name, roles as Role[]);
+        return { changed_nodes: res.changed, unchanged_reason: res.unchanged };
       }),
+      DescribeNode: h('DescribeNode', async (call) => describeNode(s, call.request.name)),
       Preflight: h('Preflight', async (call) => {
         const r = call.request;
         const known = new Set([IGNORE_ALL, ...DEFAULT_CHECKS.map((c) => c.name)]);

@@ -44,6 +44,8 @@ export interface CoordinatorOptions {
   clock?: () => number;
   /** Coalescing window for assignment recomputation. @default 50 */
   recomputeDelayMs?: number;
+  /** A node silent this long shows as offline in status. @default OFFLINE_AFTER_MS (3 report intervals, 3 min) */
+  offlineAfterMs?: number;
   /** Lifetimes of the certificates the coordinator issues (tests of renewal use seconds). @default 1 year each */
   certTtlMs?: { node?: number; server?: number; admin?: number };
   /** Transport limits before authentication (./admission). */
@@ -63,6 +65,7 @@ interface CompiledCoordinatorOptions {
   logger: Logger;
   clock: () => number;
   recomputeDelayMs: number;
+  offlineAfterMs: number | undefined;
   certTtlMs: { node: number; server: number; admin: number };
 }
 
@@ -95,6 +98,7 @@ export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordi
     logger: o.logger ?? createLogger({ component: 'coordinator' }),
     clock: o.clock ?? Date.now,
     recomputeDelayMs: o.recomputeDelayMs ?? 50,
+    offlineAfterMs: o.offlineAfterMs,
     certTtlMs: { node: ttl(o.certTtlMs?.node, 'node'), server: ttl(o.certTtlMs?.server, 'server'), admin: ttl(o.certTtlMs?.admin, 'admin') },
   };
 }
@@ -147,7 +151,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   };
   try {
     const clusterCas = new ClusterCas({ dataDir: c.dataDir, log, clock: c.clock });
-    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, onFatal: options.onFatal, clusterCas });
+    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, offlineAfterMs: c.offlineAfterMs, onFatal: options.onFatal, clusterCas });
     const issuer = new ClusterIssuer({ cas: clusterCas, state, log, clock: c.clock });
     cleanup.push(() => state.close());
     const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));

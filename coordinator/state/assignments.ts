@@ -5,7 +5,7 @@
 import type { Op } from '../store/store.ts';
 import type { StateWriter, Table } from './writer.ts';
 import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type CommittedAssignment, type OverrideRecord, type StoredBody } from './records.ts';
-import { computeAssignments, type NodeAssignmentState, type RegisteredNode } from '../assign/index.ts';
+import { computeAssignments, type AssignOutput, type NodeAssignmentState, type RegisteredNode } from '../assign/index.ts';
 import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
 import { stableStringify } from '../../shared/json.ts';
@@ -112,6 +112,16 @@ export class Assignments {
     }
     for (const name of this.states.latestNames()) if (!out.state.has(name)) ops.push(this.states.delete(name));
     return { ops, changed: changed.sort(), waiting: out.waiting, problems: out.problems };
+  }
+
+  /**
+   * What the engine would give each node under `plan`, from the writer's view, queueing nothing
+   * (`muster plan apply --dry-run`, and the plan-change checks before an apply).
+   */
+  preview(plan: Plan, nodes: RegisteredNode[]): AssignOutput {
+    const overrides = new Map<string, Role[]>();
+    for (const n of this.overrides.latestNames()) overrides.set(n, this.overrides.latest(n)!.roles);
+    return computeAssignments({ plan, nodes, previous: this.latestStates(), overrides });
   }
 
   /** `muster node assign`: the operator's roles for a node ([] clears the override). */

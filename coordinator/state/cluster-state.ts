@@ -6,7 +6,7 @@
 // (`state.tokens`, `state.nodes`, `state.preflight`...) directly.
 import type { Op, Store, WatchEvent } from '../store/store.ts';
 import { StateWriter, type Table } from './writer.ts';
-import { META, PREFIX, type ApplyRecord } from './records.ts';
+import { META, PREFIX, type ApplyRecord, type StoredBody } from './records.ts';
 import { Tokens } from './tokens.ts';
 import { Nodes } from './nodes.ts';
 import { Plans, type CurrentPlan } from './plans.ts';
@@ -22,15 +22,36 @@ import { kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts
 import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
-import type { RegisteredNode } from '../assign/index.ts';
+import { formatRefusal, nodeChanges, reviewPlanChange, type ChangeRefusal, type NodeChange, type RegisteredNode } from '../assign/index.ts';
 import type { Facts } from '../../shared/wire/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { LAST_SEEN_FLUSH_MS, type Role } from '../../shared/constants.ts';
+import { LAST_SEEN_FLUSH_MS, OFFLINE_AFTER_MS, type Role } from '../../shared/constants.ts';
 import { FailedPreconditionError, NotFoundError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
 import { PreflightTracker, type PreflightNodeInput } from '../preflight/tracker.ts';
 
 export type { NodeStatusRow, NodeState } from './status.ts';
+
+export interface PlanApplyOptions {
+  /** Apply even when plan-change checks refuse. @default false */
+  force?: boolean;
+  /** Report what would happen; store nothing. @default false */
+  dryRun?: boolean;
+}
+
+export interface PlanApplyResult {
+  /** The plan's number (for a dry run: the number it would get). */
+  revision: number;
+  /** Nodes whose assignment changed (would change). */
+  changedNodes: string[];
+  warnings: string[];
+  unchanged: boolean;
+  /** What the plan-change checks refused (forced past, or for a dry run, would refuse). */
+  refusals: ChangeRefusal[];
+  /** Per node: roles before and after, and the other fields that change. */
+  nodeChanges: NodeChange[];
+  dryRun: boolean;
+}
 
 export interface ClusterStateOptions {
   store: Store;
@@ -46,6 +67,8 @@ export interface ClusterStateOptions {
    * loaded at open when a plan exists. @default none (no cluster PKI: tests of other parts)
    */
   clusterCas?: ClusterCas;
+  /** A node silent this long shows as offline. @default OFFLINE_AFTER_MS (3 report intervals) */
+  offlineAfterMs?: number;
 }
 
 export class ClusterState {
@@ -67,6 +90,7 @@ export class ClusterState {
   readonly #clock: () => number;
   readonly #recomputeDelayMs: number;
   readonly #clusterCas: ClusterStateOptions['clusterCas'];
+  readonly #offlineAfterMs: number;
   readonly #listeners = new Set<(names: string[]) => void>();
   /** Each node's inputs to the engine as last computed: a report that changes none skips a recompute. */
   readonly #registeredSeen = new Map<string, string>();
@@ -96,6 +120,7 @@ export class ClusterState {
     this.pki = new PkiState(this.writer);
     this.admins = new AdminCredentials(this.writer, this.#clock);
     this.#clusterCas = o.clusterCas;
+    this.#offlineAfterMs = o.offlineAfterMs ?? OFFLINE_AFTER_MS;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }
 
@@ -189,18 +214,43 @@ export class ClusterState {
 
   // ---------------------------------------------------------------- cross-aggregate mutations
 
-  /** Validates, stores and enacts a plan. Returns the nodes whose assignment changed. */
-  applyPlan(text: string, file: string, force = false): Promise<{ revision: number; changedNodes: string[]; warnings: string[]; unchanged: boolean }> {
+  /**
+   * Validates, checks against the running cluster (coordinator/assign/change-checks), stores and
+   * enacts a plan. Refused changes throw FAILED_PRECONDITION unless `force`; `dryRun` returns what
+   * each node would get and what would be refused, and stores nothing.
+   */
+  applyPlan(text: string, file: string, opts: boolean | PlanApplyOptions = false): Promise<PlanApplyResult> {
+    const { force = false, dryRun = false } = typeof opts === 'boolean' ? { force: opts } : opts;
     return this.writer.run(async () => {
-      const res = this.plans.change(text, file, force, this.assignments.latestStates());
-      if ('unchanged' in res) return { revision: res.unchanged.record.revision, changedNodes: [], warnings: res.warnings, unchanged: true };
+      const res = this.plans.change(text, file, force);
+      if ('unchanged' in res) return { revision: res.unchanged.record.revision, changedNodes: [], warnings: res.warnings, unchanged: true, refusals: [], nodeChanges: [], dryRun };
+      // The engine on the new plan, queueing nothing: the checks and the dry run need each
+      // node's roles after the change.
+      const preview = this.assignments.preview(res.current.plan, this.#registeredNodes());
+      const refusals = res.previous
+        ? reviewPlanChange(res.previous.plan, res.current.plan, {
+            before: this.assignments.latestStates(),
+            after: preview.state,
+            installed: (n) => this.reports.applies.latest(n)?.roles ?? [],
+          })
+        : [];
+      const bodies = new Map<string, StoredBody>();
+      for (const n of this.assignments.bodies.latestNames()) bodies.set(n, this.assignments.bodies.latest(n)!.body);
+      const changes = nodeChanges(bodies, preview.assignments);
+      const revision = res.current.record.revision;
+      if (dryRun) return { revision, changedNodes: changes.map((c) => c.name), warnings: res.warnings, unchanged: false, refusals, nodeChanges: changes, dryRun };
+      if (refusals.length && !force) {
+        throw new FailedPreconditionError('plan-change-refused', `plan ${file} would disrupt the running cluster:\n${refusals.map((r) => `  - ${formatRefusal(r)}`).join('\n')}\nfix the plan, or apply it with --force if you mean it (muster plan apply --dry-run shows what each node would get)`);
+      }
       // The first plan makes the cluster, and with it its CAs: on disk before the plan commits, so
       // no node is ever told about a cluster whose CAs do not exist. Later plans reuse them.
       await this.#clusterCas?.ensure(res.current.plan);
+      const planOps = res.ops();
       const r = this.#recomputeOps(res.current);
-      this.#commitThenPublish([...res.ops, ...r.ops], r);
-      this.#log.info(`plan revision ${res.current.record.revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);
-      return { revision: res.current.record.revision, changedNodes: r.changed, warnings: res.warnings, unchanged: false };
+      this.#commitThenPublish([...planOps, ...r.ops], r);
+      if (refusals.length) this.#log.warn(`plan revision ${revision} forced past ${refusals.length} refusal(s): ${refusals.map((x) => x.check).join(', ')}`);
+      this.#log.info(`plan revision ${revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);
+      return { revision, changedNodes: r.changed, warnings: res.warnings, unchanged: false, refusals, nodeChanges: changes, dryRun };
     });
   }
 
@@ -214,16 +264,28 @@ export class ClusterState {
     });
   }
 
-  /** Operator's explicit role choice for a node (`muster node assign`); roles [] clears it. */
-  setOverride(name: string, roles: Role[]): Promise<string[]> {
+  /**
+   * Operator's explicit role choice for a node (`muster node assign`); roles [] clears it.
+   * Returns the nodes whose assignment changed, and when nothing at all changed, why.
+   */
+  setOverride(name: string, roles: Role[]): Promise<{ changed: string[]; unchanged: string }> {
     return this.writer.run(async () => {
       const n = this.nodes.table.latest(name);
       if (!n || n.removedAtMs) throw new NotFoundError(`node ${name} is not registered; see \`muster status\``);
+      const had = this.assignments.overrides.latest(name);
+      const want = [...roles].sort();
+      if (had && want.length && stableStringify(had.roles) === stableStringify(want)) {
+        return { changed: [], unchanged: `node ${name} is pinned to ${want.join(',')} already (since ${new Date(had.atMs).toISOString()}); nothing changed` };
+      }
+      if (!had && !want.length) {
+        const holds = this.assignments.bodies.latest(name)?.body.roles ?? [];
+        return { changed: [], unchanged: `node ${name} has no operator roles to clear; the plan decides its roles already (${holds.length ? `it holds ${holds.join(',')}` : `it holds none: ${this.assignments.waitingReason(name) ?? 'not computed yet'}`})` };
+      }
       const ops = this.assignments.overrideOps(name, roles, this.#clock());
       const plan = this.plans.latest();
       const r = plan ? this.#recomputeOps(plan) : null;
       if (ops.length || r?.ops.length) this.#commitThenPublish([...ops, ...(r?.ops ?? [])], r);
-      return r?.changed ?? [];
+      return { changed: r?.changed ?? [], unchanged: '' };
     });
   }
 
@@ -449,6 +511,8 @@ export class ClusterState {
       preflight: (n) => this.preflight.get(n),
       lastSeen: (n) => this.nodes.lastSeen(n),
       waitingReason: (n) => this.waitingReason(n),
+      now: this.#clock(),
+      offlineAfterMs: this.#offlineAfterMs,
     });
   }
 
@@ -507,16 +571,20 @@ export class ClusterState {
     };
   }
 
-  #recomputeOps(plan: CurrentPlan, skip?: string): Recomputed {
+  /** Every live node as the engine sees it (writer's view). */
+  #registeredNodes(skip?: string): RegisteredNode[] {
     const nodes: RegisteredNode[] = [];
     for (const name of this.nodes.table.latestNames()) {
       if (name === skip) continue;
       const r = this.#registered(name);
-      if (r) {
-        nodes.push(r);
-        this.#registeredSeen.set(name, stableStringify(r));
-      }
+      if (r) nodes.push(r);
     }
+    return nodes;
+  }
+
+  #recomputeOps(plan: CurrentPlan, skip?: string): Recomputed {
+    const nodes = this.#registeredNodes(skip);
+    for (const r of nodes) this.#registeredSeen.set(r.name, stableStringify(r));
     const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles));
     if (r.changed.length) this.#log.info(`assignments change for ${r.changed.length} node(s)${r.changed.length <= 10 ? `: ${r.changed.join(', ')}` : ''}`);
     return r;

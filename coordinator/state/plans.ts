@@ -4,7 +4,7 @@
 import type { Op } from '../store/store.ts';
 import type { StateWriter, Table } from './writer.ts';
 import { META, PREFIX, planKey, type PlanRecord } from './records.ts';
-import { checkPlanChange, diffText, type NodeAssignmentState } from '../assign/index.ts';
+import { diffText } from '../assign/index.ts';
 import { parsePlan, formatProblem, type Plan } from '../../shared/plan/index.ts';
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from '../../shared/errors/index.ts';
 
@@ -15,7 +15,10 @@ export interface CurrentPlan {
 
 export interface PlanChange {
   current: CurrentPlan;
-  ops: Op[];
+  /** The plan in force before, null for the first plan. */
+  previous: CurrentPlan | null;
+  /** Queues the writes that store the plan (call once, only to commit: a dry run never does). */
+  ops(): Op[];
   warnings: string[];
 }
 
@@ -59,10 +62,12 @@ export class Plans {
   }
 
   /**
-   * Validates a plan against the writer's view and returns the ops that enact it, or null when
-   * it is the plan in force already. Throws INVALID_ARGUMENT / FAILED_PRECONDITION naming the problems.
+   * Validates a plan and returns the ops that store it (with `previous`, the plan in force, for
+   * the plan-change checks, which need the assignments under the new plan and so run in
+   * ClusterState), or `unchanged` when it is the plan in force already. Throws INVALID_ARGUMENT
+   * naming the problems. Nothing is queued or cached until `ops()` (a dry run stores nothing).
    */
-  change(text: string, file: string, force: boolean, assignments: ReadonlyMap<string, NodeAssignmentState>): PlanChange | { unchanged: CurrentPlan; warnings: string[] } {
+  change(text: string, file: string, force: boolean): PlanChange | { unchanged: CurrentPlan; warnings: string[] } {
     const parsed = parsePlan(text, file);
     const warnings = parsed.problems.filter((p) => p.severity === 'warning').map(formatProblem);
     if (!parsed.plan) {
@@ -70,12 +75,6 @@ export class Plans {
     }
     const prev = this.latest();
     if (prev && prev.record.text === text) return { unchanged: prev, warnings };
-    if (prev && !force) {
-      const reasons = checkPlanChange(prev.plan, parsed.plan, assignments);
-      if (reasons.length) {
-        throw new FailedPreconditionError('plan-change-refused', `plan ${file} would disrupt the running cluster:\n${reasons.map((r) => `  - ${r}`).join('\n')}\nfix the plan, or apply it with --force if you mean it`);
-      }
-    }
     const n = (prev?.record.revision ?? 0) + 1;
     const record: PlanRecord = {
       revision: n,
@@ -85,8 +84,16 @@ export class Plans {
       diff: prev ? diffText(prev.record.text, text, `plan@${prev.record.revision}`, `plan@${n}`) : '',
       forced: force,
     };
-    this.#parsed.set(n, parsed.plan);
-    return { current: { record, plan: parsed.plan }, ops: [this.#t.put(planKey(n), record), this.#meta.put(META.currentPlan, n)], warnings };
+    const plan = parsed.plan;
+    return {
+      current: { record, plan },
+      previous: prev,
+      ops: () => {
+        this.#parsed.set(n, plan);
+        return [this.#t.put(planKey(n), record), this.#meta.put(META.currentPlan, n)];
+      },
+      warnings,
+    };
   }
 
   history(): PlanRecord[] {

@@ -4,7 +4,7 @@ import type { ApplyRecord, CommittedAssignment, NodeRecord } from './records.ts'
 import type { NodePreflight } from '../preflight/tracker.ts';
 import type { Role } from '../../shared/constants.ts';
 
-export type NodeState = 'joined' | 'reporting' | 'applied' | 'applying' | 'failed' | 'waiting' | 'blocked' | 'removed';
+export type NodeState = 'joined' | 'reporting' | 'applied' | 'applying' | 'failed' | 'waiting' | 'blocked' | 'offline' | 'removed';
 
 export interface NodeStatusRow {
   name: string;
@@ -20,6 +20,8 @@ export interface NodeStatusRow {
   /** Preflight state ("passed", "blocked", "pending", "failing", "" when not checked). */
   preflight: string;
   preflightDetail: string;
+  /** It applied its assigned revision (false with no assignment). */
+  upToDate: boolean;
 }
 
 export interface StatusInputs {
@@ -30,6 +32,19 @@ export interface StatusInputs {
   preflight(name: string): NodePreflight | null;
   lastSeen(name: string): number;
   waitingReason(name: string): string;
+  /** The time now, for how long a node has been silent. */
+  now: number;
+  /** A node silent for longer than this is offline (OFFLINE_AFTER_MS). */
+  offlineAfterMs: number;
+}
+
+/** "45s", "12m", "3h", "2d". */
+export function formatSilence(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.floor(s / 60)}m`;
+  if (s < 172_800) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86_400)}d`;
 }
 
 export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
@@ -40,9 +55,16 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
     const pf = n.removedAtMs ? null : i.preflight(n.name);
     let state: NodeState;
     let detail = '';
+    const seen = i.lastSeen(n.name);
+    const silentMs = i.now - seen;
+    const upToDate = Boolean(a && ap && ap.ok && ap.revision === a.revision);
     if (n.removedAtMs) {
       state = 'removed';
       detail = `removed at ${new Date(n.removedAtMs).toISOString()}`;
+    } else if (seen > 0 && silentMs > i.offlineAfterMs) {
+      // Whatever it was doing, it has stopped telling us: never "applying rev N" for a node that went.
+      state = 'offline';
+      detail = `offline for ${formatSilence(silentMs)} (last seen ${new Date(seen).toISOString()})${a && !upToDate ? `; revision ${a.revision} not applied` : ''}`;
     } else if (a && ap && ap.revision === a.revision && ap.ok) state = 'applied';
     else if (a && pf?.gated) {
       state = pf.state === 'blocked' ? 'blocked' : 'waiting';
@@ -65,11 +87,12 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
       assignedRevision: a?.revision ?? 0,
       appliedRevision: ap?.ok ? ap.revision : 0,
       detail,
-      lastSeenMs: i.lastSeen(n.name),
+      lastSeenMs: seen,
       agentVersion: n.agentVersion,
       joinedAtMs: n.joinedAtMs,
       preflight: pf?.state ?? '',
       preflightDetail: pf?.detail ?? '',
+      upToDate,
     });
   }
   return rows;

@@ -9,6 +9,10 @@ export interface CliIO {
   ask: ((question: string) => Promise<string>) | null;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** Ends long-running commands (`status --watch`); absent: they end on SIGINT (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Output is a terminal: redraw in place rather than append. @default false */
+  isTTY?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -28,6 +32,7 @@ export function processIO(): CliIO {
       : null,
     env: process.env,
     cwd: process.cwd(),
+    isTTY: Boolean(process.stdout.isTTY),
   };
 }
 

@@ -21,6 +21,9 @@ export { renderPlan, type RenderOptions } from './render.ts';
 export { planFromAnswers, INIT_DEFAULTS, POOL_MINIMUMS, parseHostList, type PlanInitAnswers, type HostEntry } from './init.ts';
 export { parseSize, formatSize } from './size.ts';
 export { parseGoDuration } from './duration.ts';
+export { SUPPORTED_RANGE, SUPPORTED_MINORS, parseKubernetesVersion, isSupportedVersion, compareVersions, type KubernetesVersion } from './k8s-version.ts';
+export { SUPPORTED_VERSION_RULE } from './checks/version.ts';
+export { DEFAULT_KUBERNETES_VERSION } from './schema.ts';
 
 export interface PlanParseResult {
   /** Null when there is at least one error. */
@@ -35,7 +38,15 @@ export interface PlanParseResult {
 /** Rules whose errors mean the file could not be read or parsed at all (exit code 2). */
 export const UNREADABLE_RULES: ReadonlySet<string> = new Set(['read', 'yaml']);
 
-export function parsePlan(text: string, file: string): PlanParseResult {
+export interface ParseOptions {
+  /**
+   * Rules whose errors are reported but still yield the compiled plan (`muster plan import`
+   * converts a Kismatic plan whose version muster does not support, and replaces the version).
+   */
+  tolerate?: ReadonlySet<string>;
+}
+
+export function parsePlan(text: string, file: string, o: ParseOptions = {}): PlanParseResult {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlProblems = [...document.errors, ...document.warnings].map((e): PlanProblem => {
@@ -58,7 +69,7 @@ export function parsePlan(text: string, file: string): PlanParseResult {
   }
   const { plan, typeIssues } = compilePlan(source);
   const problems = [...yamlProblems, ...runChecks({ format, source, plan, typeIssues, knownKeys: format === 'kismatic' ? KISMATIC_KEYS : MUSTER_KEYS }, PLAN_CHECKS)];
-  const failed = problems.some((p) => p.severity === 'error');
+  const failed = problems.some((p) => p.severity === 'error' && !o.tolerate?.has(p.rule));
   return { plan: failed ? null : plan, problems, format, ...(dropped ? { dropped } : {}) };
 }
 
@@ -66,7 +77,7 @@ export function parsePlan(text: string, file: string): PlanParseResult {
  * Reads and parses a plan file; an unreadable file is one problem with rule "read" (exit code 2).
  * `name` is how problems name the file (default: the path).
  */
-export async function parsePlanFile(path: string, name: string = path): Promise<PlanParseResult & { text: string }> {
+export async function parsePlanFile(path: string, name: string = path, o: ParseOptions = {}): Promise<PlanParseResult & { text: string }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -78,7 +89,7 @@ export async function parsePlanFile(path: string, name: string = path): Promise<
       problems: [{ severity: 'error', rule: 'read', file: name, line: 0, column: 0, path: '', message: `cannot read the plan file: ${what}`, fix: 'check the path, or create a plan with "muster plan init"' }],
     };
   }
-  return { ...parsePlan(text, name), text };
+  return { ...parsePlan(text, name, o), text };
 }
 
 /** The exit code of a validation: 2 unreadable or unparsable, 1 any error, 0 valid (warnings allowed). */

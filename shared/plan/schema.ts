@@ -16,7 +16,8 @@ export type FieldSpec =
   | { kind: 'object'; fields: Readonly<Record<string, FieldSpec>>; optional?: boolean }
   | { kind: 'list'; of: FieldSpec };
 
-export const DEFAULT_KUBERNETES_VERSION = 'v1.31.2';
+/** The newest 1.36 patch the Go module proxy serves (REFERENCE.md); inside SUPPORTED_MINORS (k8s-version.ts). */
+export const DEFAULT_KUBERNETES_VERSION = 'v1.36.3';
 /** Public registries of the images a cluster runs; an air-gapped plan names its mirrors instead. */
 export const DEFAULT_IMAGE_REPOSITORIES = { kubernetes: 'registry.k8s.io', calico: 'quay.io/calico' } as const;
 /** The containerd release line rendered for when the plan names none (config.toml version 3). */

@@ -33,7 +33,7 @@ test('a worker body, field by field', () => {
     container_runtime: 'docker',
     etcd_members: [{ client_url: 'https://10.0.0.11:2379', name: 'e1', peer_url: 'https://10.0.0.11:2380' }],
     hosts_entries: [],
-    kubernetes_version: 'v1.31.2',
+    kubernetes_version: 'v1.36.3',
     labels: { disk: 'ssd', 'node-role.kubernetes.io/node': '' },
     networking: {
       api_service_ip: '172.17.0.1',

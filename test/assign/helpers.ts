@@ -10,7 +10,7 @@ export function basePlan(): Plan {
   return {
     cluster: {
       name: 'test',
-      version: 'v1.31.2',
+      version: 'v1.36.3',
       networking: {
         type: 'overlay',
         pod_cidr_block: '172.16.0.0/16',

@@ -18,7 +18,7 @@ const net = addressBlock(import.meta.url);
 const WORKERS = 40;
 const plan = (podCidr = '172.16.0.0/16') => `cluster:
   name: pools
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: ${podCidr}
     service_cidr_block: 172.17.0.0/16

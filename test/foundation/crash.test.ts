@@ -27,7 +27,7 @@ function plan(n: number, extra = ''): string {
   const workers = Array.from({ length: n - 1 }, (_, i) => `    - { host: ${nodeName(i + 1)}, ip: ${nodeAddress(i + 1)}${extra} }`).join('\n');
   return `cluster:
   name: crash
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

@@ -30,7 +30,7 @@ const STAGES: HoldStage[] = ['before-commit', 'after-commit'];
 
 const plan = (workerExtra = '') => `cluster:
   name: durability
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

@@ -35,7 +35,7 @@ export function threeNodePlan(name = 'test', extra = '', o: ThreeNodePlanOptions
   const [a1, a2, a3] = o.addresses ?? ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
   return `cluster:
   name: ${name}
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

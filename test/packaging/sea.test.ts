@@ -55,7 +55,7 @@ test('muster and muster-agent as single executables: one node joins and applies,
     join(dir, 'plan.yaml'),
     `cluster:
   name: sea
-  version: v1.31.2
+  version: v1.36.3
   preflight: { ignore: [all] }
 etcd: { expected_count: 1, nodes: [ { host: node-1, ip: ${net.host(2)} } ] }
 master: { expected_count: 1, nodes: [ { host: node-1, ip: ${net.host(2)} } ] }

@@ -8,7 +8,7 @@ export function assignment(o: Partial<AssignmentOut> & { node_name: string; role
   return {
     revision: 1,
     cluster_name: 'pki-test',
-    kubernetes_version: 'v1.31.2',
+    kubernetes_version: 'v1.36.3',
     pod_cidr: '',
     networking: null,
     api_server_endpoint: '',

@@ -2,6 +2,7 @@
 // gets its certificates before anything else and lists them in its apply report; a refusal fails
 // the apply with the kind named and is retried like any failed apply; renewal happens on the
 // loop's own schedule without a new assignment; a restarted agent checks at once.
+import { NoServices } from '../../agent/apply/services.ts';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
@@ -25,12 +26,13 @@ async function setup(nodeName: string, ip: string, roles = ['worker']) {
   const stateDir = join(dir, 'state');
   const root = join(dir, 'root');
   await new IdentityStore(stateDir).save(await fake.identity(nodeName));
-  const start = (deps: { renewRandom?: () => number } = {}) => runAgent({ coordinator: fake.address, nodeName, address: ip, stateDir, root, watchHoldMs: 1000 }, undefined, { applyRetryMs: 200, ...deps });
-  return { fake, root, start };
+  const services = new NoServices(null, 'test');
+  const start = (deps: { renewRandom?: () => number } = {}) => runAgent({ coordinator: fake.address, nodeName, address: ip, stateDir, root, watchHoldMs: 1000 }, undefined, { applyRetryMs: 200, services, ...deps });
+  return { fake, root, start, services };
 }
 
-test('an assignment with roles gets its certificates first; the apply report lists them; the restart list is kept', async () => {
-  const { fake, root, start } = await setup('node-1', net.host(10));
+test('an assignment with roles gets its certificates first; the apply report lists them; the services using them are restarted', async () => {
+  const { fake, root, start, services } = await setup('node-1', net.host(10));
   const a = start();
   try {
     await waitFor('an apply report', () => fake.reports.length > 0);
@@ -45,7 +47,10 @@ test('an assignment with roles gets its certificates first; the apply report lis
     }
     assert.ok(paths.includes('/etc/kubernetes/kubelet.conf') && paths.includes('/etc/kubernetes/pki/ca.crt') && paths.includes('/etc/muster/assignment.yaml'));
     assert.ok(r.files.every((f) => f.changed));
-    assert.equal(a.agent.restartPending, ['kube-proxy', 'kubelet']);
+    assert.equal(a.agent.restartPending, [], 'handed to the service manager');
+    const restarts = services.skipped.filter((x) => x.kind === 'restart').map((x) => (x as { unit: string }).unit);
+    assert.equal(restarts, ['kubelet.service', 'kube-proxy.service'], 'the kubelet before kube-proxy');
+    assert.equal(services.skipped[0], { kind: 'daemon-reload' }, 'new units: daemon-reload first');
     const c = certInfo(readFileSync(join(root, certKind('kubelet-client')!.certPath)));
     assert.ok(a.agent.certificatesRenewAt > c.notBefore.getTime() && a.agent.certificatesRenewAt < c.notAfter.getTime());
   } finally {

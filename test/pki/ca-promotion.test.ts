@@ -87,7 +87,7 @@ test('a coordinator whose rotation names a CA missing from the data dir refuses 
     await again.close();
     assert.unreachable('started without the CA its rotation names');
   } catch (err) {
-    assert.match((err as Error).message, /front-proxy CA rotation 1 .* rotates in the CA serial .* restore the data dir's cluster-pki\/ from the same backup as state.db/);
+    assert.match((err as Error).message, /front-proxy CA rotation 1 .* rotates in the CA serial .* restore the data dir's cluster-pki\/ and state.db from the same backup/);
   }
 });
 

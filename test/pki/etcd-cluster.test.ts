@@ -35,7 +35,7 @@ const NODES = [
 // holding back the assignments, as in the demo plan.
 const PLAN = `cluster:
   name: etcd3
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16
@@ -164,12 +164,24 @@ async function startCluster(): Promise<Cluster> {
 
 /** Members by node name, once started (the agents' restarters use it). */
 const running = new Map<string, Member>();
-/** Every restart the agents asked for, in order, with how many members were down at the time. */
+/** Every restart the agents asked for, in order, with how many other members were restarting at the time. */
 const restartLog: { node: string; othersDown: number }[] = [];
 
 /** SIGTERM, wait for the exit, start again on the same data dir, wait until this member is healthy. */
+/** Members between their SIGTERM and being healthy again. */
+const restarting = new Set<string>();
+
 async function restartMember(m: Member): Promise<void> {
-  restartLog.push({ node: m.name, othersDown: [...running.values()].filter((x) => x !== m && x.child.exitCode !== null).length });
+  restartLog.push({ node: m.name, othersDown: [...restarting].filter((n) => n !== m.name).length });
+  restarting.add(m.name);
+  try {
+    await restartOne(m);
+  } finally {
+    restarting.delete(m.name);
+  }
+}
+
+async function restartOne(m: Member): Promise<void> {
   await new Promise<void>((resolve) => {
     if (m.child.exitCode !== null || m.child.signalCode !== null) return resolve();
     const t = setTimeout(() => m.child.kill('SIGKILL'), STOP_MS);
@@ -366,12 +378,23 @@ test('the etcd CA is rotated under the running cluster: one member restart at a 
   const oldCa = { certPem: oldCaPem, keyPem: readFileSync(join(dir, 'coord', CLUSTER_PKI.etcd.key), 'utf8') };
   restartLog.length = 0;
   // The API server's view: a write through all three members, over and over, until the end.
+  // A member shutting down may fail one call on its way out (etcd 3.4 answers an in-flight call
+  // with a bare HTTP 200, "missing content-type field", which etcdctl does not retry); an API
+  // server retries it. So a write may take up to three attempts 300 ms apart: what must never
+  // happen is a cluster that cannot take a write at all -- lost quorum, which lasts seconds.
   let writing = true;
-  const writes: { ok: boolean; at: number; err: string }[] = [];
+  const writes: { ok: boolean; at: number; attempts: string[] }[] = [];
   const writer = (async () => {
     for (let i = 0; writing && i < 2_000; i++) {
-      const r = await etcdctl(k.endpoints, files(k, 'node-1', 'apiserver-etcd-client'), ['put', 'rotation-probe', String(i)], 8);
-      writes.push({ ok: r.code === 0, at: Date.now(), err: r.stderr.trim() });
+      const attempts: string[] = [];
+      let ok = false;
+      for (let t = 0; t < 3 && !ok; t++) {
+        if (t) await new Promise((res) => setTimeout(res, 300));
+        const r = await etcdctl(k.endpoints, files(k, 'node-1', 'apiserver-etcd-client'), ['put', 'rotation-probe', String(i)], 8);
+        ok = r.code === 0;
+        if (!ok) attempts.push(r.stderr.trim().split('\n').pop() ?? '');
+      }
+      writes.push({ ok, at: Date.now(), attempts });
       await new Promise((res) => setTimeout(res, 100));
     }
   })();
@@ -381,7 +404,7 @@ test('the etcd CA is rotated under the running cluster: one member restart at a 
   await writer;
   assert.is(code, 0, `${io.stdout}\n${io.stderr}`);
   const failed = writes.filter((w) => !w.ok);
-  assert.equal(failed, [], `every write during the rotation succeeded (${writes.length} writes)`);
+  assert.equal(failed, [], `every write during the rotation succeeded within three attempts (${writes.length} writes; retried: ${writes.filter((w) => w.attempts.length).length})`);
   assert.ok(writes.length >= 10, `the writer kept writing throughout (${writes.length} writes)`);
   // Three stages, three members: nine restarts, never two members down at once.
   assert.is(restartLog.length, 9, JSON.stringify(restartLog));

@@ -14,7 +14,7 @@ export function pkiPlanText(addresses: readonly [string, string, string], o: { e
   const [a1, a2, a3] = addresses;
   return `cluster:
   name: pki
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

@@ -35,7 +35,7 @@ const NODES = [
 
 const PLAN = `cluster:
   name: rotation
-  version: v1.31.2
+  version: v1.36.3
   networking:
     pod_cidr_block: 172.16.0.0/16
     service_cidr_block: 172.17.0.0/16

@@ -81,8 +81,12 @@ test('validate --json', async () => {
 test('validate: a Kismatic plan', async () => {
   copyFileSync(join(ROOT, 'examples/kismatic-cluster.yaml'), join(dir, 'kismatic-cluster.yaml'));
   const out = io();
-  assert.is(await planValidateCommand(['kismatic-cluster.yaml'], out), 0);
-  assert.match(out.stdout, 'kismatic-cluster.yaml: valid Kismatic plan (1 warning)');
+  assert.is(await planValidateCommand(['kismatic-cluster.yaml'], out), 1);
+  assert.match(out.stdout + out.stderr, 'cluster.version: Kubernetes v1.10.5 is not supported: muster supports v1.34 to v1.36');
+  writeFileSync(join(dir, 'kismatic-135.yaml'), readFileSync(join(dir, 'kismatic-cluster.yaml'), 'utf8').replace('version: v1.10.5', 'version: v1.35.1'));
+  const ok = io();
+  assert.is(await planValidateCommand(['kismatic-135.yaml'], ok), 0);
+  assert.match(ok.stdout, 'kismatic-135.yaml: valid Kismatic plan (1 warning)');
 });
 
 // ---- init
@@ -201,6 +205,9 @@ test('import: YAML on stdout, what was left out on stderr', async () => {
   assert.equal(r.problems, []);
   assert.equal(r.plan?.etcd.nodes.map((n) => n.internal_ip), ['10.0.42.2', '10.0.42.3', '10.0.42.4']);
   assert.match(out.stderr, 'left out of the conversion (6):');
+  assert.match(out.stderr, 'changed in the conversion (1):\n  cluster.version: v1.10.5 -> v1.36.3 (muster supports v1.34 to v1.36; set the release you run)');
+  assert.is(r.plan?.cluster.version, 'v1.36.3');
+  assert.match(out.stdout, '#   cluster.version: v1.10.5 -> v1.36.3');
   assert.match(out.stderr, '  cluster.ssh (line 20): agents pull their work from the coordinator');
   assert.match(out.stdout, '#   cluster.ssh (line 20): agents pull');
   assert.not.match(out.stdout + out.stderr, 'change-me');

@@ -35,11 +35,15 @@ const KISMATIC = [
   'dockr: {}', //                                  24
 ].join('\n');
 
-test('a Kismatic plan is recognised and valid as it is', () => {
+test('a Kismatic plan is recognised, and valid as it is but for its Kubernetes version', () => {
   const r = parsePlan(EXAMPLE, 'kismatic-cluster.yaml');
   assert.is(r.format, 'kismatic');
-  assert.equal(r.problems.map((p) => p.rule), ['kismatic-format']);
-  const plan = r.plan;
+  assert.equal(r.problems.map((p) => p.rule), ['kismatic-format', 'version-supported']);
+  assert.is(formatProblem(r.problems[1]!), 'kismatic-cluster.yaml:6:12: error: cluster.version: Kubernetes v1.10.5 is not supported: muster supports v1.34 to v1.36 (write a release from v1.34 to v1.36, such as v1.36.3) [version-supported]');
+  assert.is(r.plan, null, 'an unsupported version is an error');
+  const supported = parsePlan(EXAMPLE.replace('version: v1.10.5', 'version: v1.35.1'), 'kismatic-cluster.yaml');
+  assert.equal(supported.problems.map((p) => p.rule), ['kismatic-format']);
+  const plan = supported.plan;
   assert.ok(plan);
   assert.is(plan.cluster.networking.service_cidr_block, '172.20.0.0/16');
   assert.is(plan.cluster.networking.type, 'overlay');

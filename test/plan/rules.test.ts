@@ -46,13 +46,23 @@ const ROWS: { rule: string; text: string; expect: string[] }[] = [
   { rule: 'required', text: GROUPS.join('\n') + '\n', expect: [
     "p.yaml: error: cluster.name: is required (name the cluster, e.g. \"name: production\") [required]",
   ] },
-  { rule: 'version', text: C('  version: 1.31.2'), expect: [
-    "p.yaml:3:12: error: cluster.version: \"1.31.2\" is not a Kubernetes version of the form vX.Y.Z (write v1.31.2) [version]",
+  { rule: 'version', text: C('  version: 1.36.3'), expect: [
+    "p.yaml:3:12: error: cluster.version: \"1.36.3\" is not a Kubernetes version of the form vX.Y.Z (write v1.36.3) [version]",
   ] },
   { rule: 'version', text: C('  version: v1.31'), expect: [
-    "p.yaml:3:12: error: cluster.version: \"v1.31\" is not a Kubernetes version of the form vX.Y.Z (write a full release such as v1.31.2) [version]",
+    "p.yaml:3:12: error: cluster.version: \"v1.31\" is not a Kubernetes version of the form vX.Y.Z (write a full release such as v1.36.3) [version]",
   ] },
-  { rule: 'version', text: C('  version: v1.31.0-rc.1'), expect: [] },
+  { rule: 'version', text: C('  version: v1.36.0-rc.1'), expect: [] },
+  { rule: 'version', text: C('  version: v1.34.0'), expect: [] },
+  { rule: 'version-supported', text: C('  version: v1.5.0'), expect: [
+    "p.yaml:3:12: error: cluster.version: Kubernetes v1.5.0 is not supported: muster supports v1.34 to v1.36 (write a release from v1.34 to v1.36, such as v1.36.3) [version-supported]",
+  ] },
+  { rule: 'version-supported', text: C('  version: v1.99.0'), expect: [
+    "p.yaml:3:12: error: cluster.version: Kubernetes v1.99.0 is not supported: muster supports v1.34 to v1.36 (write a release from v1.34 to v1.36, such as v1.36.3) [version-supported]",
+  ] },
+  { rule: 'version-supported', text: C('  version: v1.33.9'), expect: [
+    "p.yaml:3:12: error: cluster.version: Kubernetes v1.33.9 is not supported: muster supports v1.34 to v1.36 (write a release from v1.34 to v1.36, such as v1.36.3) [version-supported]",
+  ] },
   { rule: 'cidr', text: C('  networking:', '    pod_cidr_block: ""'), expect: [
     "p.yaml:4:21: error: cluster.networking.pod_cidr_block: the pod CIDR block is empty (set a CIDR block such as 172.16.0.0/16) [cidr]",
   ] },

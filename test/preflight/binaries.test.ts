@@ -43,7 +43,7 @@ const rows: Row[] = [
     name: 'runtime: docker on 1.31 needs cri-dockerd',
     check: containerRuntimeCheck,
     c: ctx(['worker'], (f) => setBinary(f, 'cri-dockerd', false)),
-    want: [{ severity: 'error', found: 'no cri-dockerd on PATH', required: 'cri-dockerd (container runtime docker for Kubernetes v1.31.2)', fix: 'install cri-dockerd (github.com/Mirantis/cri-dockerd)' }],
+    want: [{ severity: 'error', found: 'no cri-dockerd on PATH', required: 'cri-dockerd (container runtime docker for Kubernetes v1.36.3)', fix: 'install cri-dockerd (github.com/Mirantis/cri-dockerd)' }],
   },
   { name: 'runtime: docker on 1.23 does not need cri-dockerd', check: containerRuntimeCheck, c: ctx(['worker'], (f, p) => { setBinary(f, 'cri-dockerd', false); p.cluster.version = 'v1.23.17'; }), want: [] },
   {
@@ -57,7 +57,7 @@ const rows: Row[] = [
     name: 'runtime: containerd',
     check: containerRuntimeCheck,
     c: ctx(['master'], (f, p) => { setBinary(f, 'containerd', false); setBinary(f, 'dockerd', false); p.container_runtime.type = 'containerd'; }),
-    want: [{ severity: 'error', found: 'no containerd on PATH', required: 'containerd (container runtime containerd for Kubernetes v1.31.2)', fix: 'install containerd.io or containerd' }],
+    want: [{ severity: 'error', found: 'no containerd on PATH', required: 'containerd (container runtime containerd for Kubernetes v1.36.3)', fix: 'install containerd.io or containerd' }],
   },
 ];
 

@@ -46,7 +46,7 @@ export function goodFacts(): Facts__Output {
 export function plan(): PreflightPlan {
   return {
     cluster: {
-      version: 'v1.31.2',
+      version: 'v1.36.3',
       networking: {
         type: 'overlay', pod_cidr_block: '172.16.0.0/16', service_cidr_block: '172.17.0.0/16', pod_block_size: 64,
         bgp_as_number: 64511, network_policy: false, update_hosts_files: false, cluster_domain: 'cluster.local',

@@ -20,7 +20,7 @@ const W2 = net.host(4);
 const PLAN_DELAY_MS = 1;
 
 function plan(extra = '') {
-  const r = parsePlan(`cluster:\n  name: t\n  version: v1.31.2\n  networking: { pod_cidr_block: 172.16.0.0/16, service_cidr_block: 172.17.0.0/16 }\n${extra}etcd: { expected_count: 1, nodes: [ { host: m, ip: ${M} } ] }\nmaster: { expected_count: 1, nodes: [ { host: m, ip: ${M} } ] }\nworker: { expected_count: 2, nodes: [ { host: w1, ip: ${W1} }, { host: w2, ip: ${W2} } ] }\n`, 'plan.yaml');
+  const r = parsePlan(`cluster:\n  name: t\n  version: v1.36.3\n  networking: { pod_cidr_block: 172.16.0.0/16, service_cidr_block: 172.17.0.0/16 }\n${extra}etcd: { expected_count: 1, nodes: [ { host: m, ip: ${M} } ] }\nmaster: { expected_count: 1, nodes: [ { host: m, ip: ${M} } ] }\nworker: { expected_count: 2, nodes: [ { host: w1, ip: ${W1} }, { host: w2, ip: ${W2} } ] }\n`, 'plan.yaml');
   if (!r.plan) throw new Error(JSON.stringify(r.problems));
   return r.plan;
 }

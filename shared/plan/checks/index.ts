@@ -5,7 +5,7 @@ import { cidrCheck, cidrOverlapCheck, podCidrSizeCheck, podBlockSizeCheck, dnsSe
 import { etcdCountCheck, masterCountCheck, loadBalancerCheck, expectedCountCheck, poolCountCheck } from './topology.ts';
 import { nodeHostCheck, ipCheck, duplicateNodeCheck, labelCheck, taintCheck } from './nodes.ts';
 import { durationCheck, certExpiryCheck } from './certificates.ts';
-import { versionCheck } from './version.ts';
+import { versionCheck, supportedVersionCheck } from './version.ts';
 import { kismaticFormatCheck } from './format.ts';
 import { runtimeCheck, imagesCheck } from './runtime.ts';
 
@@ -15,6 +15,7 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   typeCheck,
   requiredCheck,
   versionCheck,
+  supportedVersionCheck,
   cidrCheck,
   cidrOverlapCheck,
   podCidrSizeCheck,
