@@ -12,7 +12,9 @@ export interface RenderInput {
   /**
    * SHA-256 of the node's certificate files per catalogue kind, when known (the agent knows them;
    * a coordinator preview does not): static pods carry a hash of theirs, so a renewed certificate
-   * restarts them through the kubelet like any manifest change.
+   * restarts them through the kubelet like any manifest change. Keys: the catalogue kind (its
+   * certificate, key and kubeconfig together), "ca:kubernetes" / "ca:etcd" / "ca:front-proxy" for
+   * the CA bundles, "service-account" for the SA key pair (static-pods/certificates-hash.ts).
    */
   certificateHashes?: Readonly<Record<string, string>>;
 }

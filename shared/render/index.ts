@@ -13,6 +13,10 @@ import { renderHosts } from './os/hosts.ts';
 import { renderCalico } from './network/calico.ts';
 import { kubeletRenderer } from './node/kubelet.ts';
 import { kubeProxyRenderer } from './node/kube-proxy.ts';
+import { renderEtcdManifest } from './static-pods/etcd.ts';
+import { renderKubeApiserverManifest } from './static-pods/kube-apiserver.ts';
+import { renderKubeControllerManagerManifest } from './static-pods/kube-controller-manager.ts';
+import { renderKubeSchedulerManifest } from './static-pods/kube-scheduler.ts';
 export type { FileSpec, Trigger } from './types.ts';
 export type { RenderInput, RenderContext } from './context.ts';
 
@@ -28,6 +32,10 @@ export const RENDERERS: readonly Renderer[] = [
   defineRenderer('calico', (ctx) => ctx.roles.master, renderCalico),
   kubeletRenderer,
   kubeProxyRenderer,
+  defineRenderer('etcd', (ctx) => ctx.roles.etcd, renderEtcdManifest),
+  defineRenderer('kube-apiserver', (ctx) => ctx.roles.master, renderKubeApiserverManifest),
+  defineRenderer('kube-controller-manager', (ctx) => ctx.roles.master, renderKubeControllerManagerManifest),
+  defineRenderer('kube-scheduler', (ctx) => ctx.roles.master, renderKubeSchedulerManifest),
 ];
 
 export interface RenderedNode {
