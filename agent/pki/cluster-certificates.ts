@@ -184,7 +184,11 @@ export class ClusterCertificates {
     for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
     if (changedKinds.length) log.info(`cluster certificates changed: ${changedKinds.join(', ')}; next renewal ${new Date(this.#renewAt).toISOString()}`);
-    const certHashes = Object.fromEntries([...certs].map(([kind, pem]) => [kind, createHash('sha256').update(pem).digest('hex')]));
+    // Keyed as shared/render/static-pods/certificates-hash.ts reads them: kind, "ca:<ca>", "service-account".
+    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+    const certHashes: Record<string, string> = Object.fromEntries([...certs].map(([kind, pem]) => [kind, sha(`${pem}${keys.get(kind) ?? ''}`)]));
+    for (const ca of caKinds) if (cas[ca]) certHashes[`ca:${ca}`] = sha(cas[ca]!);
+    if (master && serviceAccount) certHashes['service-account'] = sha(`${serviceAccount.privatePem}${serviceAccount.publicPem}`);
     return { files, changedKinds, restart: [...restart].sort(), renewAt: this.#renewAt, calls, certHashes };
   }
 }

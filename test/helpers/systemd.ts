@@ -28,7 +28,7 @@ export function verifyUnits(files: readonly FileSpec[]): VerifyResult {
   }
   const units = files.filter((f) => /\.(service|socket)$/.test(f.path)).map((f) => join(root, f.path));
   for (const f of files) {
-    for (const m of f.content.matchAll(/^ExecStart(?:Pre|Post)?=-?@?([^\s\\]+)/gm)) {
+    for (const m of f.content.matchAll(/^Exec[A-Za-z]*=[-@:+!]*([^\s\\]+)/gm)) {
       const bin = join(root, m[1]!);
       mkdirSync(dirname(bin), { recursive: true });
       if (!existsSync(bin)) writeFileSync(bin, '#!/bin/sh\n');

@@ -49,7 +49,7 @@ test('an assignment with roles gets its certificates first; the apply report lis
     assert.ok(r.files.every((f) => f.changed));
     assert.equal(a.agent.restartPending, [], 'handed to the service manager');
     const restarts = services.skipped.filter((x) => x.kind === 'restart').map((x) => (x as { unit: string }).unit);
-    assert.equal(restarts, ['kubelet.service', 'kube-proxy.service'], 'the kubelet before kube-proxy');
+    assert.equal(restarts, ['containerd.service', 'kubelet.service', 'kube-proxy.service'], 'the runtime, then the kubelet, then kube-proxy');
     assert.equal(services.skipped[0], { kind: 'daemon-reload' }, 'new units: daemon-reload first');
     const c = certInfo(readFileSync(join(root, certKind('kubelet-client')!.certPath)));
     assert.ok(a.agent.certificatesRenewAt > c.notBefore.getTime() && a.agent.certificatesRenewAt < c.notAfter.getTime());
