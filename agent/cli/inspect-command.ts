@@ -29,6 +29,15 @@ passes, 1 when a check fails, 2 for a usage or plan file error.
   -h, --help                   show this help
 `;
 
+export const INSPECT_OPTIONS = {
+  roles: { type: 'string' },
+  plan: { type: 'string' },
+  profile: { type: 'string' },
+  ignore: { type: 'string' },
+  'node-name': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export interface InspectDeps {
   /** Collects this node's facts. @default collectFacts from agent/facts */
   collect?: () => Promise<Facts>;
@@ -45,15 +54,8 @@ export async function inspectCommand(argv: string[], io: CliIO, deps: InspectDep
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: {
-        roles: { type: 'string' },
-        plan: { type: 'string' },
-        profile: { type: 'string' },
-        ignore: { type: 'string' },
-        'node-name': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      allowNegative: true,
+      options: { ...INSPECT_OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (err) {
     return usageError(io, (err as Error).message);

@@ -8,7 +8,7 @@ import { loadAdminConfig, type AdminConfig } from '../admin/config.ts';
 import { connectAdmin, type Admin } from '../admin/client.ts';
 import { renewAdminIfDue } from '../admin/renew.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
-import { ConfigError, type MusterError } from '../../shared/errors/index.ts';
+import { UsageError, type MusterError } from '../../shared/errors/index.ts';
 import type { NodeStatusOut, StatusResponseOut } from '../../shared/wire/types.ts';
 import { COORDINATOR_DATA, ROLES } from '../../shared/constants.ts';
 
@@ -43,38 +43,64 @@ export async function withAdmin<T>(values: { 'data-dir'?: string; config?: strin
   }
 }
 
+// Each command's flags, as parseArgs options; coordinator/cli/commands.ts adds their help.
+const JSON_FLAG = { json: { type: 'boolean', default: false } } as const;
+export const TOKEN_CREATE_OPTIONS = {
+  ...ADMIN_FLAGS,
+  ttl: { type: 'string', default: '24h' },
+  uses: { type: 'string', default: '0' },
+  description: { type: 'string', default: '' },
+  node: { type: 'string', default: '' },
+  'print-join-command': { type: 'boolean', default: false },
+  ...JSON_FLAG,
+} as const;
+export const TOKEN_LIST_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+export const TOKEN_REVOKE_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+export const STATUS_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+export const NODE_REMOVE_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+export const NODE_ASSIGN_OPTIONS = { ...ADMIN_FLAGS, role: { type: 'string' }, clear: { type: 'boolean', default: false }, ...JSON_FLAG } as const;
+export const PLAN_APPLY_OPTIONS = { ...ADMIN_FLAGS, force: { type: 'boolean', default: false }, ...JSON_FLAG } as const;
+export const PLAN_HISTORY_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+export const PLAN_SHOW_OPTIONS = { ...ADMIN_FLAGS, ...JSON_FLAG } as const;
+
+const json = (value: unknown) => JSON.stringify(value, null, 2);
+const iso = (ms: number | string) => new Date(Number(ms)).toISOString();
+
+/** Longest --ttl; the coordinator refuses longer too (coordinator/state/tokens.ts). */
+const MAX_TOKEN_TTL_DAYS = 365;
+
+/** `--ttl`: a duration up to 365d, or 0 for a token that never expires (kubeadm's --ttl 0). */
+export function parseTokenTtl(text: string): number {
+  if (/^0+(ms|s|m|h|d)?$/.test(text)) return 0;
+  let ms: number;
+  try {
+    ms = parseDurationMs(text);
+  } catch (e) {
+    throw new UsageError(`--ttl: ${(e as Error).message}; 0 = never expires`);
+  }
+  if (ms < 1000) throw new UsageError(`--ttl ${text} is shorter than a second; give 1s or more (0 = never expires)`);
+  if (ms > MAX_TOKEN_TTL_DAYS * 86_400_000) throw new UsageError(`--ttl ${text} is longer than ${MAX_TOKEN_TTL_DAYS}d, past which a bootstrap token is a standing credential; give at most ${MAX_TOKEN_TTL_DAYS}d, or 0 for a token that never expires`);
+  return ms;
+}
+
 export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'create') {
-    const { values } = parseArgs({
-      args: rest,
-      options: {
-        ...ADMIN_FLAGS,
-        ttl: { type: 'string', default: '24h' },
-        uses: { type: 'string', default: '0' },
-        description: { type: 'string', default: '' },
-        node: { type: 'string', default: '' },
-        'print-join-command': { type: 'boolean', default: false },
-      },
-      strict: true,
-    });
-    let ttlMs: number;
-    try {
-      ttlMs = parseDurationMs(values.ttl);
-    } catch (e) {
-      throw new ConfigError(`--ttl: ${(e as Error).message}`);
-    }
+    const { values } = parseArgs({ args: rest, options: TOKEN_CREATE_OPTIONS, allowNegative: true, strict: true });
+    const ttlMs = parseTokenTtl(values.ttl);
+    if (!/^\d+$/.test(values.uses)) throw new UsageError(`--uses ${values.uses}: expected a whole number (0 = unlimited)`);
     const uses = Number(values.uses);
-    if (!Number.isInteger(uses) || uses < 0) throw new ConfigError(`--uses ${values.uses}: expected a whole number (0 = unlimited)`);
     return withAdmin(values, io, async (a, caHash) => {
-      const res = await a.call('CreateToken', { ttl_ms: ttlMs, uses, description: values.description, node_name: values.node });
-      if (values['print-join-command']) io.out(`muster-agent run --coordinator ${a.target} --token ${res.token} --ca-hash ${caHash}`);
+      const res = await a.call('CreateToken', { ttl_ms: ttlMs, uses, description: values.description, node_name: values.node, never_expires: ttlMs === 0 });
+      const joinCommand = `muster-agent run --coordinator ${a.target} --token ${res.token} --ca-hash ${caHash}`;
+      if (values.json) io.out(json({ token: res.token, id: res.token.split('.')[0], expires_at: Number(res.info?.expires_at_ms) ? iso(res.info!.expires_at_ms) : null, uses_allowed: uses, node: values.node || null, join_command: joinCommand }));
+      else if (values['print-join-command']) io.out(joinCommand);
       else io.out(res.token);
       return 0;
     });
   }
   if (sub === 'list') {
-    const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+    const { values } = parseArgs({ args: rest, options: TOKEN_LIST_OPTIONS, allowNegative: true, strict: true });
     return withAdmin(values, io, async (a) => {
       const res = await a.call('ListTokens', {});
       if (values.json) {
@@ -87,9 +113,9 @@ export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
           ['ID', 'EXPIRES', 'USES', 'STATE', 'NODE', 'DESCRIPTION'],
           res.tokens.map((t) => [
             t.id,
-            new Date(Number(t.expires_at_ms)).toISOString(),
+            Number(t.expires_at_ms) ? iso(t.expires_at_ms) : 'never',
             `${t.uses}/${t.uses_allowed || '∞'}`,
-            t.revoked ? 'revoked' : Number(t.expires_at_ms) <= now ? 'expired' : t.uses_allowed && t.uses >= t.uses_allowed ? 'used up' : 'valid',
+            t.revoked ? 'revoked' : Number(t.expires_at_ms) && Number(t.expires_at_ms) <= now ? 'expired' : t.uses_allowed && t.uses >= t.uses_allowed ? 'used up' : 'valid',
             t.node_name || '-',
             t.description,
           ]),
@@ -99,15 +125,15 @@ export async function tokenCommand(argv: string[], io: CliIO): Promise<number> {
     });
   }
   if (sub === 'revoke') {
-    const { values, positionals } = parseArgs({ args: rest, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new ConfigError('usage: muster token revoke ID');
+    const { values, positionals } = parseArgs({ args: rest, options: TOKEN_REVOKE_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'token revoke takes one token ID' : 'which token? give its ID (muster token list shows them)');
     return withAdmin(values, io, async (a) => {
       await a.call('RevokeToken', { id: positionals[0]! });
-      io.out(`token ${positionals[0]} revoked`);
+      io.out(values.json ? json({ id: positionals[0], revoked: true }) : `token ${positionals[0]} revoked`);
       return 0;
     });
   }
-  throw new ConfigError('usage: muster token create|list|revoke (see muster --help)');
+  throw new UsageError('usage: muster token create|list|revoke (see muster token --help)');
 }
 
 export function describeState(n: NodeStatusOut): string {
@@ -141,7 +167,7 @@ export function formatStatus(s: StatusResponseOut, now = Date.now()): string {
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: STATUS_OPTIONS, allowNegative: true, strict: true });
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Status', {});
     io.out(values.json ? JSON.stringify(res, null, 2) : formatStatus(res));
@@ -152,40 +178,47 @@ export async function statusCommand(argv: string[], io: CliIO): Promise<number> 
 export async function nodeCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'remove') {
-    const { values, positionals } = parseArgs({ args: rest, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new ConfigError('usage: muster node remove NAME');
+    const { values, positionals } = parseArgs({ args: rest, options: NODE_REMOVE_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'node remove takes one node name' : 'which node? give its name (muster status lists them)');
     return withAdmin(values, io, async (a) => {
       await a.call('RemoveNode', { name: positionals[0]! });
-      io.out(`node ${positionals[0]} removed; its agent is refused from now on`);
+      io.out(values.json ? json({ node: positionals[0], removed: true }) : `node ${positionals[0]} removed; its agent is refused from now on`);
       return 0;
     });
   }
   if (sub === 'assign') {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, role: { type: 'string' }, clear: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1 || (!values.role && !values.clear)) throw new ConfigError(`usage: muster node assign NAME --role ${ROLES.join(',')} | --clear`);
+    const { values, positionals } = parseArgs({ args: rest, options: NODE_ASSIGN_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+    if (positionals.length !== 1 || (!values.role && !values.clear)) throw new UsageError(`usage: muster node assign NAME --role ${ROLES.join(',')} | --clear`);
     const roles = values.clear ? [] : values.role!.split(',').map((r) => r.trim()).filter(Boolean);
     return withAdmin(values, io, async (a) => {
       const res = await a.call('AssignNode', { name: positionals[0]!, roles });
+      if (values.json) {
+        io.out(json({ node: positionals[0], roles, changed_nodes: res.changed_nodes }));
+        return 0;
+      }
       io.out(`node ${positionals[0]}: roles ${roles.length ? roles.join(',') : 'back to the plan'}; ${res.changed_nodes.length} assignment(s) changed${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
       return 0;
     });
   }
-  throw new ConfigError('usage: muster node remove NAME | muster node assign NAME --role ROLES');
+  throw new UsageError('usage: muster node remove NAME | muster node assign NAME --role ROLES');
 }
 
 export async function planApplyCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, force: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-  if (positionals.length !== 1) throw new ConfigError('usage: muster plan apply FILE [--force]');
+  const { values, positionals } = parseArgs({ args: argv, options: PLAN_APPLY_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'plan apply takes one plan file' : 'which plan? give the plan file to apply');
   const file = positionals[0]!;
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    io.err(`cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
-    return 2;
+    throw new UsageError(`cannot read plan file ${file}: ${(e as NodeJS.ErrnoException).code ?? e}`);
   }
   return withAdmin(values, io, async (a) => {
     const res = await a.call('ApplyPlan', { plan_yaml: text, file_name: file, force: values.force });
+    if (values.json) {
+      io.out(json({ plan_revision: res.plan_revision, changed_nodes: res.changed_nodes, warnings: res.warnings }));
+      return 0;
+    }
     for (const w of res.warnings) io.err(w);
     io.out(`plan revision ${res.plan_revision}: ${res.changed_nodes.length} node(s) get a new assignment${res.changed_nodes.length ? `: ${res.changed_nodes.join(', ')}` : ''}`);
     return 0;
@@ -193,11 +226,14 @@ export async function planApplyCommand(argv: string[], io: CliIO): Promise<numbe
 }
 
 export async function planHistoryCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+  const { values } = parseArgs({ args: argv, options: PLAN_HISTORY_OPTIONS, allowNegative: true, strict: true });
   return withAdmin(values, io, async (a) => {
     const res = await a.call('PlanHistory', {});
     if (values.json) {
-      io.out(JSON.stringify(res.plans, null, 2));
+      // History carries diffs only (one message stays small); the texts are fetched one by one.
+      const texts = new Map<number, string>();
+      for (const p of res.plans) texts.set(Number(p.revision), (await a.call('GetPlan', { revision: p.revision })).plan_yaml);
+      io.out(json(res.plans.map((p) => ({ revision: Number(p.revision), applied_at: iso(p.applied_at_ms), file_name: p.file_name, forced: p.forced, diff: p.diff, plan_yaml: texts.get(Number(p.revision)) ?? '' }))));
       return 0;
     }
     for (const p of res.plans) {
@@ -209,11 +245,15 @@ export async function planHistoryCommand(argv: string[], io: CliIO): Promise<num
 }
 
 export async function planShowCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: ADMIN_FLAGS, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: PLAN_SHOW_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+  if (positionals.length > 1 || (positionals[0] !== undefined && !/^\d+$/.test(positionals[0]))) throw new UsageError(`plan show takes one revision number (muster plan history lists them), got ${positionals.join(' ')}`);
   const rev = positionals[0] ? Number(positionals[0]) : 0;
-  if (!Number.isInteger(rev) || rev < 0) throw new ConfigError('usage: muster plan show [REVISION]');
   return withAdmin(values, io, async (a) => {
     const p = await a.call('GetPlan', { revision: rev });
+    if (values.json) {
+      io.out(json({ revision: Number(p.revision), applied_at: iso(p.applied_at_ms), file_name: p.file_name, forced: p.forced, plan_yaml: p.plan_yaml }));
+      return 0;
+    }
     io.out(`# plan revision ${p.revision}, applied ${new Date(Number(p.applied_at_ms)).toISOString()} from ${p.file_name}\n${p.plan_yaml}`);
     return 0;
   });

@@ -41,10 +41,11 @@ async function exists(path: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------- validate
 
 const VALIDATE_USAGE = 'muster plan validate FILE [--json]';
+export const PLAN_VALIDATE_OPTIONS = { json: { type: 'boolean', default: false } } as const;
 
 /** Exit 0 valid (warnings allowed), 1 invalid, 2 unreadable or unparsable (or bad usage). */
 export async function planValidateCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = flags(io, VALIDATE_USAGE, () => parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true }));
+  const parsed = flags(io, VALIDATE_USAGE, () => parseArgs({ args: argv, options: PLAN_VALIDATE_OPTIONS, allowPositionals: true, allowNegative: true, strict: true }));
   if (!parsed) return 2;
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length) {
@@ -66,13 +67,11 @@ export async function planValidateCommand(argv: string[], io: CliIO): Promise<nu
 // ---------------------------------------------------------------------------------- import
 
 const IMPORT_USAGE = 'muster plan import KISMATIC_FILE [-o OUT] [--force]';
+export const PLAN_IMPORT_OPTIONS = { output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } } as const;
 
 /** Converts a Kismatic plan; the YAML goes to stdout or OUT, everything else to stderr. */
 export async function planImportCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = flags(io, IMPORT_USAGE, () => parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: { output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } },
-  }));
+  const parsed = flags(io, IMPORT_USAGE, () => parseArgs({ args: argv, allowPositionals: true, allowNegative: true, strict: true, options: PLAN_IMPORT_OPTIONS }));
   if (!parsed) return 2;
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length) {
@@ -130,7 +129,7 @@ function importHeader(file: string, dropped: readonly DroppedSetting[]): string[
 
 // ---------------------------------------------------------------------------------- init
 
-const INIT_FLAGS = {
+export const INIT_FLAGS = {
   output: { type: 'string', short: 'o' },
   force: { type: 'boolean', default: false },
   yes: { type: 'boolean', short: 'y', default: false },

@@ -84,12 +84,10 @@ export function formatReachMatrix(res: PreflightResponse__Output): string {
   return `${formatTable(['SOURCE', 'DESTINATION', 'RESULT'], rows)}\n${rows.length} pairs probed, ${failed} failed`;
 }
 
+export const PREFLIGHT_OPTIONS = { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, reach: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } } as const;
+
 export async function preflightCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, reach: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: PREFLIGHT_OPTIONS, allowNegative: true, strict: true });
   const ignore = (values.ignore ?? []).flatMap(list);
   const unignore = (values.unignore ?? []).flatMap(list);
   return withAdmin(values, io, async (a) => {

@@ -1,6 +1,8 @@
 // What a CLI command may touch of the outside world. Commands take an CliIO instead of using
 // process.stdout / process.exit directly, so tests run them in-process and read what they print.
 import { createInterface } from 'node:readline/promises';
+import { colourWanted } from './colour.ts';
+import { InterruptedError } from '../errors/index.ts';
 
 export interface CliIO {
   out(text: string): void;
@@ -9,6 +11,11 @@ export interface CliIO {
   ask: ((question: string) => Promise<string>) | null;
   env: Record<string, string | undefined>;
   cwd: string;
+  /** The terminal's width when stdout is one; tables fit it (undefined: no limit). */
+  columns?: number;
+  /** Colour stdout / stderr (a terminal, and NO_COLOR unset). */
+  colour?: boolean;
+  errColour?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -19,8 +26,14 @@ export function processIO(): CliIO {
     ask: interactive
       ? async (q) => {
           const rl = createInterface({ input: process.stdin, output: process.stdout });
+          // Ctrl-C at a prompt ends the command quietly (exit 130), not with readline's AbortError.
+          const interrupted = new AbortController();
+          rl.once('SIGINT', () => interrupted.abort());
           try {
-            return await rl.question(q);
+            return await rl.question(q, { signal: interrupted.signal });
+          } catch (err) {
+            if (interrupted.signal.aborted) throw new InterruptedError();
+            throw err;
           } finally {
             rl.close();
           }
@@ -28,6 +41,9 @@ export function processIO(): CliIO {
       : null,
     env: process.env,
     cwd: process.cwd(),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    colour: colourWanted(process.stdout.isTTY, process.env),
+    errColour: colourWanted(process.stderr.isTTY, process.env),
   };
 }
 
