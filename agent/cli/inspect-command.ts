@@ -12,6 +12,7 @@ import { parsePlanFile, defaultPlan, formatProblem, type PreflightProfile } from
 import { runPreflight, formatReportTable, DEFAULT_CHECKS, LOCAL_CHECKS, type PreflightPlan } from '../../shared/preflight/index.ts';
 import type { Facts } from '../../proto/gen/types/muster/v1/Facts.ts';
 import { collectFacts } from '../facts/index.ts';
+import { snakeCaseKeys } from '../../shared/json.ts';
 
 export const INSPECT_USAGE = `Usage: muster-agent inspect --roles ROLE[,ROLE] [--plan FILE] [--json]
 
@@ -94,7 +95,7 @@ export async function inspectCommand(argv: string[], io: CliIO, deps: InspectDep
   const skipped = DEFAULT_CHECKS.filter((c) => c.scope === 'cluster').map((c) => c.name);
 
   if (values.json) {
-    io.out(JSON.stringify(report, null, 2));
+    io.out(JSON.stringify(snakeCaseKeys(report), null, 2));
   } else {
     const source = values.plan ? `plan ${values.plan}` : 'plan defaults';
     io.out(`Preflight for ${node} as ${roles.join(', ')} (profile ${plan.cluster.preflight.profile}, ${source})\n`);

@@ -225,8 +225,10 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
     return 2;
   }
   const output = values.output ?? DEFAULT_PLAN_FILE;
+  // -o - : the plan to stdout, everything else to stderr (plan init -o - | ssh host 'cat > plan.yaml').
+  const toStdout = output === '-';
   const target = resolve(io.cwd, output);
-  if (!values.force && (await exists(target))) {
+  if (!toStdout && !values.force && (await exists(target))) {
     io.err(`muster: ${output} already exists; pass --force to overwrite it, or -o to write elsewhere`);
     return 1;
   }
@@ -261,6 +263,10 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
   if (interactive) {
     const ok = await ask(io, answers, given);
     if (!ok) return 2;
+  } else if (answers.master > 1 && !answers.loadBalancer && !given.has('master')) {
+    // --yes promises a plan that validates: without a load balancer that is one master.
+    answers.master = 1;
+    io.err('muster: no --load-balancer given, so the plan has 1 master (a development cluster); for 2 or more pass --master N --load-balancer HOST:PORT');
   } else if (answers.master > 1 && !answers.loadBalancer) {
     io.err(`muster: ${answers.master} masters need a load-balanced address for the API server: pass --load-balancer HOST:PORT (or a DNS name), or --master 1 for a development cluster`);
     return 2;
@@ -273,6 +279,12 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
     for (const p of check.problems) io.err(formatProblem(p));
     io.err(`muster: ${output} not written: the answers above make an invalid plan`);
     return 1;
+  }
+  if (toStdout) {
+    io.out(text);
+    for (const p of check.problems) io.err(formatProblem(p));
+    io.err(`plan written to stdout (${summary(check.problems)})`);
+    return 0;
   }
   await writeFileAtomic(target, text);
   for (const p of check.problems) io.err(formatProblem(p));
