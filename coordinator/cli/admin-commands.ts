@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { CliIO } from '../../shared/cli/io.ts';
-import { formatTable, ago } from '../../shared/cli/table.ts';
+import { formatTable, ago, truncate } from '../../shared/cli/table.ts';
+import { paint, type Colour } from '../../shared/cli/colour.ts';
+import { escapeControl } from '../../shared/text/escape.ts';
 import { join } from 'node:path';
 import { loadAdminConfig, type AdminConfig } from '../admin/config.ts';
 import { connectAdmin, type Admin } from '../admin/client.ts';
@@ -160,17 +162,47 @@ export function describePreflight(n: NodeStatusOut): string {
   return n.preflight_detail ? `${n.preflight}${n.preflight === 'passed' ? ` (${n.preflight_detail})` : `: ${n.preflight_detail}`}` : n.preflight;
 }
 
-export function formatStatus(s: StatusResponseOut, now = Date.now()): string {
+const STATE_COLOUR: Record<string, Colour> = { applied: 'green', failed: 'red', blocked: 'yellow', offline: 'yellow', removed: 'dim' };
+/** Shortest a STATE or PREFLIGHT cell is cut to when the table must fit a terminal. */
+const MIN_CELL = 16;
+
+/**
+ * The status table. With `width` (a terminal's) it stays within it: long STATE and PREFLIGHT
+ * texts (an apply error, a list of failing checks) are cut in the table and printed whole on a
+ * detail line per node below it. With `colour`, states are coloured.
+ */
+export function formatStatus(s: StatusResponseOut, now = Date.now(), o: { width?: number; colour?: boolean } = {}): string {
   const head = `cluster ${s.cluster_name || '(no plan)'}, plan revision ${s.plan_revision}, ${s.nodes.length} node(s)`;
-  const rows = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), describePreflight(n), ago(Number(n.last_seen_ms), now)]);
-  return `${head}\n${formatTable(['NAME', 'ADDRESS', 'ROLES', 'STATE', 'PREFLIGHT', 'LAST SEEN'], rows)}`;
+  const headers = ['NAME', 'ADDRESS', 'ROLES', 'STATE', 'PREFLIGHT', 'LAST SEEN'];
+  const full = s.nodes.map((n) => [n.name, n.address || '-', n.roles.join(',') || '-', describeState(n), describePreflight(n), ago(Number(n.last_seen_ms), now)]);
+  const fits = (rows: string[][]) => formatTable(headers, rows).split('\n').every((l) => l.length <= o.width!);
+  let rows = full;
+  if (o.width && !fits(full)) {
+    // Cut STATE and PREFLIGHT to the longest width that fits (not below MIN_CELL).
+    const longest = Math.max(...full.flatMap((r) => [r[3]!.length, r[4]!.length]));
+    let max = longest;
+    const cut = (m: number) => full.map((r) => r.map((c, i) => (i === 3 || i === 4 ? truncate(c, m) : c)));
+    while (max > MIN_CELL && !fits(cut(max))) max--;
+    rows = cut(max);
+  }
+  const paint_ = o.colour ? (row: number, col: number, cell: string) => (col === 3 && STATE_COLOUR[s.nodes[row]!.state] ? paint(true, STATE_COLOUR[s.nodes[row]!.state]!, cell) : cell) : undefined;
+  const details = full.flatMap((r, i) => [3, 4].filter((c) => rows[i]![c] !== r[c]).map((c) => `  ${r[0]}: ${c === 3 ? 'state' : 'preflight'}: ${r[c]}`));
+  return `${head}\n${formatTable(headers, rows, paint_)}${details.length ? `\n\n${details.map((d) => escapeControl(d)).join('\n')}` : ''}`;
+}
+
+/** Status as JSON: the wire's fields, plus what the table shows, so scripts need not derive it. */
+export function statusJson(s: StatusResponseOut) {
+  return {
+    ...s,
+    nodes: s.nodes.map((n) => ({ ...n, state_text: describeState(n), preflight_text: describePreflight(n), last_seen: Number(n.last_seen_ms) ? iso(n.last_seen_ms) : null })),
+  };
 }
 
 export async function statusCommand(argv: string[], io: CliIO): Promise<number> {
   const { values } = parseArgs({ args: argv, options: STATUS_OPTIONS, allowNegative: true, strict: true });
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Status', {});
-    io.out(values.json ? JSON.stringify(res, null, 2) : formatStatus(res));
+    io.out(values.json ? json(statusJson(res)) : formatStatus(res, Date.now(), { width: io.columns, colour: io.colour }));
     return 0;
   });
 }
