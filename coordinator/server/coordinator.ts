@@ -161,7 +161,9 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   // Before anything is written: a plan that cannot be used, or a port that is taken, must not
   // leave a half-made data dir behind on a first start.
   const planText = c.planFile ? await readPlanFile(c.planFile) : null;
-  if (c.listenPort !== 0) await checkCanListen(c.listenHost, c.listenPort);
+  // (A data dir in use is said by the store's lock, below, which names the coordinator using it.)
+  const firstStart = !existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
+  if (firstStart && c.listenPort !== 0) await checkCanListen(c.listenHost, c.listenPort);
   await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
   await checkStateExists(c, !options.store);
   const store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));

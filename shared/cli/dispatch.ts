@@ -124,9 +124,10 @@ function report(program: ProgramSpec, words: string[], spec: CommandSpec | undef
     io.out(JSON.stringify(errorJson(err), null, 2));
     return code;
   }
-  const label = paint(io.errColour, ['red', 'bold'], 'error:');
+  // On a terminal the message is red, so it stands out from the log lines or output above it.
+  const say = (text: string) => io.err(paint(io.errColour, ['red', 'bold'], `${program.name}:`) + ' ' + paint(io.errColour, 'red', text));
   if (err instanceof MusterError) {
-    io.err(`${program.name}: ${label} ${err.message}`);
+    say(err.message);
     if (err instanceof UsageError) {
       const usage = err.usage ?? (spec ? `usage: ${program.name} ${usageLine(words, spec)}\nsee ${program.name} ${words.join(' ')} --help` : undefined);
       if (usage) io.err(usage);
@@ -134,6 +135,6 @@ function report(program: ProgramSpec, words: string[], spec: CommandSpec | undef
     return code;
   }
   // A bug: the stack is what a report needs, and the user is told it is one.
-  io.err(`${program.name}: ${label} unexpected error (a bug in ${program.name}; please report it with what follows): ${(err as Error)?.stack ?? err}`);
+  say(`unexpected error (a bug in ${program.name}; please report it with what follows): ${(err as Error)?.stack ?? err}`);
   return code;
 }
