@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { CliIO } from '../../shared/cli/io.ts';
-import { formatTable, ago, truncate } from '../../shared/cli/table.ts';
+import { formatTable, ago, truncate, wrap } from '../../shared/cli/table.ts';
 import { paint, type Colour } from '../../shared/cli/colour.ts';
 import { escapeControl } from '../../shared/text/escape.ts';
 import { join } from 'node:path';
@@ -187,7 +187,8 @@ export function formatStatus(s: StatusResponseOut, now = Date.now(), o: { width?
   }
   const paint_ = o.colour ? (row: number, col: number, cell: string) => (col === 3 && STATE_COLOUR[s.nodes[row]!.state] ? paint(true, STATE_COLOUR[s.nodes[row]!.state]!, cell) : cell) : undefined;
   const details = full.flatMap((r, i) => [3, 4].filter((c) => rows[i]![c] !== r[c]).map((c) => `  ${r[0]}: ${c === 3 ? 'state' : 'preflight'}: ${r[c]}`));
-  return `${head}\n${formatTable(headers, rows, paint_)}${details.length ? `\n\n${details.map((d) => escapeControl(d)).join('\n')}` : ''}`;
+  const detailText = details.map((d) => (o.width ? wrap(escapeControl(d), o.width) : escapeControl(d)));
+  return `${head}\n${formatTable(headers, rows, paint_)}${details.length ? `\n\n${detailText.join('\n')}` : ''}`;
 }
 
 /** Status as JSON: the wire's fields, plus what the table shows, so scripts need not derive it. */

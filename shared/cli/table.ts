@@ -21,6 +21,22 @@ export function formatTable(rawHeaders: string[], rawRows: string[][], paint?: (
   return [line(headers, -1), ...rows.map((r, i) => line(r, i))].join('\n');
 }
 
+/** `text` broken at spaces into lines of at most `width` (a longer word gets a line of its own); later lines indented. */
+export function wrap(text: string, width: number, indent = '    '): string {
+  const lead = /^ */.exec(text)![0];
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    const next = line.trim() ? `${line} ${word}` : line + word;
+    if (next.length > width && line.trim()) {
+      lines.push(line);
+      line = indent + word;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
 /** `text` cut to `max` characters with an ellipsis, or as it is. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}\u2026`;
