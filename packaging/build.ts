@@ -37,6 +37,23 @@ export function generateProto(): void {
 
 const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
+/** The Node major the bundles need (node:sqlite, type stripping's syntax, TLS defaults). */
+export const NODE_MAJOR = 24;
+
+/**
+ * The first statement of each bundle, before any require: under an older Node the bundle would
+ * die loading node:sqlite with ERR_UNKNOWN_BUILTIN_MODULE. Plain ES5, so any Node can run it.
+ */
+export function nodeVersionCheck(program: string): string {
+  // "use strict" first: a directive counts only before any statement, and esbuild's own comes after the banner.
+  return (
+    `"use strict"; if (Number(process.versions.node.split('.')[0]) < ${NODE_MAJOR}) { ` +
+    `process.stderr.write(${JSON.stringify(`${program}: this is Node.js `)} + process.versions.node + ${JSON.stringify(
+      ` (${'${'}path}); ${program} needs Node.js ${NODE_MAJOR} or newer: run it with Node ${NODE_MAJOR} (npx ${program} uses the Node the project pins), or use the single executable dist/${program}, which has Node inside.\n`,
+    ).replace('${path}', '" + process.execPath + "')}); process.exit(1); }`
+  );
+}
+
 export async function bundle(): Promise<void> {
   const common: esbuild.BuildOptions = {
     bundle: true,
@@ -52,11 +69,11 @@ export async function bundle(): Promise<void> {
     esbuild.build({
       ...common,
       // `env -S` passes the V8 flags (GNU coreutils 8.30+, every current distribution).
-      banner: { js: `#!/usr/bin/env -S node ${COORDINATOR_NODE_FLAGS.join(' ')}` },
+      banner: { js: `#!/usr/bin/env -S node ${COORDINATOR_NODE_FLAGS.join(' ')}\n${nodeVersionCheck('muster')}` },
       entryPoints: [join(ROOT, 'coordinator/cli/main.ts')],
       outfile: join(ROOT, 'dist/muster.cjs'),
     }),
-    esbuild.build({ ...common, entryPoints: [join(ROOT, 'agent/cli/main.ts')], outfile: join(ROOT, 'dist/muster-agent.cjs') }),
+    esbuild.build({ ...common, banner: { js: `#!/usr/bin/env node\n${nodeVersionCheck('muster-agent')}` }, entryPoints: [join(ROOT, 'agent/cli/main.ts')], outfile: join(ROOT, 'dist/muster-agent.cjs') }),
   ]);
   for (const f of ['dist/muster.cjs', 'dist/muster-agent.cjs']) {
     asciiOnly(join(ROOT, f));

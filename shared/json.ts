@@ -16,3 +16,15 @@ function sortKeys(v: unknown): unknown {
   }
   return v;
 }
+
+/**
+ * Object keys in snake_case at every level ("fixableByAgent" -> "fixable_by_agent"): the one
+ * convention of every JSON both programs print, which is also the wire's (proto field names).
+ */
+export function snakeCaseKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeCaseKeys);
+  if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snakeCaseKeys(v)]));
+  }
+  return value;
+}

@@ -13,6 +13,8 @@ kernel settings) the way the agent reports them, and prints them. No coordinator
   -h, --help show this help
 `;
 
+export const FACTS_OPTIONS = { json: { type: 'boolean', default: false } } as const;
+
 export interface FactsCommandDeps {
   collect?: (options?: CollectOptions) => Promise<NodeFacts>;
 }

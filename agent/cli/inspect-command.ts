@@ -12,6 +12,7 @@ import { parsePlanFile, defaultPlan, formatProblem, type PreflightProfile } from
 import { runPreflight, formatReportTable, DEFAULT_CHECKS, LOCAL_CHECKS, type PreflightPlan } from '../../shared/preflight/index.ts';
 import type { Facts } from '../../proto/gen/types/muster/v1/Facts.ts';
 import { collectFacts } from '../facts/index.ts';
+import { snakeCaseKeys } from '../../shared/json.ts';
 
 export const INSPECT_USAGE = `Usage: muster-agent inspect --roles ROLE[,ROLE] [--plan FILE] [--json]
 
@@ -29,6 +30,15 @@ passes, 1 when a check fails, 2 for a usage or plan file error.
   -h, --help                   show this help
 `;
 
+export const INSPECT_OPTIONS = {
+  roles: { type: 'string' },
+  plan: { type: 'string' },
+  profile: { type: 'string' },
+  ignore: { type: 'string' },
+  'node-name': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
 export interface InspectDeps {
   /** Collects this node's facts. @default collectFacts from agent/facts */
   collect?: () => Promise<Facts>;
@@ -45,15 +55,8 @@ export async function inspectCommand(argv: string[], io: CliIO, deps: InspectDep
     ({ values } = parseArgs({
       args: argv,
       strict: true,
-      options: {
-        roles: { type: 'string' },
-        plan: { type: 'string' },
-        profile: { type: 'string' },
-        ignore: { type: 'string' },
-        'node-name': { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
+      allowNegative: true,
+      options: { ...INSPECT_OPTIONS, help: { type: 'boolean', short: 'h', default: false } },
     }));
   } catch (err) {
     return usageError(io, (err as Error).message);
@@ -92,7 +95,7 @@ export async function inspectCommand(argv: string[], io: CliIO, deps: InspectDep
   const skipped = DEFAULT_CHECKS.filter((c) => c.scope === 'cluster').map((c) => c.name);
 
   if (values.json) {
-    io.out(JSON.stringify(report, null, 2));
+    io.out(JSON.stringify(snakeCaseKeys(report), null, 2));
   } else {
     const source = values.plan ? `plan ${values.plan}` : 'plan defaults';
     io.out(`Preflight for ${node} as ${roles.join(', ')} (profile ${plan.cluster.preflight.profile}, ${source})\n`);

@@ -5,6 +5,11 @@ import { compileAgentOptions, optionsFromEnv, readAgentConfigFile, parseLabels, 
 import { Agent, type FactsSource } from '../loop/agent.ts';
 import { createLogger, type LogFormat } from '../../shared/log/logger.ts';
 import { VERSION } from '../../shared/version.ts';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
+import { readJoinedAs } from '../identity/identity-store.ts';
+import { ConfigError, UsageError } from '../../shared/errors/index.ts';
+import { DEFAULT_AGENT_STATE_DIR } from '../../shared/constants.ts';
 import { nodeFactsSource } from '../loop/facts-source.ts';
 
 export const RUN_FLAGS = {
@@ -24,7 +29,8 @@ export const RUN_FLAGS = {
 } as const;
 
 export function agentOptionsFromArgs(argv: string[], env: Record<string, string | undefined>): { options: AgentOptions; logFormat: LogFormat } {
-  const { values } = parseArgs({ args: argv, options: RUN_FLAGS, strict: true });
+  const { values } = parseArgs({ args: argv, options: RUN_FLAGS, allowNegative: true, strict: true });
+  if (values['log-format'] !== undefined && values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format ${values['log-format']}: expected text or json`);
   const flags: AgentOptions = {};
   if (values.coordinator) flags.coordinator = values.coordinator;
   if (values.token) flags.token = values.token;
@@ -41,9 +47,40 @@ export function agentOptionsFromArgs(argv: string[], env: Record<string, string 
   return { options, logFormat: (values['log-format'] as LogFormat) ?? 'text' };
 }
 
+/**
+ * What the state dir says about settings given now: a joined node keeps its name (a different
+ * --node-name is refused, not silently ignored), and without --coordinator it goes back to the
+ * coordinator it joined.
+ */
+export async function withSavedIdentity(options: AgentOptions): Promise<AgentOptions> {
+  const saved = await readJoinedAs(resolve(options.stateDir ?? DEFAULT_AGENT_STATE_DIR));
+  if (!saved) return options;
+  if (options.nodeName && options.nodeName.toLowerCase() !== saved.nodeName) {
+    throw new ConfigError(
+      `this node joined as ${saved.nodeName} (state in ${options.stateDir ?? DEFAULT_AGENT_STATE_DIR}); --node-name ${options.nodeName} would be another node. ` +
+        `Leave --node-name out (or give ${saved.nodeName}); to rename the node, remove it (muster node remove ${saved.nodeName}), delete the state dir and join again`,
+    );
+  }
+  return options.coordinator ? options : { ...options, coordinator: saved.coordinator };
+}
+
+/** An --address must be one of this machine's: binding to it is the test the kernel uses. */
+export async function checkLocalAddress(address: string): Promise<void> {
+  if (!address) return;
+  await new Promise<void>((ok, fail) => {
+    const s = createServer();
+    s.once('error', (err: NodeJS.ErrnoException) =>
+      fail(err.code === 'EADDRNOTAVAIL' ? new UsageError(`--address ${address} is not an address of this machine; give one of its addresses (ip -brief address), which other nodes reach it on`) : err),
+    );
+    s.listen(0, address, () => s.close(() => ok()));
+  });
+}
+
 export async function runCommand(argv: string[], io: CliIO, deps: { facts?: FactsSource; signal?: AbortSignal } = {}): Promise<number> {
-  const { options, logFormat } = agentOptionsFromArgs(argv, io.env);
+  const { options: given, logFormat } = agentOptionsFromArgs(argv, io.env);
+  const options = await withSavedIdentity(given);
   const compiled = compileAgentOptions(options);
+  await checkLocalAddress(compiled.address);
   const log = createLogger({ level: compiled.logLevel, format: logFormat, component: 'agent' });
   const agent = new Agent(compiled, { log, facts: deps.facts ?? nodeFactsSource(), version: VERSION });
   const ac = new AbortController();

@@ -6,7 +6,7 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { ConfigError, UsageError } from '../../shared/errors/index.ts';
 import { DEFAULT_AGENT_CONFIG_FILE, DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT, DEFAULT_REPORT_INTERVAL_MS, DEFAULT_WATCH_HOLD_MS, TOKEN_RE } from '../../shared/constants.ts';
 import type { LogLevel } from '../../shared/log/logger.ts';
 
@@ -90,7 +90,7 @@ export function parseLabels(text: string, where: string): Record<string, string>
   const out: Record<string, string> = {};
   for (const part of text.split(',').map((s) => s.trim()).filter(Boolean)) {
     const i = part.indexOf('=');
-    if (i <= 0) throw new ConfigError(`${where}: label "${part}" must be key=value`);
+    if (i <= 0) throw new UsageError(`${where}: label "${part}" must be key=value`);
     out[part.slice(0, i)] = part.slice(i + 1);
   }
   return out;
@@ -102,24 +102,24 @@ function coerce(key: keyof AgentOptions, value: unknown, where: string): unknown
       if (typeof value === 'boolean') return value;
       if (value === 'true' || value === '1') return true;
       if (value === 'false' || value === '0' || value === '') return false;
-      throw new ConfigError(`${where}: expected true or false, got ${JSON.stringify(value)}`);
+      throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(value)}`);
     case 'watchHoldMs':
     case 'reportIntervalMs': {
       const n = Number(value);
-      if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${where}: expected a number of milliseconds, got ${JSON.stringify(value)}`);
+      if (!Number.isFinite(n) || n < 0) throw new UsageError(`${where}: expected a number of milliseconds, got ${JSON.stringify(value)}`);
       return n;
     }
     case 'probePort': {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${where}: expected a TCP port (0-65535, 0 picks a free one), got ${JSON.stringify(value)}`);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${where}: expected a TCP port (0-65535, 0 picks a free one), got ${JSON.stringify(value)}`);
       return n;
     }
     case 'labels':
       if (typeof value === 'string') return parseLabels(value, where);
       if (value && typeof value === 'object' && !Array.isArray(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
-      throw new ConfigError(`${where}: expected a map of labels or "k=v,k2=v2"`);
+      throw new UsageError(`${where}: expected a map of labels or "k=v,k2=v2"`);
     default:
-      if (typeof value !== 'string') throw new ConfigError(`${where}: expected a string, got ${JSON.stringify(value)}`);
+      if (typeof value !== 'string') throw new UsageError(`${where}: expected a string, got ${JSON.stringify(value)}`);
       return value;
   }
 }
@@ -155,16 +155,16 @@ export function optionsFromEnv(env: Record<string, string | undefined>): AgentOp
 }
 
 export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
-  if (!o.coordinator) throw new ConfigError('no coordinator: pass --coordinator HOST:PORT (or set MUSTER_COORDINATOR, or coordinator: in the config file)');
-  if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(o.coordinator)) throw new ConfigError(`--coordinator ${o.coordinator}: expected HOST:PORT`);
+  if (!o.coordinator) throw new UsageError('no coordinator: pass --coordinator HOST:PORT (or set MUSTER_COORDINATOR, or coordinator: in the config file); a node that has joined remembers it');
+  if (!/^(\[[^\]]+\]|[^:\s]+):\d{1,5}$/.test(o.coordinator)) throw new UsageError(`--coordinator ${o.coordinator}: expected HOST:PORT`);
   if (o.token && !TOKEN_RE.test(o.token)) {
-    throw new ConfigError('--token is malformed: a bootstrap token looks like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})');
+    throw new UsageError('--token is malformed: a bootstrap token looks like abcdef.0123456789abcdef ([a-z0-9]{6}.[a-z0-9]{16})');
   }
-  if (o.caHash && !/^sha256:[0-9a-f]{64}$/.test(o.caHash)) throw new ConfigError(`--ca-hash ${o.caHash}: expected sha256:<64 hex digits>, as printed by the coordinator`);
-  if (o.address && !isIP(o.address)) throw new ConfigError(`--address ${o.address}: expected an IP address`);
+  if (o.caHash && !/^sha256:[0-9a-f]{64}$/.test(o.caHash)) throw new UsageError(`--ca-hash ${o.caHash}: expected sha256:<64 hex digits>, as printed by the coordinator`);
+  if (o.address && !isIP(o.address)) throw new UsageError(`--address ${o.address}: expected an IP address`);
   const probePort = o.probePort === undefined ? DEFAULT_PROBE_PORT : (coerce('probePort', o.probePort, '--probe-port') as number);
   const level = o.logLevel ?? 'info';
-  if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new ConfigError(`--log-level ${level}: expected error, warn, info or debug`);
+  if (!['error', 'warn', 'info', 'debug'].includes(level)) throw new UsageError(`--log-level ${level}: expected error, warn, info or debug`);
   return {
     coordinator: o.coordinator,
     token: o.token ?? null,

@@ -62,6 +62,24 @@ interface Owner {
   process: string;
 }
 
+const INTERPRETERS = /^(node|nodejs|python[\d.]*|perl|ruby|java|bash|sh|dash)$/;
+
+/**
+ * The program holding a port, as an operator names it: /proc/PID/comm is the name of the main
+ * *thread*, which programs rename (Node calls its own "MainThread"), so the command line comes
+ * first: its program, and for an interpreter the script it runs ("node muster.cjs").
+ */
+export function programName(cmdline: string | null, comm: string | null): string {
+  const argv = (cmdline ?? '').split('\0').filter(Boolean);
+  const base = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+  if (argv.length) {
+    const program = base(argv[0]!);
+    const script = argv.slice(1).find((a) => !a.startsWith('-'));
+    return INTERPRETERS.test(program) && script ? `${program} ${base(script)}` : program;
+  }
+  return comm?.trim() ?? '';
+}
+
 /**
  * Maps socket inodes to the process holding them by reading /proc/PID/fd links, as ss -p does.
  * Bounded: stops when every inode is found, after maxProcesses processes, maxFdsPerProcess links
@@ -84,7 +102,7 @@ export function findSocketOwners(o: CompiledCollectOptions, inodes: Set<number>)
       if (!link?.startsWith('socket:[')) continue;
       const inode = Number(link.slice(8, -1));
       if (!wanted.has(inode)) continue;
-      name ??= o.io.readText(join(o.procRoot, pid, 'comm'))?.trim() ?? '';
+      name ??= programName(o.io.readText(join(o.procRoot, pid, 'cmdline')), o.io.readText(join(o.procRoot, pid, 'comm')));
       owners.set(inode, { pid: Number(pid), process: name });
       wanted.delete(inode);
     }

@@ -30,6 +30,14 @@ export interface AppliedState {
 const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/;
 const KEY_RE = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----\n?/;
 
+/** The name and coordinator a node joined as (node.json), or null before its first join. */
+export async function readJoinedAs(dir: string): Promise<{ nodeName: string; coordinator: string } | null> {
+  const text = await readOptional(join(dir, AGENT_STATE.nodeFile));
+  if (text === null) return null;
+  const { nodeName, coordinator } = JSON.parse(text) as { nodeName?: unknown; coordinator?: unknown };
+  return typeof nodeName === 'string' && typeof coordinator === 'string' ? { nodeName, coordinator } : null;
+}
+
 export class IdentityStore {
   readonly dir: string;
   constructor(dir: string) {

@@ -9,7 +9,7 @@ import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
 import { writeAdminConfig } from '../admin/config.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
 import { createCsr } from '../../shared/pki/x509.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { ConfigError, UsageError } from '../../shared/errors/index.ts';
 import { ADMIN_CN } from '../../shared/constants.ts';
 import type { AdminCredential__Output } from '../../proto/gen/types/muster/v1/AdminCredential.ts';
 
@@ -74,21 +74,22 @@ export function jsonAdmin(c: AdminCredential__Output) {
   };
 }
 
+export const ADMIN_ISSUE_OPTIONS = { ...ADMIN_FLAGS, name: { type: 'string' }, output: { type: 'string', short: 'o' }, ttl: { type: 'string', default: '' }, force: { type: 'boolean', default: false } } as const;
+export const ADMIN_LIST_OPTIONS = { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } } as const;
+export const ADMIN_REVOKE_OPTIONS = { ...ADMIN_FLAGS, force: { type: 'boolean', default: false } } as const;
+
 export async function adminCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'issue') {
-    const { values } = parseArgs({
-      args: rest,
-      options: { ...ADMIN_FLAGS, name: { type: 'string' }, output: { type: 'string', short: 'o' }, ttl: { type: 'string', default: '' }, force: { type: 'boolean', default: false } },
-      strict: true,
-    });
-    if (!values.name || !values.output) throw new ConfigError('usage: muster admin issue --name LABEL -o FILE [--ttl DURATION] [--force]');
+    const { values } = parseArgs({ args: rest, options: ADMIN_ISSUE_OPTIONS, allowNegative: true, strict: true });
+    if (!values.name) throw new UsageError('--name LABEL is missing: say whom the credential is for');
+    if (!values.output) throw new UsageError('-o FILE is missing: where to write the admin config');
     let ttlMs = 0;
     if (values.ttl) {
       try {
         ttlMs = parseDurationMs(values.ttl);
       } catch (e) {
-        throw new ConfigError(`--ttl: ${(e as Error).message}`);
+        throw new UsageError(`--ttl: ${(e as Error).message}`);
       }
     }
     const file = resolve(io.cwd, values.output);
@@ -112,7 +113,7 @@ export async function adminCommand(argv: string[], io: CliIO): Promise<number> {
     });
   }
   if (sub === 'list') {
-    const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, strict: true });
+    const { values } = parseArgs({ args: rest, options: ADMIN_LIST_OPTIONS, allowNegative: true, strict: true });
     return withAdmin(values, io, async (a) => {
       const res = await a.call('ListAdmins', {});
       io.out(values.json ? JSON.stringify(res.credentials.map(jsonAdmin), null, 2) : `${formatAdminList(res.credentials)}\n(* = the credential this command used; last used: since the coordinator started)`);
@@ -120,8 +121,8 @@ export async function adminCommand(argv: string[], io: CliIO): Promise<number> {
     });
   }
   if (sub === 'revoke') {
-    const { values, positionals } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, force: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
-    if (positionals.length !== 1) throw new ConfigError('usage: muster admin revoke ID [--force]');
+    const { values, positionals } = parseArgs({ args: rest, options: ADMIN_REVOKE_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? 'admin revoke takes one credential ID' : 'which credential? give its ID (muster admin list shows them)');
     return withAdmin(values, io, async (a) => {
       const res = await a.call('RevokeAdmin', { id: positionals[0]!, force: values.force });
       const c = res.credential!;
@@ -129,5 +130,5 @@ export async function adminCommand(argv: string[], io: CliIO): Promise<number> {
       return 0;
     });
   }
-  throw new ConfigError(ADMIN_USAGE);
+  throw new UsageError(ADMIN_USAGE);
 }

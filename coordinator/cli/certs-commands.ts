@@ -15,7 +15,7 @@ import { parseDurationMs } from '../trust/tokens.ts';
 import { certKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { createCsr } from '../../shared/pki/x509.ts';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { ConfigError, UsageError } from '../../shared/errors/index.ts';
 import { DEFAULT_COORDINATOR_DATA_DIR } from '../../shared/constants.ts';
 import type { CertificateExpiration__Output } from '../../proto/gen/types/muster/v1/CertificateExpiration.ts';
 
@@ -51,13 +51,20 @@ export function formatExpirations(rows: readonly CertificateExpiration__Output[]
   return `${formatTable(['NODE', 'KIND', 'EXPIRES', 'RESIDUAL', ''], table)}\n${summary}`;
 }
 
+// Each command's flags; coordinator/cli/commands.ts adds their help.
+export const IMPORT_CA_OPTIONS = { 'data-dir': { type: 'string' }, kind: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, force: { type: 'boolean', default: false } } as const;
+export const IMPORT_SA_OPTIONS = { 'data-dir': { type: 'string' }, key: { type: 'string' }, pub: { type: 'string' }, force: { type: 'boolean', default: false } } as const;
+export const CHECK_EXPIRATION_OPTIONS = { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, 'warn-days': { type: 'string', default: '30' } } as const;
+export const KUBECONFIG_ADMIN_OPTIONS = { ...ADMIN_FLAGS, output: { type: 'string', short: 'o' }, ttl: { type: 'string', default: '' } } as const;
+
 export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
-  const dataDir = { 'data-dir': { type: 'string', default: io.env.MUSTER_DATA_DIR ?? DEFAULT_COORDINATOR_DATA_DIR } } as const;
+  const dataDirOf = (v: string | undefined) => v ?? io.env.MUSTER_DATA_DIR ?? DEFAULT_COORDINATOR_DATA_DIR;
   if (sub === 'import-ca') {
-    const { values } = parseArgs({ args: rest, options: { ...dataDir, kind: { type: 'string' }, cert: { type: 'string' }, key: { type: 'string' }, force: { type: 'boolean', default: false } }, strict: true });
-    if (!values.kind || !values.cert || !values.key) throw new ConfigError(CERTS_USAGE);
-    if (!CLUSTER_CA_KINDS.includes(values.kind as ClusterCaKind)) throw new ConfigError(`--kind ${values.kind}: expected one of ${CLUSTER_CA_KINDS.join(', ')}`);
+    const { values: given } = parseArgs({ args: rest, options: IMPORT_CA_OPTIONS, allowNegative: true, strict: true });
+    const values = { ...given, 'data-dir': dataDirOf(given['data-dir']) };
+    if (!values.kind || !values.cert || !values.key) throw new UsageError(CERTS_USAGE);
+    if (!CLUSTER_CA_KINDS.includes(values.kind as ClusterCaKind)) throw new UsageError(`--kind ${values.kind}: expected one of ${CLUSTER_CA_KINDS.join(', ')}`);
     const kind = values.kind as ClusterCaKind;
     const res = await importCa({ dataDir: resolve(io.cwd, values['data-dir']), kind, certPem: await readInput(resolve(io.cwd, values.cert), 'certificate'), keyPem: await readInput(resolve(io.cwd, values.key), 'key'), force: values.force });
     io.out(res.written.length ? `${kind} CA imported${res.replaced ? ' (replacing the one there)' : ''}: ${res.written.join(', ')}` : `${kind} CA: the data dir holds this CA already; nothing written`);
@@ -65,8 +72,9 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
     return 0;
   }
   if (sub === 'import-sa') {
-    const { values } = parseArgs({ args: rest, options: { ...dataDir, key: { type: 'string' }, pub: { type: 'string' }, force: { type: 'boolean', default: false } }, strict: true });
-    if (!values.key) throw new ConfigError(CERTS_USAGE);
+    const { values: given } = parseArgs({ args: rest, options: IMPORT_SA_OPTIONS, allowNegative: true, strict: true });
+    const values = { ...given, 'data-dir': dataDirOf(given['data-dir']) };
+    if (!values.key) throw new UsageError(CERTS_USAGE);
     const res = await importServiceAccount({
       dataDir: resolve(io.cwd, values['data-dir']),
       keyPem: await readInput(resolve(io.cwd, values.key), 'key'),
@@ -79,9 +87,9 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
   if (sub === 'renew') return renewCommand(rest, io);
   if (sub === 'rotate-ca') return rotateCaCommand(rest, io);
   if (sub === 'check-expiration') {
-    const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, 'warn-days': { type: 'string', default: '30' } }, strict: true });
+    const { values } = parseArgs({ args: rest, options: CHECK_EXPIRATION_OPTIONS, allowNegative: true, strict: true });
     const warnDays = Number(values['warn-days']);
-    if (!Number.isFinite(warnDays) || warnDays < 0) throw new ConfigError(`--warn-days ${values['warn-days']}: expected a number of days, 0 or more`);
+    if (!Number.isFinite(warnDays) || warnDays < 0) throw new UsageError(`--warn-days ${values['warn-days']}: expected a number of days, 0 or more`);
     return withAdmin(values, io, async (a) => {
       const res = await a.call('CertificateExpirations', {});
       const now = Date.now();
@@ -105,20 +113,20 @@ export async function certsCommand(argv: string[], io: CliIO): Promise<number> {
       return 0;
     });
   }
-  throw new ConfigError(CERTS_USAGE);
+  throw new UsageError(CERTS_USAGE);
 }
 
 export async function kubeconfigCommand(argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub !== 'admin') throw new ConfigError('usage: muster kubeconfig admin -o FILE [--ttl DURATION]');
-  const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, output: { type: 'string', short: 'o' }, ttl: { type: 'string', default: '' } }, strict: true });
-  if (!values.output) throw new ConfigError('usage: muster kubeconfig admin -o FILE [--ttl DURATION]');
+  if (sub !== 'admin') throw new UsageError('usage: muster kubeconfig admin -o FILE [--ttl DURATION]');
+  const { values } = parseArgs({ args: rest, options: KUBECONFIG_ADMIN_OPTIONS, allowNegative: true, strict: true });
+  if (!values.output) throw new UsageError('where to? give -o FILE for the kubeconfig');
   let ttlMs = 0;
   if (values.ttl) {
     try {
       ttlMs = parseDurationMs(values.ttl);
     } catch (e) {
-      throw new ConfigError(`--ttl: ${(e as Error).message}`);
+      throw new UsageError(`--ttl: ${(e as Error).message}`);
     }
   }
   const admin = certKind('admin')!;

@@ -3,14 +3,17 @@ import { parseArgs } from 'node:util';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
 import { ConfigError } from '../../shared/errors/index.ts';
-import { ADMIN_FLAGS, withAdmin, describeState, describePreflight, upToDate } from './admin-commands.ts';
+import { ADMIN_FLAGS } from './admin-flags.ts';
+import { withAdmin, describeState, describePreflight, upToDate } from './admin-commands.ts';
 import type { Admin } from '../admin/client.ts';
 
+export const NODE_LIST_OPTIONS = { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } } as const;
+export const NODE_DESCRIBE_OPTIONS = NODE_LIST_OPTIONS;
 export const NODE_LIST_USAGE = 'muster node list [--json]';
 export const NODE_DESCRIBE_USAGE = 'muster node describe NAME [--json]';
 
 export async function nodeListCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: NODE_LIST_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
   if (positionals.length) throw new ConfigError(`usage: ${NODE_LIST_USAGE}`);
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Status', {});
@@ -38,7 +41,7 @@ async function gather(a: Admin, name: string) {
 }
 
 export async function nodeDescribeCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true });
+  const { values, positionals } = parseArgs({ args: argv, options: NODE_LIST_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
   if (positionals.length !== 1) throw new ConfigError(`usage: ${NODE_DESCRIBE_USAGE}`);
   const name = positionals[0]!;
   return withAdmin(values, io, async (a) => {

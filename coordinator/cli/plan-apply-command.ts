@@ -4,9 +4,9 @@
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import type { CliIO } from '../../shared/cli/io.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { UsageError } from '../../shared/errors/index.ts';
 import type { Admin } from '../admin/client.ts';
-import { ADMIN_FLAGS, withAdmin, describeState } from './admin-commands.ts';
+import { PLAN_APPLY_OPTIONS, withAdmin, describeState } from './admin-commands.ts';
 import { interruptSignal, parseTimeout, sleep } from './status-watch.ts';
 
 export const PLAN_APPLY_USAGE = 'muster plan apply FILE [--force] [--dry-run] [--wait [--timeout 10m]] [--json]';
@@ -14,22 +14,10 @@ const DEFAULT_WAIT_MS = 10 * 60_000;
 const POLL_MS = 500;
 
 export async function planApplyCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: {
-      ...ADMIN_FLAGS,
-      force: { type: 'boolean', default: false },
-      'dry-run': { type: 'boolean', default: false },
-      wait: { type: 'boolean', default: false },
-      timeout: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-    allowPositionals: true,
-    strict: true,
-  });
-  if (positionals.length !== 1) throw new ConfigError(`usage: ${PLAN_APPLY_USAGE}`);
-  if (values['dry-run'] && values.wait) throw new ConfigError('--dry-run stores nothing, so there is nothing to --wait for');
-  if (values.timeout !== undefined && !values.wait) throw new ConfigError('--timeout goes with --wait');
+  const { values, positionals } = parseArgs({ args: argv, options: PLAN_APPLY_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
+  if (positionals.length !== 1) throw new UsageError(positionals.length ? 'plan apply takes one plan file' : `which plan? usage: ${PLAN_APPLY_USAGE}`);
+  if (values['dry-run'] && values.wait) throw new UsageError('--dry-run stores nothing, so there is nothing to --wait for');
+  if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout goes with --wait');
   const waitMs = parseTimeout('--timeout', values.timeout, DEFAULT_WAIT_MS);
   const file = positionals[0]!;
   let text: string;

@@ -42,10 +42,11 @@ async function exists(path: string): Promise<boolean> {
 // ---------------------------------------------------------------------------------- validate
 
 const VALIDATE_USAGE = 'muster plan validate FILE [--json]';
+export const PLAN_VALIDATE_OPTIONS = { json: { type: 'boolean', default: false } } as const;
 
 /** Exit 0 valid (warnings allowed), 1 invalid, 2 unreadable or unparsable (or bad usage). */
 export async function planValidateCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = flags(io, VALIDATE_USAGE, () => parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } }, allowPositionals: true, strict: true }));
+  const parsed = flags(io, VALIDATE_USAGE, () => parseArgs({ args: argv, options: PLAN_VALIDATE_OPTIONS, allowPositionals: true, allowNegative: true, strict: true }));
   if (!parsed) return 2;
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length) {
@@ -67,13 +68,11 @@ export async function planValidateCommand(argv: string[], io: CliIO): Promise<nu
 // ---------------------------------------------------------------------------------- import
 
 const IMPORT_USAGE = 'muster plan import KISMATIC_FILE [-o OUT] [--force]';
+export const PLAN_IMPORT_OPTIONS = { output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } } as const;
 
 /** Converts a Kismatic plan; the YAML goes to stdout or OUT, everything else to stderr. */
 export async function planImportCommand(argv: string[], io: CliIO): Promise<number> {
-  const parsed = flags(io, IMPORT_USAGE, () => parseArgs({
-    args: argv, allowPositionals: true, strict: true,
-    options: { output: { type: 'string', short: 'o' }, force: { type: 'boolean', default: false } },
-  }));
+  const parsed = flags(io, IMPORT_USAGE, () => parseArgs({ args: argv, allowPositionals: true, allowNegative: true, strict: true, options: PLAN_IMPORT_OPTIONS }));
   if (!parsed) return 2;
   const [file, ...extra] = parsed.positionals;
   if (!file || extra.length) {
@@ -143,7 +142,7 @@ function importHeader(file: string, dropped: readonly DroppedSetting[]): string[
 
 // ---------------------------------------------------------------------------------- init
 
-const INIT_FLAGS = {
+export const INIT_FLAGS = {
   output: { type: 'string', short: 'o' },
   force: { type: 'boolean', default: false },
   yes: { type: 'boolean', short: 'y', default: false },
@@ -239,8 +238,10 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
     return 2;
   }
   const output = values.output ?? DEFAULT_PLAN_FILE;
+  // -o - : the plan to stdout, everything else to stderr (plan init -o - | ssh host 'cat > plan.yaml').
+  const toStdout = output === '-';
   const target = resolve(io.cwd, output);
-  if (!values.force && (await exists(target))) {
+  if (!toStdout && !values.force && (await exists(target))) {
     io.err(`muster: ${output} already exists; pass --force to overwrite it, or -o to write elsewhere`);
     return 1;
   }
@@ -275,6 +276,10 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
   if (interactive) {
     const ok = await ask(io, answers, given);
     if (!ok) return 2;
+  } else if (answers.master > 1 && !answers.loadBalancer && !given.has('master')) {
+    // --yes promises a plan that validates: without a load balancer that is one master.
+    answers.master = 1;
+    io.err('muster: no --load-balancer given, so the plan has 1 master (a development cluster); for 2 or more pass --master N --load-balancer HOST:PORT');
   } else if (answers.master > 1 && !answers.loadBalancer) {
     io.err(`muster: ${answers.master} masters need a load-balanced address for the API server: pass --load-balancer HOST:PORT (or a DNS name), or --master 1 for a development cluster`);
     return 2;
@@ -287,6 +292,12 @@ export async function planInitCommand(argv: string[], io: CliIO): Promise<number
     for (const p of check.problems) io.err(formatProblem(p));
     io.err(`muster: ${output} not written: the answers above make an invalid plan`);
     return 1;
+  }
+  if (toStdout) {
+    io.out(text);
+    for (const p of check.problems) io.err(formatProblem(p));
+    io.err(`plan written to stdout (${summary(check.problems)})`);
+    return 0;
   }
   await writeFileAtomic(target, text);
   for (const p of check.problems) io.err(formatProblem(p));

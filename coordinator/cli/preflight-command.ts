@@ -40,13 +40,25 @@ export function formatPreflight(res: PreflightResponse__Output, detailed: boolea
     const op = new Set(res.operator_ignored);
     out.push(`ignored checks: ${res.ignored.map((c) => (op.has(c) ? `${c} (muster preflight --ignore)` : `${c} (plan)`)).join(', ')}`);
   }
-  for (const n of res.nodes) {
+  // Nodes with the same findings (a fleet of one image: often all of them) share one table,
+  // printed under the last of them, instead of the same table once per node.
+  const tableOf = (n: NodePreflight__Output): string => {
+    const report = toReport(n, detailed);
+    if (!report.results.length && !(detailed && report.checks.length)) return '';
+    // The table without its own summary line (the header line above says it).
+    return indent(formatReportTable(report).trimEnd().split('\n').slice(0, -1).join('\n'));
+  };
+  const tables = res.nodes.map(tableOf);
+  const lastWith = new Map<string, number>();
+  tables.forEach((t, i) => t && lastWith.set(t, i));
+  for (const [i, n] of res.nodes.entries()) {
     const state = n.state || 'not checked';
     out.push(`${n.node} (${n.address || 'no address'}, ${n.roles.join(',') || 'no role'}): ${state}${n.detail ? ` - ${n.detail}` : ''}${n.gated ? '; assignment held back' : ''}`);
-    const report = toReport(n, detailed);
-    if (report.results.length || (detailed && report.checks.length)) {
-      // The table without its own summary line (the header line above says it).
-      out.push(indent(formatReportTable(report).trimEnd().split('\n').slice(0, -1).join('\n')));
+    const table = tables[i]!;
+    if (table && lastWith.get(table) === i) {
+      const same = res.nodes.filter((_, j) => tables[j] === table);
+      if (same.length > 1) out.push(`    findings of ${same.length} nodes (${same.map((x) => x.node).join(', ')}), the same for each:`);
+      out.push(table);
     }
     if (detailed && n.probes && (n.probes.latency.length || n.probes.reach.length)) {
       const c = n.probes.coordinator;
@@ -84,12 +96,10 @@ export function formatReachMatrix(res: PreflightResponse__Output): string {
   return `${formatTable(['SOURCE', 'DESTINATION', 'RESULT'], rows)}\n${rows.length} pairs probed, ${failed} failed`;
 }
 
+export const PREFLIGHT_OPTIONS = { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, reach: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } } as const;
+
 export async function preflightCommand(argv: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...ADMIN_FLAGS, json: { type: 'boolean', default: false }, reach: { type: 'boolean', default: false }, node: { type: 'string' }, ignore: { type: 'string', multiple: true }, unignore: { type: 'string', multiple: true } },
-    strict: true,
-  });
+  const { values } = parseArgs({ args: argv, options: PREFLIGHT_OPTIONS, allowNegative: true, strict: true });
   const ignore = (values.ignore ?? []).flatMap(list);
   const unignore = (values.unignore ?? []).flatMap(list);
   return withAdmin(values, io, async (a) => {

@@ -6,16 +6,19 @@ import { formatTable, ago } from '../../shared/cli/table.ts';
 import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
-import { ConfigError, MusterError } from '../../shared/errors/index.ts';
+import { UsageError, MusterError } from '../../shared/errors/index.ts';
 import type { CaRotation__Output } from '../../proto/gen/types/muster/v1/CaRotation.ts';
 import type { Admin } from '../admin/client.ts';
 
 export const RENEW_USAGE = 'usage: muster certs renew --node NAME [--node NAME...] | --all';
 export const ROTATE_USAGE = 'usage: muster certs rotate-ca --kind kubernetes|etcd|front-proxy [--wait [--timeout DURATION]] | --status [--json]';
 
+export const RENEW_OPTIONS = { ...ADMIN_FLAGS, node: { type: 'string', multiple: true, default: [] as string[] }, all: { type: 'boolean', default: false } } as const;
+export const ROTATE_CA_OPTIONS = { ...ADMIN_FLAGS, kind: { type: 'string' }, status: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, wait: { type: 'boolean', default: false }, timeout: { type: 'string', default: '30m' } } as const;
+
 export async function renewCommand(rest: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({ args: rest, options: { ...ADMIN_FLAGS, node: { type: 'string', multiple: true, default: [] }, all: { type: 'boolean', default: false } }, strict: true });
-  if (values.all === values.node.length > 0) throw new ConfigError(RENEW_USAGE);
+  const { values } = parseArgs({ args: rest, options: RENEW_OPTIONS, allowNegative: true, strict: true });
+  if (values.all === values.node.length > 0) throw new UsageError(RENEW_USAGE);
   return withAdmin(values, io, async (a) => {
     const res = await a.call('RenewCertificates', { nodes: values.node, all: values.all });
     const n = res.nodes.length;
@@ -63,18 +66,14 @@ async function waitForRotation(a: Admin, kind: string, timeoutMs: number, io: Cl
 }
 
 export async function rotateCaCommand(rest: string[], io: CliIO): Promise<number> {
-  const { values } = parseArgs({
-    args: rest,
-    options: { ...ADMIN_FLAGS, kind: { type: 'string' }, status: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, wait: { type: 'boolean', default: false }, timeout: { type: 'string', default: '30m' } },
-    strict: true,
-  });
-  if (values.status === Boolean(values.kind)) throw new ConfigError(ROTATE_USAGE);
-  if (values.kind && !(CLUSTER_CA_KINDS as readonly string[]).includes(values.kind)) throw new ConfigError(`--kind ${values.kind}: expected one of ${CLUSTER_CA_KINDS.join(', ')}`);
+  const { values } = parseArgs({ args: rest, options: ROTATE_CA_OPTIONS, allowNegative: true, strict: true });
+  if (values.status === Boolean(values.kind)) throw new UsageError(ROTATE_USAGE);
+  if (values.kind && !(CLUSTER_CA_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind ${values.kind}: expected one of ${CLUSTER_CA_KINDS.join(', ')}`);
   let timeoutMs = 0;
   try {
     timeoutMs = parseDurationMs(values.timeout);
   } catch (e) {
-    throw new ConfigError(`--timeout: ${(e as Error).message}`);
+    throw new UsageError(`--timeout: ${(e as Error).message}`);
   }
   return withAdmin(values, io, async (a) => {
     if (values.status) {

@@ -3,31 +3,45 @@ import { parseArgs } from 'node:util';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { startCoordinator } from '../server/coordinator.ts';
 import { createLogger, type LogFormat, type LogLevel } from '../../shared/log/logger.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { UsageError } from '../../shared/errors/index.ts';
+
+const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'debug'];
 import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
 
+/** The flags; defaults that come from the environment are applied after parsing. */
+export const SERVE_OPTIONS = {
+  'data-dir': { type: 'string' },
+  plan: { type: 'string' },
+  listen: { type: 'string' },
+  advertise: { type: 'string' },
+  san: { type: 'string', multiple: true, default: [] as string[] },
+  'log-level': { type: 'string' },
+  'log-format': { type: 'string', default: 'text' },
+  reinitialize: { type: 'boolean', default: false },
+  'join-burst': { type: 'string' },
+  'join-rate': { type: 'string' },
+  'max-unverified-per-source': { type: 'string' },
+} as const;
+
 export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      'data-dir': { type: 'string', default: io.env.MUSTER_DATA_DIR ?? DEFAULT_COORDINATOR_DATA_DIR },
-      plan: { type: 'string', default: io.env.MUSTER_PLAN },
-      listen: { type: 'string', default: io.env.MUSTER_LISTEN ?? `0.0.0.0:${DEFAULT_COORDINATOR_PORT}` },
-      advertise: { type: 'string', default: io.env.MUSTER_ADVERTISE },
-      san: { type: 'string', multiple: true, default: [] },
-      'log-level': { type: 'string', default: io.env.MUSTER_LOG_LEVEL ?? 'info' },
-      'log-format': { type: 'string', default: 'text' },
-      reinitialize: { type: 'boolean', default: false },
-      'join-burst': { type: 'string' },
-      'join-rate': { type: 'string' },
-      'max-unverified-per-source': { type: 'string' },
-    },
-    strict: true,
-  });
+  const { values: given } = parseArgs({ args: argv, options: SERVE_OPTIONS, allowNegative: true, strict: true });
+  const dataDirGiven = given['data-dir'] ?? io.env.MUSTER_DATA_DIR;
+  const values = {
+    ...given,
+    'data-dir': dataDirGiven ?? DEFAULT_COORDINATOR_DATA_DIR,
+    plan: given.plan ?? io.env.MUSTER_PLAN,
+    listen: given.listen ?? io.env.MUSTER_LISTEN ?? `0.0.0.0:${DEFAULT_COORDINATOR_PORT}`,
+    advertise: given.advertise ?? io.env.MUSTER_ADVERTISE,
+    'log-level': given['log-level'] ?? io.env.MUSTER_LOG_LEVEL ?? 'info',
+  };
+  if (!LOG_LEVELS.includes(values['log-level'])) throw new UsageError(`--log-level ${values['log-level']}: expected ${LOG_LEVELS.join(', ')}`);
+  if (values['log-format'] !== 'text' && values['log-format'] !== 'json') throw new UsageError(`--log-format ${values['log-format']}: expected text or json`);
+  // Said before anything else: a coordinator started in the wrong place is a fresh cluster there.
+  if (dataDirGiven === undefined) io.err(`muster: no --data-dir (or MUSTER_DATA_DIR) given; using the default ${DEFAULT_COORDINATOR_DATA_DIR}`);
   const num = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0) throw new ConfigError(`--${flag} ${v}: expected a positive number`);
+    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} ${v}: expected a positive number`);
     return n;
   };
   const joinBudget = { burst: num('join-burst', values['join-burst']), refillPerSecond: num('join-rate', values['join-rate']) };

@@ -6,7 +6,8 @@
 // an agent exits before the demo is done, the demo says which, how, and what it last logged,
 // stops the rest and exits 1.
 import { parseArgs } from 'node:util';
-import { rm, mkdir, writeFile } from 'node:fs/promises';
+import { rm, mkdir, writeFile, readFile } from 'node:fs/promises';
+import { UsageError } from '../../shared/errors/index.ts';
 import { join, resolve, relative, sep } from 'node:path';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { startCoordinator, type Coordinator } from '../server/coordinator.ts';
@@ -77,26 +78,30 @@ export function describeAgentExit(e: AgentExit): string {
   ].join('\n');
 }
 
+export const DEMO_OPTIONS = {
+  dir: { type: 'string' },
+  'keep-running': { type: 'boolean' },
+  'timeout-seconds': { type: 'string', default: '60' },
+} as const;
+
 export async function demoCommand(argv: string[], io: CliIO, from: RunningProgram = runningProgram()): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      dir: { type: 'string', default: join(io.cwd, '.demo') },
-      'keep-running': { type: 'boolean' },
-      'timeout-seconds': { type: 'string', default: '60' },
-    },
-    strict: true,
-  });
+  const { values: given } = parseArgs({ args: argv, options: DEMO_OPTIONS, allowNegative: true, strict: true });
+  const values = { ...given, dir: given.dir ?? join(io.cwd, '.demo') };
+  if (!/^\d+$/.test(values['timeout-seconds']) || Number(values['timeout-seconds']) < 1) throw new UsageError(`--timeout-seconds ${values['timeout-seconds']}: expected a whole number of seconds, 1 or more`);
   // Before anything is created: a missing agent program is a build problem, said as one.
   const program = locateAgentProgram(from);
   const dir = resolve(values.dir);
   const keepRunning = values['keep-running'] ?? Boolean(process.stdin.isTTY);
   // Paths under the working directory are printed relative to it, others as they are.
   const rel = (p: string) => (p === io.cwd || p.startsWith(io.cwd + sep) ? relative(io.cwd, p) || '.' : p);
+  const planFile = join(dir, 'muster-cluster.yaml');
+  // A plan the user edited in the demo dir is theirs: every run starts afresh except for it.
+  const previous = await readFile(planFile, 'utf8').catch(() => null);
+  const edited = previous !== null && previous !== DEMO_PLAN;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const planFile = join(dir, 'muster-cluster.yaml');
-  await writeFile(planFile, DEMO_PLAN);
+  await writeFile(planFile, edited ? previous : DEMO_PLAN);
+  if (edited) io.err(`demo: using your edited plan ${rel(planFile)} (delete it to get the demo's own back)`);
   const agentConfig = join(dir, 'agent.yaml');
   await writeFile(agentConfig, AGENT_CONFIG);
 

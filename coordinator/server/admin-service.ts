@@ -66,9 +66,9 @@ export class AdminService {
     const handlers: AdminHandlers = {
       CreateToken: h('CreateToken', async (call) => {
         const r = call.request;
-        const { token, record } = await s.tokens.create({ ttlMs: Number(r.ttl_ms), uses: r.uses, description: r.description, nodeName: r.node_name || undefined });
+        const { token, record } = await s.tokens.create({ ttlMs: Number(r.ttl_ms), uses: r.uses, description: r.description, nodeName: r.node_name || undefined, neverExpires: r.never_expires });
         this.#log.info(
-          `token ${record.id} created (expires ${new Date(record.expiresAtMs).toISOString()}, uses ${record.usesAllowed || 'unlimited'}${record.nodeName ? `, bound to node ${record.nodeName}` : ''})`,
+          `token ${record.id} created (expires ${record.expiresAtMs ? new Date(record.expiresAtMs).toISOString() : 'never'}, uses ${record.usesAllowed || 'unlimited'}${record.nodeName ? `, bound to node ${record.nodeName}` : ''})`,
         );
         return { token, info: tokenInfo(record) };
       }),

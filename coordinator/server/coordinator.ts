@@ -24,7 +24,9 @@ import { CoordinatorNames } from './reserved-names.ts';
 import { compileAdmissionOptions, createAdmission, type AdmissionOptions } from './admission/admission.ts';
 import { createLogger, type Logger } from '../../shared/log/logger.ts';
 import { COORDINATOR_DATA, DEFAULT_COORDINATOR_PORT, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
-import { ConfigError, FailedPreconditionError } from '../../shared/errors/index.ts';
+import { ConfigError, FailedPreconditionError, UsageError } from '../../shared/errors/index.ts';
+import { parsePlan, formatProblem } from '../../shared/plan/index.ts';
+import { checkCanListen, listenFailure } from './listen-check.ts';
 
 export interface CoordinatorOptions {
   dataDir: string;
@@ -78,9 +80,9 @@ export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordi
   try {
     lh = splitHostPort(listen);
   } catch {
-    throw new ConfigError(`--listen ${listen}: expected HOST:PORT, e.g. 0.0.0.0:${DEFAULT_COORDINATOR_PORT}`);
+    throw new UsageError(`--listen ${listen}: expected HOST:PORT, e.g. 0.0.0.0:${DEFAULT_COORDINATOR_PORT}`);
   }
-  if (lh.port < 0 || lh.port > 65535) throw new ConfigError(`--listen ${listen}: port out of range`);
+  if (lh.port < 0 || lh.port > 65535) throw new UsageError(`--listen ${listen}: port out of range`);
   const wildcard = lh.host === '0.0.0.0' || lh.host === '::' || lh.host === '';
   const ttl = (v: number | undefined, what: string) => {
     if (v === undefined) return YEAR_MS;
@@ -138,9 +140,34 @@ async function checkStateExists(c: CompiledCoordinatorOptions, usingOwnStore: bo
   }
 }
 
+/** The plan file's text, checked to be a valid plan (the coordinator applies it at start). */
+async function readPlanFile(file: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read plan file ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  const { plan, problems } = parsePlan(text, file);
+  if (!plan) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    throw new ConfigError(
+      `plan ${file} is invalid (${errors.length} error${errors.length === 1 ? '' : 's'}; nothing was started or written):\n${errors.map((p) => `  ${formatProblem(p)}`).join('\n')}\n` +
+        `fix it (muster plan validate ${file} checks it), then start again`,
+    );
+  }
+  return text;
+}
+
 export async function startCoordinator(options: CoordinatorOptions): Promise<Coordinator> {
   const c = compileCoordinatorOptions(options);
   const log = c.logger;
+  // Before anything is written: a plan that cannot be used, or a port that is taken, must not
+  // leave a half-made data dir behind on a first start.
+  const planText = c.planFile ? await readPlanFile(c.planFile) : null;
+  // (A data dir in use is said by the store's lock, below, which names the coordinator using it.)
+  const firstStart = !existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
+  if (firstStart && c.listenPort !== 0) await checkCanListen(c.listenHost, c.listenPort);
   await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
   await checkStateExists(c, !options.store);
   const store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
@@ -254,18 +281,12 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     }
     const boundPort = await admission
       .listen(c.listenHost, port, { identity: serving, clientCaPems: [identity.nodeCa.certPem, identity.adminCa.certPem] })
-      .catch((err: Error) => {
-        throw new ConfigError(`cannot listen on ${c.listenHost}:${port}: ${err.message}`, { cause: err });
+      .catch((err: NodeJS.ErrnoException) => {
+        throw listenFailure(c.listenHost, port, err);
       });
 
-    if (c.planFile) {
-      let text: string;
-      try {
-        text = await readFile(c.planFile, 'utf8');
-      } catch (err) {
-        throw new ConfigError(`cannot read plan file ${c.planFile}: ${(err as NodeJS.ErrnoException).code ?? err}`);
-      }
-      const res = await state.applyPlan(text, c.planFile, false);
+    if (c.planFile && planText !== null) {
+      const res = await state.applyPlan(planText, c.planFile, false);
       if (!res.unchanged) log.info(`plan ${c.planFile} applied as revision ${res.revision}`);
       for (const w of res.warnings) log.warn(w);
     }

@@ -18,6 +18,8 @@ export interface CreateTokenInput {
   description?: string;
   /** Bind the token to one node name (uses: 1). */
   nodeName?: string;
+  /** No expiry (expiresAtMs 0); ttlMs is ignored. */
+  neverExpires?: boolean;
 }
 
 export class Tokens {
@@ -60,7 +62,7 @@ export class Tokens {
         secretHash: hashSecret(t.secret),
         description: o.description ?? '',
         createdAtMs: now,
-        expiresAtMs: now + (o.ttlMs && o.ttlMs > 0 ? o.ttlMs : DEFAULT_TOKEN_TTL_MS),
+        expiresAtMs: o.neverExpires ? 0 : now + (o.ttlMs && o.ttlMs > 0 ? o.ttlMs : DEFAULT_TOKEN_TTL_MS),
         usesAllowed: o.nodeName ? 1 : (o.uses ?? 0),
         uses: 0,
         revoked: false,

@@ -65,7 +65,8 @@ export function checkToken(rec: TokenRecord | undefined, id: string, secret: str
   checkTokenSecret(rec, id, secret);
   rec = rec!;
   if (rec.revoked) throw new TokenError('revoked', `bootstrap token ${id} was revoked; create a new one with \`muster token create\``);
-  if (nowMs >= rec.expiresAtMs) {
+  // 0: a token created with --ttl 0, which never expires.
+  if (rec.expiresAtMs && nowMs >= rec.expiresAtMs) {
     throw new TokenError('expired', `bootstrap token ${id} expired at ${new Date(rec.expiresAtMs).toISOString()}; create a new one with \`muster token create --ttl 24h\``);
   }
   if (rec.usesAllowed > 0 && rec.uses >= rec.usesAllowed) {

@@ -1,6 +1,8 @@
 // What a CLI command may touch of the outside world. Commands take an CliIO instead of using
 // process.stdout / process.exit directly, so tests run them in-process and read what they print.
 import { createInterface } from 'node:readline/promises';
+import { colourWanted } from './colour.ts';
+import { InterruptedError } from '../errors/index.ts';
 
 export interface CliIO {
   out(text: string): void;
@@ -13,6 +15,11 @@ export interface CliIO {
   signal?: AbortSignal;
   /** Output is a terminal: redraw in place rather than append. @default false */
   isTTY?: boolean;
+  /** The terminal's width when stdout is one; tables fit it (undefined: no limit). */
+  columns?: number;
+  /** Colour stdout / stderr (a terminal, and NO_COLOR unset). */
+  colour?: boolean;
+  errColour?: boolean;
 }
 
 export function processIO(): CliIO {
@@ -23,8 +30,14 @@ export function processIO(): CliIO {
     ask: interactive
       ? async (q) => {
           const rl = createInterface({ input: process.stdin, output: process.stdout });
+          // Ctrl-C at a prompt ends the command quietly (exit 130), not with readline's AbortError.
+          const interrupted = new AbortController();
+          rl.once('SIGINT', () => interrupted.abort());
           try {
-            return await rl.question(q);
+            return await rl.question(q, { signal: interrupted.signal });
+          } catch (err) {
+            if (interrupted.signal.aborted) throw new InterruptedError();
+            throw err;
           } finally {
             rl.close();
           }
@@ -33,6 +46,9 @@ export function processIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     isTTY: Boolean(process.stdout.isTTY),
+    columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    colour: colourWanted(process.stdout.isTTY, process.env),
+    errColour: colourWanted(process.stderr.isTTY, process.env),
   };
 }
 

@@ -5,12 +5,41 @@ import { escapeControl } from '../text/escape.ts';
  * Cells are escaped: they carry what nodes sent (addresses, apply errors, probe errors), and a
  * newline would break the row, an escape sequence would recolour or rewrite the terminal.
  */
-export function formatTable(rawHeaders: string[], rawRows: string[][]): string {
+export function formatTable(rawHeaders: string[], rawRows: string[][], paint?: (row: number, column: number, cell: string) => string): string {
   const headers = rawHeaders.map(escapeControl);
   const rows = rawRows.map((r) => r.map((c) => escapeControl(c ?? '')));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n');
+  // Colour goes around the cell's text, never its padding, so the columns stay aligned.
+  const line = (cells: string[], row: number) =>
+    cells
+      .map((c, i) => {
+        const text = row >= 0 && paint ? paint(row, i, c) : c;
+        return i === cells.length - 1 ? text : text + ' '.repeat(widths[i]! - c.length);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers, -1), ...rows.map((r, i) => line(r, i))].join('\n');
+}
+
+/** `text` broken at spaces into lines of at most `width` (a longer word gets a line of its own); later lines indented. */
+export function wrap(text: string, width: number, indent = '    '): string {
+  const lead = /^ */.exec(text)![0];
+  const lines: string[] = [];
+  let line = lead;
+  for (const word of text.slice(lead.length).split(' ')) {
+    const next = line.trim() ? `${line} ${word}` : line + word;
+    if (next.length > width && line.trim()) {
+      lines.push(line);
+      line = indent + word;
+    } else line = next;
+  }
+  lines.push(line);
+  return lines.join('\n');
+}
+
+/** `text` cut to `max` characters with an ellipsis, or as it is. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(1, max - 1))}\u2026`;
 }
 
 /** "3s ago", "5m ago", "2h ago", "never". */

@@ -102,8 +102,29 @@ export class ResourceExhaustedError extends MusterError {
 
 /** A configuration or input problem found before anything started (bad flag, bad config file). */
 export class ConfigError extends MusterError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('invalid-argument', 'config', message, options);
+  constructor(message: string, options?: { cause?: unknown }, reason = 'config') {
+    super('invalid-argument', reason, message, options);
+  }
+}
+
+/**
+ * The command line itself is wrong: an unknown command or flag, a missing argument, a flag value
+ * that does not parse (`--ttl 5x`). The CLIs exit 2 for these (shared/cli/exit-codes.ts), unlike
+ * other ConfigErrors (a config file that is wrong), which exit 1.
+ */
+export class UsageError extends ConfigError {
+  /** The usage line of the command, printed under the message. */
+  readonly usage: string | undefined;
+  constructor(message: string, options?: { usage?: string; cause?: unknown }) {
+    super(message, { cause: options?.cause }, 'usage');
+    this.usage = options?.usage;
+  }
+}
+
+/** The operator pressed Ctrl-C at a prompt: not a failure to report, an exit (130). */
+export class InterruptedError extends MusterError {
+  constructor() {
+    super('failed-precondition', 'interrupted', 'interrupted');
   }
 }
 

@@ -51,6 +51,9 @@ const MOVES: readonly (readonly [string, string])[] = [
   ...GROUP_NAMES.map((g) => [`${g}.expected_count`, `${g}.expected_count`] as const),
 ];
 
+/** Settings an empty value leaves at their default, as Kismatic reads them. */
+const DEFAULTED_WHEN_EMPTY = new Set(['cluster.certificates.expiry', 'cluster.certificates.ca_expiry']);
+
 const NOT_YET = 'not supported by muster yet';
 /** Kismatic settings with no muster equivalent, and why. Reported only when set to something. */
 const DROPS: readonly (readonly [string, string])[] = [
@@ -119,6 +122,8 @@ export function translateKismatic(src: PlanSource): KismaticTranslation {
   for (const [from, to] of MOVES) {
     const value = src.node(from);
     if (value === null) continue;
+    // Kismatic plans often carry `ca_expiry: ""` (its plan template does); Kismatic reads empty as its default.
+    if (DEFAULTED_WHEN_EMPTY.has(from) && isEmpty(src, value)) continue;
     setIn(root, to.split('.'), value, keyOf(src, from));
     if (from !== to) pathMap.set(to, from);
   }

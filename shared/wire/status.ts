@@ -3,6 +3,7 @@
 // MusterError with `fromServiceError`, so callers switch on `kind`/`reason`, never on codes.
 import * as grpc from '@grpc/grpc-js';
 import { coordinatorNotVerified } from './tls-errors.ts';
+import { unreachableMessage } from './transport-errors.ts';
 import { MusterError, ResourceExhaustedError, type ErrorKind } from '../errors/index.ts';
 
 const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
@@ -62,7 +63,7 @@ export function fromServiceError(err: unknown, target: string): MusterError {
     (se.code === grpc.status.INTERNAL && !reason) ||
     (se.code === grpc.status.UNKNOWN && !reason)
   ) {
-    return new MusterError('unavailable', 'unavailable', `coordinator at ${target} is unreachable: ${se.details || se.message}`, { cause: err });
+    return new MusterError('unavailable', 'unavailable', unreachableMessage(`${se.details || se.message}${se.code === grpc.status.DEADLINE_EXCEEDED ? ' (deadline)' : ''}`, target), { cause: err });
   }
   return new MusterError(kind ?? 'internal', reason || kind || 'internal', se.details || se.message || 'call failed', { cause: err });
 }

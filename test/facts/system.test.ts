@@ -9,6 +9,7 @@ import type { Server } from 'node:net';
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { once } from 'node:events';
 import { collectFacts, VersionCache } from '../../agent/facts/index.ts';
 import type { NodeFacts } from '../../agent/facts/index.ts';
@@ -148,8 +149,9 @@ test('listening TCP ports = ss -ltnH, UDP = ss -lunH (ports that came or went du
   }
 });
 
-test('our own listeners appear with this process name and pid', () => {
-  const comm = readFileSync('/proc/self/comm', 'utf8').trim();
+test('our own listeners appear with this program (not its thread name) and pid', () => {
+  // Node names its main thread "MainThread" (/proc/self/comm); the program is node and this file.
+  const comm = `node ${basename(process.argv[1]!)}`;
   for (const [proto, port] of [['tcp', tcpPort], ['udp', udpPort]] as const) {
     const entry = facts.ports.listening.find((p) => p.protocol === proto && p.port === port);
     assert.equal(entry, { protocol: proto, address: OWN_ADDRESS, port, process: comm, pid: process.pid }, `${proto} ${OWN_ADDRESS}:${port}`);

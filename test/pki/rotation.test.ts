@@ -168,7 +168,7 @@ test('certs renew --node renews that node only (same keys, new certificates); --
   assert.is(bad.code, 1);
   assert.match(bad.err, /node no-such-node is not registered/);
   const usage = await cli('certs', 'renew');
-  assert.is(usage.code, 1, 'neither --node nor --all');
+  assert.is(usage.code, 2, 'neither --node nor --all: a usage error');
   assert.match(usage.err, /usage: muster certs renew/);
 
   const mid = Object.fromEntries(NODES.map((n) => [n.name, serials(n.name)]));

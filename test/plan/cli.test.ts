@@ -100,11 +100,18 @@ test('init without a terminal and without --yes names the flags and writes nothi
   assert.not.ok(existsSync(join(dir, 'muster-cluster.yaml')));
 });
 
-test('init --yes: 2 masters need --load-balancer', async () => {
-  const out = io(null);
-  assert.is(await planInitCommand(['--yes'], out), 2);
-  assert.match(out.stderr, 'pass --load-balancer HOST:PORT');
+test('init --yes: without --load-balancer one master (a plan that validates); --master 2 without one is refused', async () => {
+  const two = io(null);
+  assert.is(await planInitCommand(['--yes', '--master', '2'], two), 2);
+  assert.match(two.stderr, 'pass --load-balancer HOST:PORT');
   assert.not.ok(existsSync(join(dir, 'muster-cluster.yaml')));
+  const out = io(null);
+  assert.is(await planInitCommand(['--yes'], out), 0);
+  assert.match(out.stderr, '1 master (a development cluster)');
+  const r = parsePlan(read('muster-cluster.yaml'), 'muster-cluster.yaml');
+  assert.ok(r.plan, JSON.stringify(r.problems));
+  assert.is(r.plan?.master.expected_count, 1);
+  rmSync(join(dir, 'muster-cluster.yaml'));
 });
 
 test('init --yes writes a plan that passes validation, with pools', async () => {
