@@ -25,6 +25,11 @@ export interface NodeApplyResult {
   removed: string[];
   /** What ran, as commands ("systemctl restart kubelet.service"). */
   actions: string[];
+  /**
+   * Files someone else changed since muster last wrote them (content, mode, or deleted), which
+   * this pass put back: drift. Files changed because the rendering changed are not drift.
+   */
+  drift: string[];
 }
 
 export interface NodeApplierOptions {
@@ -61,7 +66,11 @@ export class NodeApplier {
     // A shared file (/etc/hosts) no longer rendered loses muster's block, never the file.
     const emptied = stale.filter((p) => before.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
     const r = await applyChangeSet(this.#o.root, [...files, ...emptied], { remove: stale.filter((p) => !before.blocks.has(p)), beforeStep: o.beforeStep });
-    await this.#owned.save(want, blocks);
+    await this.#owned.save(want, blocks, r.hashes);
+    const drift = files.filter((f) => {
+      const last = before.written.get(f.path);
+      return last !== undefined && r.before.get(f.path) !== last;
+    }).map((f) => f.path);
     const actions = actionsFor(r.changed, o.restart);
     const ran: string[] = [];
     for (const a of actions) {
@@ -69,7 +78,7 @@ export class NodeApplier {
       ran.push(describeAction(a));
     }
     if (r.removed.length) this.#o.log.info(`removed ${r.removed.length} file(s) the node no longer needs: ${r.removed.join(', ')}`);
-    return { files: r.files, changed: r.changed.map((f) => f.path), removed: r.removed, actions: ran };
+    return { files: r.files, changed: r.changed.map((f) => f.path), removed: r.removed, actions: ran, drift };
   }
 
   /** Removes every file muster owns (decommissioning); returns what was removed. */

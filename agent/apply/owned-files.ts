@@ -14,12 +14,15 @@ interface ManifestFile {
   paths: string[];
   /** Of those, files shared with the OS where muster owns only its managed block (/etc/hosts). */
   blocks?: string[];
+  /** What muster last wrote to each rendered file (content and mode hash): a file that differs was changed by someone else. */
+  written?: Record<string, string>;
 }
 
 export interface Owned {
   paths: string[];
   /** Files where only muster's block is muster's: "removing" one removes the block, never the file. */
   blocks: Set<string>;
+  written: Map<string, string>;
 }
 
 export class OwnedFiles {
@@ -35,16 +38,20 @@ export class OwnedFiles {
     try {
       const m = JSON.parse(await readFile(this.#path, 'utf8')) as ManifestFile;
       const ok = (l: unknown) => (Array.isArray(l) ? l.filter((p): p is string => typeof p === 'string' && p.startsWith('/')) : []);
-      return { paths: ok(m.paths), blocks: new Set(ok(m.blocks)) };
+      const written = new Map(Object.entries(m.written ?? {}).filter(([k, v]) => k.startsWith('/') && typeof v === 'string'));
+      return { paths: ok(m.paths), blocks: new Set(ok(m.blocks)), written };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { paths: [], blocks: new Set() };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { paths: [], blocks: new Set(), written: new Map() };
       throw new Error(`cannot read the list of files muster owns (${this.#path}): ${(err as Error).message}; remove it and the next pass writes it again (stale files from before are then left in place)`);
     }
   }
 
-  async save(paths: Iterable<string>, blocks: Iterable<string> = []): Promise<void> {
+  async save(paths: Iterable<string>, blocks: Iterable<string> = [], written: ReadonlyMap<string, string> = new Map()): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
-    const m: ManifestFile = { version: 1, paths: [...new Set(paths)].sort(), blocks: [...new Set(blocks)].sort() };
+    const list = [...new Set(paths)].sort();
+    const keep = new Set(list);
+    const w = Object.fromEntries([...written].filter(([p]) => keep.has(p)).sort(([a], [b]) => a.localeCompare(b)));
+    const m: ManifestFile = { version: 1, paths: list, blocks: [...new Set(blocks)].sort(), written: w };
     await writeFileAtomic(this.#path, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
   }
 }

@@ -5,6 +5,7 @@
 // is never left half on the new assignment. Each single write is atomic anyway (a crash leaves
 // the old or the new file, never a torn one); the rollback covers the set.
 import { rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
 import type { FileSpec } from '../../shared/render/types.ts';
@@ -44,8 +45,17 @@ async function plan(root: string, spec: FileSpec): Promise<Planned> {
   return { spec, abs, before, bytes, mode, changed };
 }
 
+/** What a file holds, as the manifest records it: a hash of its bytes and mode. */
+export function contentHash(bytes: Buffer, mode: number): string {
+  return createHash('sha256').update(bytes).update(`\0${mode.toString(8)}`).digest('hex');
+}
+
 export interface ChangeSetResult {
   files: AppliedFile[];
+  /** Each rendered file's hash after the pass (what it now holds). */
+  hashes: Map<string, string>;
+  /** Each rendered file's hash before the pass, or null when it did not exist. */
+  before: Map<string, string | null>;
   /** Specs of the files this pass changed (their triggers are what runs next). */
   changed: FileSpec[];
   /** Paths removed because nothing renders them any more. */
@@ -106,7 +116,13 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
       throw new ApplyError(path, err, await rollback());
     }
   }
-  return { files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })), changed: planned.filter((p) => p.changed).map((p) => p.spec), removed };
+  return {
+    files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })),
+    hashes: new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)])),
+    before: new Map(planned.map((p) => [p.spec.path, p.before ? contentHash(p.before.bytes, p.before.mode) : null])),
+    changed: planned.filter((p) => p.changed).map((p) => p.spec),
+    removed,
+  };
 }
 
 /** A change set without removals (the cluster PKI's files). */

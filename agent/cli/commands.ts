@@ -9,6 +9,7 @@ import { DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT } from '../../shared/consta
 import { runCommand, RUN_FLAGS } from './run-command.ts';
 import { factsCommand, FACTS_OPTIONS } from './facts-command.ts';
 import { inspectCommand, INSPECT_OPTIONS } from './inspect-command.ts';
+import { applyCommand, APPLY_OPTIONS } from './apply-command.ts';
 
 const VERSION_OPTIONS = { verbose: { type: 'boolean', short: 'v', default: false } } as const;
 
@@ -55,6 +56,16 @@ export const MUSTER_AGENT: ProgramSpec = {
         json: { help: 'print the report as JSON (snake_case keys)' },
       }),
       run: inspectCommand,
+    },
+    {
+      name: 'apply',
+      summary: 'with --dry-run: the unified diff of what the next pass would change on this node; exit 0 nothing, 1 changes',
+      flags: describeFlags(APPLY_OPTIONS, {
+        'dry-run': { help: 'print what would change, write nothing', required: true },
+        'state-dir': { value: 'DIR', help: `the agent's state dir (MUSTER_STATE_DIR, default ${DEFAULT_AGENT_STATE_DIR})`, file: true },
+        root: { value: 'DIR', help: "the node's / (MUSTER_ROOT, default /)", file: true },
+      }),
+      run: applyCommand,
     },
     {
       name: 'version',

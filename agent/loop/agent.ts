@@ -386,16 +386,19 @@ export class Agent {
     if (!a) return;
     try {
       const r = await this.#applyNode(a, signal, 'watching');
-      const drift = [...r.changed, ...r.pkiFiles.filter((f) => f.changed).map((f) => f.path)];
-      if (!drift.length && !r.removed.length) return;
-      this.#d.log.warn(`drift: restored ${drift.length} file(s) changed outside muster: ${drift.join(', ')}${r.removed.length ? `; removed ${r.removed.join(', ')}` : ''}`);
-      const files = [...r.pkiFiles, ...r.files];
-      const report = { revision: Number(a.revision), ok: true, error: '', files, duration_ms: 0, roles: a.roles, drift, removed: r.removed };
-      await this.#withRetry('report drift', signal, () => unary(this.#o.coordinator, client, 'ReportApply', report, CALL_TIMEOUT_MS, signal), 'watching');
+      await this.#reportDrift(client, a, r, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       this.#d.log.error(`cannot repair drift of revision ${a.revision}: ${errorMessage(err)}`);
     }
+  }
+
+  /** Tells the coordinator about files a pass outside an apply restored (same revision, drift). */
+  async #reportDrift(client: AgentClient, a: AssignmentOut, r: NodeApplyResult & { pkiFiles: AppliedFile[] }, signal: AbortSignal): Promise<void> {
+    if (!r.drift.length && !r.removed.length) return;
+    if (r.drift.length) this.#d.log.warn(`drift: restored ${r.drift.length} file(s) changed outside muster: ${r.drift.join(', ')}`);
+    const report = { revision: Number(a.revision), ok: true, error: '', files: [...r.pkiFiles, ...r.files], duration_ms: 0, roles: a.roles, drift: r.drift, removed: r.removed };
+    await this.#withRetry('report drift', signal, () => unary(this.#o.coordinator, client, 'ReportApply', report, CALL_TIMEOUT_MS, signal), 'watching');
   }
 
   /** A renewal check outside an apply. A failure is logged and retried later; it never stops the loop. */
@@ -407,7 +410,8 @@ export class Agent {
     }
     this.#setPhase('renewing-certificates');
     try {
-      await this.#applyNode(a, signal, 'renewing-certificates');
+      const r = await this.#applyNode(a, signal, 'renewing-certificates');
+      await this.#reportDrift(this.#id.client, a, r, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       const retryMs = this.#d.applyRetryMs ?? 30_000;
@@ -424,11 +428,13 @@ export class Agent {
     let error = '';
     let files: { path: string; changed: boolean }[] = [];
     let removed: string[] = [];
+    let drift: string[] = [];
     try {
       // Certificates first: the files rendered next (kubelet config, static pods) point at them.
       const r = await this.#applyNode(a, signal, 'applying');
       files = [...r.pkiFiles, ...r.files];
       removed = r.removed;
+      drift = r.drift;
       this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
       await this.#store.saveApplied(this.#applied);
       const changed = files.filter((f) => f.changed).length;
@@ -439,7 +445,7 @@ export class Agent {
       this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
     }
     // The coordinator refuses an error text over 4096 characters (coordinator/server/input/limits.ts).
-    const result = { revision: Number(a.revision), ok, error: error.length > 4000 ? `${error.slice(0, 3999)}…` : error, files, duration_ms: this.#clock() - started, roles: a.roles, drift: [], removed };
+    const result = { revision: Number(a.revision), ok, error: error.length > 4000 ? `${error.slice(0, 3999)}…` : error, files, duration_ms: this.#clock() - started, roles: a.roles, drift, removed };
     await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', result, CALL_TIMEOUT_MS, signal), 'applying');
     for (const l of this.#phaseListeners) l(this.#phase, this.appliedRevision);
     return ok ? null : { assignment: a, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };

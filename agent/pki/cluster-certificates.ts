@@ -13,7 +13,6 @@
 //
 // Nothing here keeps state but the random renewal point of each certificate (so repeated checks
 // do not re-roll it) and the earliest one, which the agent's loop wakes for.
-import { createHash } from 'node:crypto';
 import { createKey, certInfo, renewalTime } from '../../shared/pki/x509.ts';
 import { CLUSTER_CA_PATHS, SERVICE_ACCOUNT_PATHS, kindsForRoles, type CertKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { RENEW_WINDOW } from '../../shared/constants.ts';
@@ -25,6 +24,7 @@ import { bundleProblem, certificateProblem, usableKey, usableServiceAccount, typ
 import { requestCertificates, type IssueFn } from './issue.ts';
 import { renderPkiFiles } from './files.ts';
 import { ClusterPkiError } from './errors.ts';
+import { pkiHashes } from './hashes.ts';
 
 /** Components that read the service-account pair (kube-apiserver verifies, the controller-manager signs). */
 const SERVICE_ACCOUNT_USERS = ['kube-apiserver', 'kube-controller-manager'] as const;
@@ -184,11 +184,7 @@ export class ClusterCertificates {
     for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
     if (changedKinds.length) log.info(`cluster certificates changed: ${changedKinds.join(', ')}; next renewal ${new Date(this.#renewAt).toISOString()}`);
-    // Keyed as shared/render/static-pods/certificates-hash.ts reads them: kind, "ca:<ca>", "service-account".
-    const sha = (t: string) => createHash('sha256').update(t).digest('hex');
-    const certHashes: Record<string, string> = Object.fromEntries([...certs].map(([kind, pem]) => [kind, sha(`${pem}${keys.get(kind) ?? ''}`)]));
-    for (const ca of caKinds) if (cas[ca]) certHashes[`ca:${ca}`] = sha(cas[ca]!);
-    if (master && serviceAccount) certHashes['service-account'] = sha(`${serviceAccount.privatePem}${serviceAccount.publicPem}`);
+    const certHashes = pkiHashes({ certs, keys, cas: Object.fromEntries(caKinds.map((c) => [c, cas[c]])), serviceAccount: master ? serviceAccount : null });
     return { files, changedKinds, restart: [...restart].sort(), renewAt: this.#renewAt, calls, certHashes };
   }
 }

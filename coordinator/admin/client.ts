@@ -12,7 +12,7 @@ export interface Admin {
   close(): void;
 }
 
-type AdminMethod = 'CreateToken' | 'ListTokens' | 'RenewAdmin' | 'ListAdmins' | 'IssueAdmin' | 'RevokeAdmin' | 'CertificateExpirations' | 'AdminKubeconfig' | 'RevokeToken' | 'RenewCertificates' | 'RotateCa' | 'CaRotationStatus' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode' | 'Preflight' | 'DescribeNode';
+type AdminMethod = 'CreateToken' | 'ListTokens' | 'RenewAdmin' | 'ListAdmins' | 'IssueAdmin' | 'RevokeAdmin' | 'CertificateExpirations' | 'AdminKubeconfig' | 'RevokeToken' | 'RenewCertificates' | 'RotateCa' | 'CaRotationStatus' | 'Status' | 'RemoveNode' | 'ApplyPlan' | 'PlanHistory' | 'GetPlan' | 'AssignNode' | 'Preflight' | 'DescribeNode' | 'NodeAssignment';
 
 export function connectAdmin(cfg: AdminConfig): Admin {
   // Verified on every connection: chain to the pinned server CA, and a coordinator's certificate for this address.

@@ -21,6 +21,7 @@ import { demoCommand, DEMO_OPTIONS } from '../demo/demo.ts';
 import { preflightCommand, PREFLIGHT_OPTIONS } from './preflight-command.ts';
 import { certsCommand, kubeconfigCommand, IMPORT_CA_OPTIONS, IMPORT_SA_OPTIONS, CHECK_EXPIRATION_OPTIONS, KUBECONFIG_ADMIN_OPTIONS } from './certs-commands.ts';
 import { RENEW_OPTIONS, ROTATE_CA_OPTIONS } from './rotation-commands.ts';
+import { renderCommand, RENDER_OPTIONS } from './render-command.ts';
 import { adminCommand, ADMIN_ISSUE_OPTIONS, ADMIN_LIST_OPTIONS, ADMIN_REVOKE_OPTIONS } from './admin-credentials-command.ts';
 
 const CA_KINDS = ['kubernetes', 'etcd', 'front-proxy'] as const;
@@ -242,6 +243,21 @@ const plan: CommandSpec = {
   ],
 };
 
+const render: CommandSpec = {
+  name: 'render',
+  summary: "a node's files as its agent renders them, from its committed assignment (keys and certificates excepted)",
+  group: 'Admin (talk to a running coordinator)',
+  usage: '--node NAME [--out DIR] [--show PATH] [--json] [admin flags]',
+  flags: describeFlags(RENDER_OPTIONS, {
+    ...ADMIN_HELP,
+    node: { value: 'NAME', help: 'the node' },
+    out: { value: 'DIR', help: 'write the files under DIR (DIR/etc/kubernetes/...)', file: true },
+    show: { value: 'PATH', help: 'print one file, e.g. /var/lib/kubelet/config.yaml' },
+    json: JSON_HELP,
+  }),
+  run: renderCommand,
+};
+
 const certs: CommandSpec = {
   name: 'certs',
   summary: 'cluster certificates and CAs',
@@ -356,6 +372,7 @@ export const MUSTER: ProgramSpec = {
     status,
     preflight,
     node,
+    render,
     certs,
     kubeconfig,
     version,

@@ -18,6 +18,7 @@ import type { CertAndKey } from '../../shared/pki/x509.ts';
 import { signAdminIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 import { rotationStatus } from '../pki/rotation-status.ts';
+import { toWireAssignment } from './assignment-wire.ts';
 import { validateCaKind, validateRenewNodes } from './input/renew.ts';
 import { describeNode, statusRowOut } from './node-detail.ts';
 import type { ClusterCaKind } from '../../shared/pki/catalogue.ts';
@@ -138,6 +139,15 @@ export class AdminService {
         return { changed_nodes: res.changed, unchanged_reason: res.unchanged };
       }),
       DescribeNode: h('DescribeNode', async (call) => describeNode(s, call.request.name)),
+      NodeAssignment: h('NodeAssignment', async (call) => {
+        const name = call.request.name;
+        const a = s.assignments.get(name);
+        if (!a) {
+          const known = s.nodes.live(name);
+          throw new NotFoundError(known ? `node ${name} holds no assignment yet: ${s.waitingReason(name)}` : `node ${name} is not registered; see \`muster status\``);
+        }
+        return toWireAssignment(name, a);
+      }),
       Preflight: h('Preflight', async (call) => {
         const r = call.request;
         const known = new Set([IGNORE_ALL, ...DEFAULT_CHECKS.map((c) => c.name)]);

@@ -22,9 +22,8 @@ import { signNodeIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { CoordinatorNames } from './reserved-names.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
 
-export function toWireAssignment(name: string, a: CommittedAssignment): Assignment {
-  return { ...a.body, node_name: name, revision: a.revision, plan_revision: a.planRevision };
-}
+import { toWireAssignment } from './assignment-wire.ts';
+export { toWireAssignment };
 
 /** The requested hold: absent means the default, 0 means answer at once, never above the cap. */
 export function holdMs(requested: number | undefined | null): number {

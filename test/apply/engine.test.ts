@@ -5,7 +5,7 @@
 // without secrets. Actions come out in the order a node needs them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, captureLogger } from '../helpers/cluster.ts';
 import { NodeApplier } from '../../agent/apply/engine.ts';
@@ -139,8 +139,17 @@ test('drift: a hand edit is found by the next pass and undone', async () => {
   writeFileSync(at(kubeletConfig.path), 'kind: KubeletConfiguration\nhand: edit\n');
   const r = await applier.apply([kubeletConfig]);
   assert.equal(r.changed, [kubeletConfig.path]);
+  assert.equal(r.drift, [kubeletConfig.path], 'changed by someone else: drift');
   assert.equal(r.actions, ['systemctl restart kubelet.service']);
   assert.is(readFileSync(at(kubeletConfig.path), 'utf8'), kubeletConfig.content);
+  // A new rendering is a change, not drift; a deleted file is drift; a chmod is drift.
+  const next = { ...kubeletConfig, content: 'kind: KubeletConfiguration\nv: 2\n' };
+  assert.equal((await applier.apply([next])).drift, []);
+  rmSync(at(kubeletConfig.path));
+  assert.equal((await applier.apply([next])).drift, [kubeletConfig.path]);
+  chmodSync(at(kubeletConfig.path), 0o600);
+  assert.equal((await applier.apply([next])).drift, [kubeletConfig.path]);
+  assert.equal((await applier.apply([next])).drift, []);
 });
 
 test('dry run: a unified diff per file that would change, secrets only named, removals listed; nothing written', async () => {

@@ -1,0 +1,111 @@
+// A node rendered and applied end to end: real coordinator, real agents on node roots. The files
+// the agent writes are the ones `muster render` previews; a hand edit is shown by
+// `muster-agent apply --dry-run`, undone by the agent's next pass and reported, so `muster
+// status` says drift was repaired; a role taken away leaves none of its files behind (the
+// service-account key included).
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir, testCoordinator, threeNodePlan, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+import { main as muster } from '../../coordinator/cli/main.ts';
+import { main as agentCli } from '../../agent/cli/main.ts';
+import { memoryIO } from '../../shared/cli/io.ts';
+import { NoServices } from '../../agent/apply/services.ts';
+import { SERVICE_ACCOUNT_PATHS } from '../../shared/pki/catalogue.ts';
+
+const net = addressBlock(import.meta.url);
+const dir = tempDir('muster-node-e2e-');
+const dataDir = join(dir, 'coord');
+const rootOf = (n: string) => join(dir, n, 'root');
+const stateOf = (n: string) => join(dir, n, 'state');
+const agents = new Map<string, RunningAgent & { services: NoServices }>();
+let c: Awaited<ReturnType<typeof testCoordinator>>;
+
+async function cli(args: string[]) {
+  const io = memoryIO();
+  const code = await muster([...args, '--data-dir', dataDir], io);
+  return { code, out: io.stdout, err: io.stderr };
+}
+
+const applied = (name: string) => {
+  const a = c.state.assignments.get(name);
+  const r = c.state.reports.applies.get(name);
+  return Boolean(a && r?.ok && r.revision === a.revision);
+};
+
+test('set-up: a master+etcd node and two workers apply their rendered files', async () => {
+  writeFileSync(join(dir, 'plan.yaml'), threeNodePlan('node-e2e', '', { addresses: [net.host(2), net.host(3), net.host(4)] }).replace('max_peer_latency_ms: 1000', 'max_peer_latency_ms: 1000\n    ignore: [all]'));
+  c = await testCoordinator(dataDir, { planFile: join(dir, 'plan.yaml'), listen: `${net.host(1)}:0` });
+  const { token } = await c.state.tokens.create({ uses: 3 });
+  for (const [name, ip] of [['node-1', net.host(2)], ['node-2', net.host(3)], ['node-3', net.host(4)]] as const) {
+    const services = new NoServices(null, 'test');
+    const a = runAgent({ coordinator: c.address, token, caHash: c.identity.caPin, nodeName: name, address: ip, stateDir: stateOf(name), root: rootOf(name), reportIntervalMs: 400 }, undefined, { services });
+    agents.set(name, Object.assign(a, { services }));
+  }
+  await waitFor('every node applied', () => ['node-1', 'node-2', 'node-3'].every(applied), 30_000);
+  for (const f of ['etc/kubernetes/manifests/kube-apiserver.yaml', 'etc/kubernetes/manifests/etcd.yaml', 'var/lib/kubelet/config.yaml', 'etc/systemd/system/kubelet.service', SERVICE_ACCOUNT_PATHS.privateKey]) {
+    assert.ok(existsSync(join(rootOf('node-1'), f)), `node-1 has /${f}`);
+  }
+  assert.not.ok(existsSync(join(rootOf('node-2'), 'etc/kubernetes/manifests/kube-apiserver.yaml')), 'a worker runs no API server');
+});
+
+test('muster render previews exactly the files the agent wrote (the same renderers, the same assignment)', async () => {
+  const r = await cli(['render', '--node', 'node-2', '--json']);
+  assert.is(r.code, 0, r.err);
+  const preview = JSON.parse(r.out) as { files: { path: string }[] };
+  assert.ok(preview.files.length > 10, `${preview.files.length} files`);
+  for (const f of preview.files) {
+    const shown = await cli(['render', '--node', 'node-2', '--show', f.path]);
+    assert.is(shown.code, 0, shown.err);
+    assert.is(`${readFileSync(join(rootOf('node-2'), f.path), 'utf8')}\n`.replace(/\n\n$/, '\n'), shown.out.replace(/\n\n$/, '\n'), `${f.path} as rendered on the node`);
+  }
+  const missing = await cli(['render', '--node', 'nope']);
+  assert.is(missing.code, 1);
+  assert.match(missing.err, /node nope is not registered/);
+});
+
+test('a hand edit: apply --dry-run shows it, the next pass undoes it, and status says drift was repaired', async () => {
+  const cfg = join(rootOf('node-3'), 'var/lib/kubelet/config.yaml');
+  const good = readFileSync(cfg, 'utf8');
+  const a = agents.get('node-3')!;
+  await a.stop();
+  writeFileSync(cfg, good.replace('readOnlyPort: 0', 'readOnlyPort: 10255'));
+  const io = memoryIO();
+  const code = await agentCli(['apply', '--dry-run', '--state-dir', stateOf('node-3'), '--root', rootOf('node-3')], io);
+  assert.is(code, 1, io.stderr);
+  assert.match(io.stdout, /^-readOnlyPort: 10255$/m);
+  assert.match(io.stdout, /^\+readOnlyPort: 0$/m);
+  assert.is(readFileSync(cfg, 'utf8').includes('10255'), true, 'the dry run wrote nothing');
+  const services = new NoServices(null, 'test');
+  const again = runAgent({ coordinator: c.address, nodeName: 'node-3', address: net.host(4), stateDir: stateOf('node-3'), root: rootOf('node-3'), reportIntervalMs: 400 }, undefined, { services });
+  agents.set('node-3', Object.assign(again, { services }));
+  await waitFor('the kubelet config restored', () => readFileSync(cfg, 'utf8') === good, 20_000);
+  assert.ok(services.skipped.some((x) => x.kind === 'restart' && x.unit === 'kubelet.service'), 'the kubelet restarted for its restored config');
+  await waitFor('status shows the drift', () => c.state.status().find((r) => r.name === 'node-3')?.detail.includes('drift repaired'), 20_000);
+  const st = await cli(['status', '--json']);
+  assert.match(st.out, /drift repaired .*\/var\/lib\/kubelet\/config\.yaml/);
+  const clean = memoryIO();
+  assert.is(await agentCli(['apply', '--dry-run', '--state-dir', stateOf('node-3'), '--root', rootOf('node-3')], clean), 0, clean.stdout);
+});
+
+test('a role taken away leaves nothing behind: node-1 loses master, and with it the API server, its certificates and the service-account key', async () => {
+  const root = rootOf('node-1');
+  const r = await cli(['node', 'assign', 'node-1', '--role', 'etcd']);
+  assert.is(r.code, 0, r.err);
+  await waitFor('node-1 applied etcd alone', () => applied('node-1') && c.state.assignments.get('node-1')!.body.roles.join() === 'etcd', 30_000);
+  for (const f of ['etc/kubernetes/manifests/kube-apiserver.yaml', 'etc/kubernetes/manifests/kube-scheduler.yaml', SERVICE_ACCOUNT_PATHS.privateKey, 'etc/kubernetes/pki/apiserver.key', 'etc/kubernetes/admin.conf', 'var/lib/kubelet/config.yaml']) {
+    assert.not.ok(existsSync(join(root, f)), `/${f} is gone`);
+  }
+  assert.ok(existsSync(join(root, 'etc/kubernetes/manifests/etcd.yaml')), 'the etcd manifest stays');
+  const report = c.state.reports.applies.get('node-1')!;
+  assert.ok(report.files.length > 0);
+});
+
+test.after(async () => {
+  for (const a of agents.values()) await a.stop();
+  await c?.close();
+});
+
+test.run();
