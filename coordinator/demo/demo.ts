@@ -19,6 +19,7 @@ import { VERSION } from '../../shared/version.ts';
 import { sleep } from '../../shared/retry.ts';
 import { locateAgentProgram, runningProgram, type RunningProgram } from './agent-program.ts';
 import { AgentProcess, type AgentExit } from './agent-process.ts';
+import { nodeTree } from './node-tree.ts';
 
 export const DEMO_NODES = [
   { name: 'node-1', address: '127.0.0.2' },
@@ -180,6 +181,8 @@ export async function demoCommand(argv: string[], io: CliIO, from: RunningProgra
     } finally {
       admin.close();
     }
+    // Each node's rendered tree, as its agent wrote it (keys marked, not shown).
+    for (const n of DEMO_NODES) io.out(await nodeTree(n.name, join(dir, 'nodes', n.name, 'root'), rel));
     const look: Array<[string, string]> = [
       [rel(join(dir, 'nodes', 'node-1', 'root', 'etc', 'muster', 'assignment.yaml')), 'what node-1 was told (roles, pod CIDR, peers)'],
       [`${rel(join(dir, 'nodes', 'node-2', 'state'))}/`, "an agent's identity (key 0600) and applied revision"],
@@ -194,6 +197,7 @@ export async function demoCommand(argv: string[], io: CliIO, from: RunningProgra
         `      npx muster plan apply ${rel(planFile)} --data-dir ${rel(dataDir)}`,
         `      npx muster status --data-dir ${rel(dataDir)}`,
         `      npx muster preflight --node node-1 --data-dir ${rel(dataDir)}   what preflight found (the demo plan ignores it)`,
+        `      npx muster render --node node-1 --show /var/lib/kubelet/config.yaml --data-dir ${rel(dataDir)}   any node file, from the coordinator`,
       ].join('\n'),
     );
     if (keepRunning) {
