@@ -16,6 +16,9 @@ GO="${GO:-$(command -v go || echo /usr/local/go/bin/go)}"
 # go.mod (go.sum is committed complete, so a fresh module cache fills itself from the proxy).
 export CGO_ENABLED=0 GOTOOLCHAIN=local GOWORK=off GOFLAGS=-mod=readonly
 
+# An interrupted run exits through the EXIT trap, which removes its temporary build directory.
+trap 'exit 130' INT TERM
+
 fail() { echo "install-k8s: FAILED: $*" >&2; exit 1; }
 log() { echo "install-k8s: $*"; }
 
@@ -35,10 +38,10 @@ etcdctl_version="$(version_in etcd/go.mod go.etcd.io/etcd/etcdctl/v3)"
 # What each program prints about its version (one line of it must equal this).
 reported_version() { # name version
   case "$1" in
-    kubectl) "$2" version --client 2>/dev/null | head -n1 ;;
-    etcd) "$2" --version 2>/dev/null | head -n1 ;;
-    etcdctl) "$2" version 2>/dev/null | head -n1 ;;
-    *) "$2" --version 2>/dev/null | head -n1 ;;
+    kubectl) "$2" version --client </dev/null 2>/dev/null | head -n1 ;;
+    etcd) "$2" --version </dev/null 2>/dev/null | head -n1 ;;
+    etcdctl) "$2" version </dev/null 2>/dev/null | head -n1 ;;
+    *) "$2" --version </dev/null 2>/dev/null | head -n1 ;;
   esac
 }
 expected_version() { # name
@@ -53,12 +56,19 @@ has_right_version() { # name path
   [[ -x "$2" ]] && [[ "$(reported_version "$1" "$2" || true)" == "$(expected_version "$1")" ]]
 }
 
-# build MODULE_DIR OUT_DIR LDFLAGS name=package...
+# build_set MODULE_DIR OUT_DIR LDFLAGS "MODULE@VERSION..." name=package...
 # Builds every missing program in one `go build`, which compiles their shared packages once and
 # links in parallel.
 build_set() {
-  local module_dir="$1" out="$2" ldflags="$3"; shift 3
-  local names=() pkgs=() entry name
+  local module_dir="$1" out="$2" ldflags="$3" main_modules="$4"; shift 4
+  local names=() pkgs=() entry name lock
+  # Several checkouts on one machine share the cache: one build of a version at a time, and the
+  # check below runs after the lock, so a waiting run finds the other's binaries and keeps them.
+  mkdir -p "$out"
+  exec {lock}>"$out/.lock"
+  flock -n "$lock" || { log "waiting for another install-k8s.sh building into $out"; flock "$lock"; }
+  # Left by a build killed outright (SIGKILL, power loss); a live build holds the lock.
+  rm -rf "$out"/.build.*
   for entry in "$@"; do
     name="${entry%%=*}"
     if has_right_version "$name" "$out/bin/$name"; then
@@ -67,15 +77,17 @@ build_set() {
       names+=("$name"); pkgs+=("${entry#*=}")
     fi
   done
-  [[ ${#names[@]} -eq 0 ]] && return 0
+  [[ ${#names[@]} -eq 0 ]] && { exec {lock}>&-; return 0; }
 
-  local module main_modules
+  local module mod out_json
   module="$(awk '$1=="module"{print $2}' "$here/$module_dir/go.mod")"
   # The modules holding the main packages, fetched first so that a version the proxy lacks is named
   # plainly rather than buried in the build output.
-  main_modules="$(cd "$here/$module_dir" && "$GO" list -f '{{.Module.Path}}@{{.Module.Version}}' "${pkgs[@]}" 2>&1)" ||
-    { echo "$main_modules" >&2; fail "in test/$module_dir ($module): go list ${pkgs[*]}: the module proxy may lack a version named in test/$module_dir/go.mod"; }
-  log "building ${names[*]} from $(sort -u <<<"$main_modules" | tr '\n' ' ')into $out/bin"
+  for mod in $main_modules; do
+    out_json="$(cd "$here/$module_dir" && "$GO" mod download -json "$mod" 2>&1)" ||
+      { echo "$out_json" >&2; fail "in test/$module_dir ($module): go mod download $mod (named in test/$module_dir/go.mod) failed: the module proxy ($("$GO" env GOPROXY)) lacks that version or cannot be reached (the go output above says which)"; }
+  done
+  log "building ${names[*]} from $main_modules into $out/bin"
 
   mkdir -p "$out/bin"
   local tmp start
@@ -100,6 +112,7 @@ build_set() {
     mv -f "$tmp/$name" "$out/bin/$name"
   done
   rm -rf "$tmp"; trap - EXIT
+  exec {lock}>&-
 }
 
 "$GO" version >/dev/null || fail "$GO version"
@@ -114,7 +127,7 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
   k8s_ldflags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 done
-build_set k8s "$cache/k8s-$k8s_version" "$k8s_ldflags" \
+build_set k8s "$cache/k8s-$k8s_version" "$k8s_ldflags" "k8s.io/kubernetes@$k8s_version" \
   kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
   kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
   kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
@@ -125,6 +138,7 @@ build_set k8s "$cache/k8s-$k8s_version" "$k8s_ldflags" \
 # etcd's version is a constant in go.etcd.io/etcd/api/v3/version; only the git SHA is stamped by
 # its own build script, and a module carries none.
 build_set etcd "$cache/etcd-$etcd_version" "-s -w" \
+  "go.etcd.io/etcd/server/v3@$etcd_version go.etcd.io/etcd/etcdctl/v3@$etcd_version" \
   etcd=go.etcd.io/etcd/server/v3 \
   etcdctl=go.etcd.io/etcd/etcdctl/v3
 

@@ -94,7 +94,10 @@ test('etcd serves on a loopback address and answers etcdctl endpoint health', as
     if (child.exitCode === null && child.signalCode === null) {
       const exited = once(child, 'exit');
       child.kill('SIGTERM');
+      // etcd stops within a second on SIGTERM; the bound keeps a wedged one from hanging the file.
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
+      clearTimeout(kill);
     }
     rmSync(dir, { recursive: true, force: true });
   }
