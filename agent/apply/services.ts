@@ -24,21 +24,33 @@ function exec(cmd: string, args: string[]): Promise<void> {
   });
 }
 
+export type Exec = (cmd: string, args: string[]) => Promise<void>;
+
+/** The command an action is, on a systemd machine. */
+export function commandOf(a: Action): [string, string[]] {
+  switch (a.kind) {
+    case 'daemon-reload':
+      return ['systemctl', ['daemon-reload']];
+    case 'enable':
+      return ['systemctl', ['enable', a.unit]];
+    case 'sysctl':
+      return ['sysctl', ['--system']];
+    case 'modules':
+      return ['systemctl', ['restart', 'systemd-modules-load.service']];
+    case 'restart':
+      return ['systemctl', ['restart', a.unit]];
+  }
+}
+
 export class SystemdServices implements ServiceManager {
   readonly kind = 'systemd';
+  readonly #exec: Exec;
+  constructor(run: Exec = exec) {
+    this.#exec = run;
+  }
   run(a: Action): Promise<void> {
-    switch (a.kind) {
-      case 'daemon-reload':
-        return exec('systemctl', ['daemon-reload']);
-      case 'enable':
-        return exec('systemctl', ['enable', a.unit]);
-      case 'sysctl':
-        return exec('sysctl', ['--system']);
-      case 'modules':
-        return exec('systemctl', ['restart', 'systemd-modules-load.service']);
-      case 'restart':
-        return exec('systemctl', ['restart', a.unit]);
-    }
+    const [cmd, args] = commandOf(a);
+    return this.#exec(cmd, args);
   }
 }
 

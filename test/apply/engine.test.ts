@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { tempDir, captureLogger } from '../helpers/cluster.ts';
 import { NodeApplier } from '../../agent/apply/engine.ts';
-import { NoServices } from '../../agent/apply/services.ts';
+import { NoServices, SystemdServices } from '../../agent/apply/services.ts';
 import { ApplyError } from '../../agent/apply/transaction.ts';
 import { actionsFor } from '../../agent/apply/actions.ts';
 import type { FileSpec } from '../../shared/render/types.ts';
@@ -178,6 +178,32 @@ test('actions: runtime before kubelet before kube-proxy, one daemon-reload howev
     { kind: 'restart', unit: 'kubelet.service' },
     { kind: 'restart', unit: 'kube-proxy.service' },
   ]);
+});
+
+test('on systemd the actions are these commands, a failing one fails the pass with its output; without systemd the agent says so once', async () => {
+  const ran: string[] = [];
+  const dir = tempDir('muster-apply-');
+  const systemd = new SystemdServices(async (cmd, args) => {
+    ran.push([cmd, ...args].join(' '));
+    if (args.includes('kube-proxy.service') && args[0] === 'restart') throw new Error('systemctl restart kube-proxy.service failed: Job for kube-proxy.service failed');
+  });
+  const applier = new NodeApplier({ root: join(dir, 'root'), stateDir: join(dir, 'state'), log: captureLogger(), services: systemd });
+  await applier.apply([kubeletConfig, kubeletUnit, sysctl]);
+  assert.equal(ran, ['systemctl daemon-reload', 'systemctl enable kubelet.service', 'sysctl --system', 'systemctl restart kubelet.service']);
+  const proxy: FileSpec = { path: '/var/lib/kube-proxy/config.conf', mode: 0o644, content: 'x\n', triggers: [{ kind: 'restart', unit: 'kube-proxy.service' }] };
+  let err: unknown;
+  try {
+    await applier.apply([kubeletConfig, kubeletUnit, sysctl, proxy]);
+  } catch (e) {
+    err = e;
+  }
+  assert.match(String(err), /Job for kube-proxy.service failed/);
+  const log = captureLogger();
+  const none = new NoServices(log);
+  await none.run({ kind: 'daemon-reload' });
+  await none.run({ kind: 'restart', unit: 'kubelet.service' });
+  assert.is(log.lines.filter((l) => l.includes('systemd is not PID 1')).length, 1, log.lines.join('\n'));
+  assert.is(none.skipped.length, 2);
 });
 
 test.run();
