@@ -10,6 +10,7 @@ import { runCommand, RUN_FLAGS } from './run-command.ts';
 import { factsCommand, FACTS_OPTIONS } from './facts-command.ts';
 import { inspectCommand, INSPECT_OPTIONS } from './inspect-command.ts';
 import { applyCommand, APPLY_OPTIONS } from './apply-command.ts';
+import { resetCommand, RESET_OPTIONS } from './reset-command.ts';
 
 const VERSION_OPTIONS = { verbose: { type: 'boolean', short: 'v', default: false } } as const;
 
@@ -66,6 +67,17 @@ export const MUSTER_AGENT: ProgramSpec = {
         root: { value: 'DIR', help: "the node's / (MUSTER_ROOT, default /)", file: true },
       }),
       run: applyCommand,
+    },
+    {
+      name: 'reset',
+      summary: "decommission: remove exactly the files muster wrote on this node, and the agent's identity; without --yes, list them",
+      flags: describeFlags(RESET_OPTIONS, {
+        yes: { help: 'do it (stop muster-agent first)' },
+        'state-dir': { value: 'DIR', help: `the agent's state dir (MUSTER_STATE_DIR, default ${DEFAULT_AGENT_STATE_DIR})`, file: true },
+        root: { value: 'DIR', help: "the node's / (MUSTER_ROOT, default /)", file: true },
+        'keep-identity': { help: "keep the agent's identity and state (only the node's files go)" },
+      }),
+      run: resetCommand,
     },
     {
       name: 'version',

@@ -6,7 +6,7 @@
 // in place (the bytes are already right, so no rewrite) and `changed` is true, because callers
 // use `changed` to decide whether to restart something, and a key readable by all is a change.
 import { open, rename, rm, readFile, stat, mkdir, chmod, readdir } from 'node:fs/promises';
-import { dirname, basename, join } from 'node:path';
+import { dirname, basename, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
 export interface WriteResult {
@@ -44,7 +44,11 @@ async function doWrite(path: string, data: string | Uint8Array, options: AtomicW
   }
 
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
+  // A directory made here is durable only once its parent's entry for it is: fsync each parent
+  // from the first directory made down to the file's own (which is synced after the rename).
+  const first = await mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o755 });
+  if (first) for (let d = first; d !== dir; d = join(d, relative(d, dir).split(sep)[0]!)) await syncDir(dirname(d));
+  if (first) await syncDir(dirname(dir));
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let renamed = false;
   try {

@@ -103,6 +103,22 @@ test('a role taken away leaves nothing behind: node-1 loses master, and with it 
   assert.ok(report.files.length > 0);
 });
 
+test('muster-agent reset removes exactly what muster wrote, and the identity; without --yes it only lists', async () => {
+  const name = 'node-2';
+  await agents.get(name)!.stop();
+  const root = rootOf(name);
+  writeFileSync(join(root, 'etc', 'operator.conf'), 'mine\n');
+  const list = memoryIO();
+  assert.is(await agentCli(['reset', '--state-dir', stateOf(name), '--root', root], list), 1);
+  assert.match(list.stdout, /\/var\/lib\/kubelet\/config\.yaml/);
+  assert.ok(existsSync(join(root, 'var/lib/kubelet/config.yaml')), 'nothing removed without --yes');
+  const io = memoryIO();
+  assert.is(await agentCli(['reset', '--yes', '--state-dir', stateOf(name), '--root', root], io), 0, io.stderr);
+  const left = (await import('node:fs')).readdirSync(root, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(root.length));
+  assert.equal(left, ['/etc/operator.conf'], 'only the operator\'s file is left');
+  assert.not.ok(existsSync(join(stateOf(name), 'identity.pem')), 'the identity is gone');
+});
+
 test.after(async () => {
   for (const a of agents.values()) await a.stop();
   await c?.close();
