@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { UsageError } from '../../shared/errors/index.ts';
 import { ADMIN_FLAGS } from './admin-flags.ts';
 import { withAdmin, describeState, describePreflight, upToDate } from './admin-commands.ts';
 import type { Admin } from '../admin/client.ts';
@@ -14,7 +14,7 @@ export const NODE_DESCRIBE_USAGE = 'muster node describe NAME [--json]';
 
 export async function nodeListCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: NODE_LIST_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
-  if (positionals.length) throw new ConfigError(`usage: ${NODE_LIST_USAGE}`);
+  if (positionals.length) throw new UsageError(`usage: ${NODE_LIST_USAGE}`);
   return withAdmin(values, io, async (a) => {
     const res = await a.call('Status', {});
     if (values.json) {
@@ -42,7 +42,7 @@ async function gather(a: Admin, name: string) {
 
 export async function nodeDescribeCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, options: NODE_LIST_OPTIONS, allowPositionals: true, allowNegative: true, strict: true });
-  if (positionals.length !== 1) throw new ConfigError(`usage: ${NODE_DESCRIBE_USAGE}`);
+  if (positionals.length !== 1) throw new UsageError(`usage: ${NODE_DESCRIBE_USAGE}`);
   const name = positionals[0]!;
   return withAdmin(values, io, async (a) => {
     const d = await gather(a, name);

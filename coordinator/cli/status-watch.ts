@@ -1,7 +1,7 @@
 // `muster status --watch`: the status table, redrawn when something other than the clock
 // changes. Polls once a second; ends on Ctrl-C (or io.signal), after --timeout, or after a day.
 import type { CliIO } from '../../shared/cli/io.ts';
-import { ConfigError } from '../../shared/errors/index.ts';
+import { UsageError } from '../../shared/errors/index.ts';
 import { parseDurationMs } from '../trust/tokens.ts';
 import { withAdmin, formatStatus } from './admin-commands.ts';
 
@@ -37,12 +37,12 @@ export function parseTimeout(flag: string, text: string | undefined, fallbackMs:
   try {
     return parseDurationMs(text);
   } catch (e) {
-    throw new ConfigError(`${flag} ${text}: ${(e as Error).message}`);
+    throw new UsageError(`${flag} ${text}: ${(e as Error).message}`);
   }
 }
 
 export async function statusWatch(values: { 'data-dir'?: string; config?: string; coordinator?: string; json?: boolean; timeout?: string }, io: CliIO): Promise<number> {
-  if (values.json) throw new ConfigError('status --watch draws a table; use status --json for one snapshot');
+  if (values.json) throw new UsageError('status --watch draws a table; use status --json for one snapshot');
   const limitMs = Math.min(parseTimeout('--timeout', values.timeout, MAX_WATCH_MS), MAX_WATCH_MS);
   const { signal, release } = interruptSignal(io);
   try {
