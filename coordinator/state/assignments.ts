@@ -1,7 +1,9 @@
 // Assignments: what each node is told to be. The engine (coordinator/assign) is a pure function;
-// this module persists its output. A node's assignment revision is the store revision that last
-// wrote its body (the key's modRevision), so it is never predicted here and only moves when the
-// body changes: the engine's bookkeeping (roles, pod block, pinned) lives under its own key.
+// this module persists its output. Assignment revisions come from a sequence of their own (one
+// number per body written, stored with the body, the last one under assignment-seq/last), so a
+// node's revision moves only when its body changes, never repeats, and reads 1, 2, 3 rather than
+// the store's count of every write; the engine's bookkeeping (roles, pod block, pinned) lives
+// under its own key.
 import type { Op } from '../store/store.ts';
 import type { StateWriter, Table } from './writer.ts';
 import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type CommittedAssignment, type OverrideRecord, type StoredBody } from './records.ts';
@@ -22,6 +24,7 @@ export class Assignments {
   readonly bodies: Table<AssignmentRecord>;
   readonly states: Table<AssignmentStateRecord>;
   readonly overrides: Table<OverrideRecord>;
+  readonly #seq: Table<number>;
   #waiting = new Map<string, string>();
   #problems: string[] = [];
   /**
@@ -34,12 +37,22 @@ export class Assignments {
     this.bodies = w.table<AssignmentRecord>(PREFIX.assignments);
     this.states = w.table<AssignmentStateRecord>(PREFIX.assignmentState);
     this.overrides = w.table<OverrideRecord>(PREFIX.overrides);
+    this.#seq = w.table<number>(PREFIX.assignmentSeq);
+  }
+
+  /** The last revision handed out (writer's view); for records from before the sequence, the highest store revision among them. */
+  #lastRevision(): number {
+    const stored = this.#seq.latest('last');
+    if (typeof stored === 'number') return stored;
+    let max = 0;
+    for (const n of this.bodies.names()) max = Math.max(max, this.get(n)!.revision);
+    return max;
   }
 
   /** The node's committed assignment with its revision. */
   get(name: string): CommittedAssignment | undefined {
     const a = this.bodies.get(name);
-    return a ? { ...a, revision: this.bodies.revisionOf(name) } : undefined;
+    return a ? { ...a, revision: a.revision ?? this.bodies.revisionOf(name) } : undefined;
   }
 
   /** The engine's state per node in the writer's view (the previous computation). */
@@ -92,11 +105,13 @@ export class Assignments {
 
     const ops: Op[] = [];
     const changed: string[] = [];
+    let seq = this.#lastRevision();
+    const first = seq;
     for (const [name, engineBody] of out.assignments) {
       const body: StoredBody = { ...engineBody, pki: pki(name, engineBody.roles) };
       const prev = this.bodies.latest(name);
       if (!prev || !same(prev.body, body)) {
-        ops.push(this.bodies.put(name, { planRevision, body }));
+        ops.push(this.bodies.put(name, { planRevision, body, revision: ++seq }));
         changed.push(name);
       }
     }
@@ -106,6 +121,7 @@ export class Assignments {
         changed.push(name);
       }
     }
+    if (seq !== first) ops.push(this.#seq.put('last', seq));
     for (const [name, st] of out.state) {
       const prev = this.states.latest(name);
       if (!prev || stableStringify(prev) !== stableStringify(st)) ops.push(this.states.put(name, st));

@@ -13,6 +13,8 @@ export const PREFIX = {
   assignments: 'assignments/',
   /** What the assignment engine keeps between computations (roles, pod block, pinned). */
   assignmentState: 'assignment-state/',
+  /** The last assignment revision handed out (key "last"): assignments have a sequence of their own. */
+  assignmentSeq: 'assignment-seq/',
   facts: 'facts/',
   applies: 'apply/',
   overrides: 'overrides/',
@@ -67,6 +69,14 @@ export type StoredBody = AssignmentBody & { pki: PkiTarget__Output | null };
 export interface AssignmentRecord {
   planRevision: number;
   body: StoredBody;
+  /**
+   * The assignment revision: from the assignments' own sequence (1, 2, 3... across the fleet,
+   * one number per body written, apart from plan revisions and from the store's revisions), so
+   * a number never comes back, not even for a node removed and joined again. Records from
+   * before it existed lack it; their revision was the store's, and the sequence continues above
+   * the highest of them.
+   */
+  revision?: number;
 }
 
 /** An assignment as readers see it: the body and the revision that wrote it. */

@@ -274,8 +274,13 @@ function watch(s: Setup, client: AgentClient, applied: number, holdMs: number, p
   return unary(s.c.address, client, 'WatchAssignment', { applied_revision: applied, hold_ms: holdMs, probe_plan_id: probePlanId }, holdMs + 10_000);
 }
 
+/** The assignment revision committed with a body (assignments have a sequence of their own). */
+function storedRevision(e: { value: string } | undefined | null): number {
+  return (JSON.parse(e!.value) as { revision: number }).revision;
+}
+
 for (const stage of STAGES) {
-  test(`[${stage}] a plan change is not delivered before it is durable: watches answer the old revision, the held long poll gets the new one, which is the store's`, async () => {
+  test(`[${stage}] a plan change is not delivered before it is durable: watches answer the old revision, the held long poll gets the new one, as committed`, async () => {
     const s = await clusterWithAppliedAgents();
     const client = agentClient(s.c.address, s.ids.get('node-2')!);
     try {
@@ -284,7 +289,7 @@ for (const stage of STAGES) {
       assert.ok(old.changed && old.assignment, 'node-2 has an assignment');
       const oldRev = Number(old.assignment!.revision);
       const probePlanId = Number(old.probe_plan?.id ?? 0);
-      assert.is((await inner.get('assignments/node-2'))!.modRevision, oldRev, 'the assignment revision is the store revision that wrote it');
+      assert.is(storedRevision(await inner.get('assignments/node-2')), oldRev, 'the assignment revision is the one committed with the body');
       const statusBefore = await admin.call('Status', {});
 
       // A long poll from an agent that has the old revision, parked before the change is made:
@@ -296,7 +301,7 @@ for (const stage of STAGES) {
       const applied = track(store, 'ApplyPlan', admin.call('ApplyPlan', { plan_yaml: plan(', labels: { tier: web }'), file_name: 'labels.yaml', force: false }));
       const id = await store.untilTxnWriting('assignments/node-2', from);
       await untilHeld(store, stage, id, from);
-      if (stage === 'after-commit') assert.ok((await inner.get('assignments/node-2'))!.modRevision > oldRev, 'after-commit: the inner store already has the new body');
+      if (stage === 'after-commit') assert.ok(storedRevision(await inner.get('assignments/node-2')) > oldRev, 'after-commit: the inner store already has the new body');
 
       // Answered at once, from committed state: still the old revision and body.
       const again = await watch(s, client, 0, 0, probePlanId);
@@ -317,12 +322,13 @@ for (const stage of STAGES) {
 
       store.release();
       const [res, got] = await Promise.all([applied.promise, long.promise]);
-      const rev = committedRevision(store, id);
+      const storeRev = committedRevision(store, id);
+      assert.ok(storeRev > 0, 'the change committed');
+      const rev = storedRevision(await inner.get('assignments/node-2'));
       assert.equal(res.changed_nodes, ['node-2']);
       assert.ok(got.changed && got.assignment, 'the held long poll gets the new assignment');
-      assert.is(Number(got.assignment!.revision), rev, 'the revision served is the one the store assigned');
-      assert.is((await inner.get('assignments/node-2'))!.modRevision, rev, "the revision served is the key's committed revision");
-      assert.ok(rev > oldRev);
+      assert.is(Number(got.assignment!.revision), rev, 'the revision served is the one committed with the body');
+      assert.is(rev, oldRev + 1, "node-2's was the one body written: the next number of the assignments' own sequence");
       assert.equal(got.assignment!.labels, { ...old.assignment!.labels, tier: 'web' });
       const fresh = await watch(s, client, 0, 0, probePlanId);
       assert.equal(fresh.assignment, got.assignment, 'a new watch gets the same');
@@ -330,8 +336,8 @@ for (const stage of STAGES) {
       assert.is(statusAfter.nodes.find((n) => n.name === 'node-2')!.assigned_revision, rev);
       assert.is(statusAfter.plan_revision, 2);
 
-      const story = storyOf(store, id, rev, from);
-      const base = heldStory(stage, id, rev, ['reads answered while held'], []);
+      const story = storyOf(store, id, storeRev, from);
+      const base = heldStory(stage, id, storeRev, ['reads answered while held'], []);
       assert.equal(story.slice(0, base.length), base);
       // Both answers come after the commit; which of the two comes first is up to the network.
       assert.equal(story.slice(base.length).sort(), ['test: ApplyPlan resolved', 'test: long poll returned resolved']);
@@ -414,7 +420,7 @@ test('failNext: a plan change whose commit fails is refused; watchers, Status an
     assert.is((await watch(s, client, Number(old.assignment!.revision), 0, probePlanId)).changed, false);
     assert.is((await admin.call('PlanHistory', {})).plans.length, 1);
     assert.is((await admin.call('Status', {})).plan_revision, 1);
-    assert.is((await inner.get('assignments/node-2'))!.modRevision, Number(old.assignment!.revision));
+    assert.is(storedRevision(await inner.get('assignments/node-2')), Number(old.assignment!.revision));
     const id = await store.untilTxnWriting('assignments/node-2', from);
     assert.equal(storyOf(store, id, -1, from), ['fail-next 1', `txn-submitted ${id}`, `txn-failed ${id}: injected commit failure`, 'test: onFatal: injected commit failure', 'test: ApplyPlan rejected']);
     // Checked last, so that everything above is checked whatever this says.
