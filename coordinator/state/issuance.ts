@@ -31,6 +31,15 @@ export interface IssuanceRecord {
   atMs: number;
 }
 
+/**
+ * A record's key: issue time, then serial. Keys that grow with time append to the store's B-tree
+ * instead of landing at random pages (serials are random). Records written under the bare serial
+ * (earlier versions) are read all the same.
+ */
+export function issuedKey(r: Pick<IssuanceRecord, 'atMs' | 'serial'>): string {
+  return `${String(Math.max(0, Math.floor(r.atMs))).padStart(15, '0')}-${r.serial}`;
+}
+
 export class Issuance {
   readonly #w: StateWriter;
   readonly #t: Table<IssuanceRecord>;
@@ -52,7 +61,7 @@ export class Issuance {
     return this.#w.run(async () => {
       if (caller) this.#nodes.assertCurrent(caller.name, caller.serial);
       check?.();
-      if (records.length) void this.#w.txn(records.map((r) => this.#t.put(r.serial, r)));
+      if (records.length) void this.#w.txn(records.map((r) => this.#t.put(issuedKey(r), r)));
     });
   }
 

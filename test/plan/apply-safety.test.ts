@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 import { main } from '../../coordinator/cli/main.ts';
@@ -180,6 +180,16 @@ test('--wait times out (exit 1) naming the node that did not apply', async () =>
   const r = await apply(plan({ version: 'v1.35.0', name: 'renamed', workerExtra: ', labels: { tier: db }' }), '--wait', '--timeout', '1s');
   assert.is(r.code, 1, r.stdout);
   assert.match(r.stderr, /timed out after 1s; not applied yet: node-3 \(applying rev \d+\)/);
+});
+
+test('--wait ends (exit 1) when a node fails to apply, naming it and why', async () => {
+  // node-2 cannot write its kubelet config: a directory stands where the file goes.
+  const cfg = join(dir, 'node-2', 'root', 'var/lib/kubelet/config.yaml');
+  rmSync(cfg, { force: true });
+  mkdirSync(cfg, { recursive: true });
+  const r = await apply(plan({ version: 'v1.35.0', name: 'renamed', workerExtra: ', labels: { tier: cache }' }), '--wait', '--timeout', '30s');
+  assert.is(r.code, 1, r.stdout);
+  assert.match(r.stderr, /muster: node-2: failed: .*\/var\/lib\/kubelet\/config\.yaml.*not a regular file/);
 });
 
 test('every plan-change check has a refusing row here or in test/assign/plan-change.test.ts', () => {
