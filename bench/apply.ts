@@ -9,15 +9,20 @@
 // Targets (issue 11): nothing-to-change pass under 50 ms CPU, first apply under 1 s, idle RSS
 // under 80 MB.
 //
+// The agents run with AGENT_NODE_FLAGS (shared/constants.ts), the flags their bundle's shebang and
+// single executable carry; the environment variable AGENT_NODE_FLAGS="--flag ..." replaces them
+// for experiments (AGENT_NODE_FLAGS="" runs them with Node's defaults).
+//
 //   npm run build && node bench/apply.ts [seconds idle, default 20]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../shared/net/free-port.ts';
+import { AGENT_NODE_FLAGS } from '../shared/constants.ts';
 
 const IDLE_S = Number(process.argv[2] ?? 20);
-const AGENT_FLAGS = (process.env.AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+const AGENT_FLAGS = process.env.AGENT_NODE_FLAGS === undefined ? [...AGENT_NODE_FLAGS] : process.env.AGENT_NODE_FLAGS.split(' ').filter(Boolean);
 const dir = mkdtempSync(join(tmpdir(), 'muster-bench-apply-'));
 const HOST = '127.0.80.1';
 const NODES = [
@@ -34,7 +39,15 @@ worker: { expected_count: 1, nodes: [{ host: w1, ip: 127.0.80.3 }] }
 `;
 
 const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
+process.on('exit', () => {
+  children.forEach((c) => c.kill('SIGKILL'));
+  // The agents die a moment after SIGKILL and may still be writing: retried, and never fatal.
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
+  } catch {
+    /* left in the temp dir */
+  }
+});
 
 function start(args: string[], onLine: (l: string) => void): ChildProcess {
   const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,7 +125,7 @@ for (const n of NODES) {
 await until('both agents applied', 60_000, () => (runs.every((r) => r.firstApplyMs !== undefined) ? true : undefined));
 await new Promise((r) => setTimeout(r, IDLE_S * 1000));
 
-console.log(`agent apply cycle (this machine, ${IDLE_S} s idle, a drift pass each second; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')})`);
+console.log(`agent apply cycle (this machine, ${IDLE_S} s idle, a drift pass each second; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}; agent flags: ${AGENT_FLAGS.join(' ') || '(none)'})`);
 for (const r of runs) {
   const cpu = r.passes.map((p) => p.cpu);
   const wall = r.passes.map((p) => p.wall);

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync, rmSync, chmodSync, readFileSync } from 'node:
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import * as esbuild from 'esbuild';
-import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
+import { AGENT_NODE_FLAGS, COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const PROTO = 'muster/v1/muster.proto';
@@ -73,7 +73,12 @@ export async function bundle(): Promise<void> {
       entryPoints: [join(ROOT, 'coordinator/cli/main.ts')],
       outfile: join(ROOT, 'dist/muster.cjs'),
     }),
-    esbuild.build({ ...common, banner: { js: `#!/usr/bin/env node\n${nodeVersionCheck('muster-agent')}` }, entryPoints: [join(ROOT, 'agent/cli/main.ts')], outfile: join(ROOT, 'dist/muster-agent.cjs') }),
+    esbuild.build({
+      ...common,
+      banner: { js: `#!/usr/bin/env -S node ${AGENT_NODE_FLAGS.join(' ')}\n${nodeVersionCheck('muster-agent')}` },
+      entryPoints: [join(ROOT, 'agent/cli/main.ts')],
+      outfile: join(ROOT, 'dist/muster-agent.cjs'),
+    }),
   ]);
   for (const f of ['dist/muster.cjs', 'dist/muster-agent.cjs']) {
     asciiOnly(join(ROOT, f));

@@ -5,8 +5,8 @@
 //
 //   node packaging/sea.ts [--out DIR]     (default dist/; `npm run build:sea`)
 //
-// The coordinator's V8 flags (COORDINATOR_NODE_FLAGS) travel in its blob's execArgv, as they
-// travel in the bundle's shebang. Each executable is written beside its final name and renamed,
+// Each program's V8 flags (COORDINATOR_NODE_FLAGS, AGENT_NODE_FLAGS) travel in its blob's
+// execArgv, as they travel in the bundle's shebang. Each executable is written beside its final name and renamed,
 // so a failed build never leaves half a binary.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { inject } from 'postject';
-import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
+import { AGENT_NODE_FLAGS, COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 import { bundle, generateProto } from './build.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -29,7 +29,7 @@ export interface SeaProgram {
 
 export const PROGRAMS: SeaProgram[] = [
   { name: 'muster', bundle: 'dist/muster.cjs', execArgv: COORDINATOR_NODE_FLAGS },
-  { name: 'muster-agent', bundle: 'dist/muster-agent.cjs', execArgv: [] },
+  { name: 'muster-agent', bundle: 'dist/muster-agent.cjs', execArgv: AGENT_NODE_FLAGS },
 ];
 
 export async function buildSea(outDir: string): Promise<string[]> {

@@ -163,3 +163,15 @@ export const ENV_PREFIX = 'MUSTER_';
  *   each: RSS 281-294 -> 264-274 MB, coordinator CPU 6.9-7.7 -> 8.4-9.7 s, joins still 12-14 s.
  */
 export const COORDINATOR_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=30'] as const;
+
+/**
+ * V8 flags the agent runs with (the bundle's shebang, its single executable, bench/apply.ts),
+ * measured with `node bench/apply.ts` (idle RSS of a master+etcd node / a worker, load 10-12):
+ * - a 1 MiB young-generation semi-space instead of up to 16 MiB: 136/135 -> 117/105 MB;
+ * - lite mode (no optimising compilers, feedback allocated lazily): 117/105 -> 80/76 MB, at the
+ *   same pass CPU (20 ms on the master): the agent waits on the network and the disk, and its
+ *   hot work (hashing, TLS, X.509) is native. It also leaves out WebAssembly, which the agent
+ *   does not use (long.js falls back to JavaScript). `--no-opt --no-maglev --no-sparkplug`,
+ *   which keeps it, measured 82/82 MB.
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--lite-mode'] as const;

@@ -62,10 +62,15 @@ export class NodeApplier {
     const blocks = new Set(files.filter((f) => f.merge === 'managed-block').map((f) => f.path));
     const before = await this.#owned.load();
     const stale = before.paths.filter((p) => !want.has(p));
-    await this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks]);
     // A shared file (/etc/hosts) no longer rendered loses muster's block, never the file.
     const emptied = stale.filter((p) => before.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
-    const r = await applyChangeSet(this.#o.root, [...files, ...emptied], { remove: stale.filter((p) => !before.blocks.has(p)), beforeStep: o.beforeStep });
+    const r = await applyChangeSet(this.#o.root, [...files, ...emptied], {
+      remove: stale.filter((p) => !before.blocks.has(p)),
+      // Widened only when something is written or removed: a pass that changes nothing leaves
+      // the manifest as it is (the save below then finds the same bytes and writes nothing).
+      beforeChanges: () => this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks]),
+      beforeStep: o.beforeStep,
+    });
     await this.#owned.save(want, blocks, r.hashes);
     const drift = files.filter((f) => {
       const last = before.written.get(f.path);

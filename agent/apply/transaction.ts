@@ -4,7 +4,8 @@
 // and mode, or removed if it did not exist), and the error names the file and the cause: a node
 // is never left half on the new assignment. Each single write is atomic anyway (a crash leaves
 // the old or the new file, never a torn one); the rollback covers the set.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { underRoot } from '../../shared/fs/node-root.ts';
@@ -34,9 +35,23 @@ interface Planned {
   changed: boolean;
 }
 
-async function plan(root: string, spec: FileSpec): Promise<Planned> {
+/**
+ * Each directory's names, read once per change set: a stale temp file (a killed writer's
+ * `.NAME.PID.HEX.tmp`) is looked for beside every file, and most files share a directory.
+ */
+type Listings = Map<string, Promise<string[]>>;
+
+async function hasTempBeside(listings: Listings, abs: string): Promise<boolean> {
+  const dir = dirname(abs);
+  let names = listings.get(dir);
+  if (!names) listings.set(dir, (names = readdir(dir).catch(() => [])));
+  const prefix = `.${basename(abs)}.`;
+  return (await names).some((n) => n.startsWith(prefix) && n.endsWith('.tmp'));
+}
+
+async function plan(root: string, spec: FileSpec, listings: Listings): Promise<Planned> {
   const abs = underRoot(root, spec.path);
-  await removeStaleTemps(abs);
+  if (await hasTempBeside(listings, abs)) await removeStaleTemps(abs);
   const before = await readOnDisk(abs);
   const bytes = Buffer.from(wantedContent(spec, before ? before.bytes.toString('utf8') : null));
   // A file shared with the OS keeps its own mode; muster's files have the rendered one.
@@ -65,15 +80,18 @@ export interface ChangeSetResult {
 export interface ChangeSetOptions {
   /** Paths (absolute on the node) to remove: owned before, not rendered now. */
   remove?: readonly string[];
+  /** Called once before the first write or removal, when there is one (the manifest widening). */
+  beforeChanges?: () => Promise<void>;
   /** Called before each write or removal, for crash tests. */
   beforeStep?: (path: string) => void | Promise<void>;
 }
 
 export async function applyChangeSet(root: string, specs: readonly FileSpec[], o: ChangeSetOptions = {}): Promise<ChangeSetResult> {
   const planned: Planned[] = [];
+  const listings: Listings = new Map();
   for (const s of specs) {
     try {
-      planned.push(await plan(root, s));
+      planned.push(await plan(root, s, listings));
     } catch (err) {
       throw new ApplyError(s.path, err);
     }
@@ -92,6 +110,7 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     if (!undo.length) return '';
     return failed.length ? `; restoring ${failed.join(', ')} failed too` : `; the ${undo.length} file(s) changed before it were restored`;
   };
+  if (planned.some((p) => p.changed) || o.remove?.length) await o.beforeChanges?.();
   for (const p of planned) {
     if (!p.changed) continue;
     try {

@@ -17,7 +17,6 @@ import { IdentityStore, type AgentIdentity, type AppliedState } from '../identit
 import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
-import { renderNode } from '../../shared/render/index.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
 import { MusterError, errorMessage } from '../../shared/errors/index.ts';
@@ -29,6 +28,7 @@ import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
 import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
 import { ClusterCertificates, type EnsureResult, type IssueFn } from '../pki/index.ts';
 import { NodeIdentity } from './node-identity.ts';
+import { RenderCache } from './render-cache.ts';
 import type { AgentPhase } from './phase.ts';
 
 export type { AgentPhase } from './phase.ts';
@@ -83,6 +83,8 @@ export class Agent {
   #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
   readonly #pki: ClusterCertificates;
   readonly #applier: NodeApplier;
+  /** The applied assignment's files, rendered again only when the assignment or a certificate changes. */
+  readonly #rendered = new RenderCache();
   /** The node's muster identity: join, the channel on it, renewal, expiry (node-identity.ts). */
   readonly #id: NodeIdentity;
   /** When the cluster certificates are checked next: their earliest renewal point. */
@@ -370,7 +372,7 @@ export class Agent {
 
   async #applyNodeOnce(a: AssignmentOut, signal: AbortSignal, resume: AgentPhase): Promise<NodeApplyResult & { pkiFiles: AppliedFile[] }> {
     const pki = await this.#ensureCertificates(a, signal, resume);
-    const files = renderNode({ assignment: a, certificateHashes: pki.certHashes });
+    const files = this.#rendered.files({ assignment: a, certificateHashes: pki.certHashes });
     const pending = this.restartPending;
     const units = [...new Set(pending.flatMap((c) => (HOST_DAEMON_UNITS[c] ? [HOST_DAEMON_UNITS[c]] : [])))];
     const r = await this.#applier.apply(files, { alsoOwned: pki.files.map((f) => f.path), restart: units });

@@ -13,14 +13,15 @@
 //
 // Nothing here keeps state but the random renewal point of each certificate (so repeated checks
 // do not re-roll it) and the earliest one, which the agent's loop wakes for.
-import { createKey, certInfo, renewalTime } from '../../shared/pki/x509.ts';
+import { createKey, renewalTime } from '../../shared/pki/x509.ts';
 import { CLUSTER_CA_PATHS, SERVICE_ACCOUNT_PATHS, kindsForRoles, type CertKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { RENEW_WINDOW } from '../../shared/constants.ts';
 import { applyFiles, type AppliedFile } from '../apply/apply.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
 import { readPkiOnDisk } from './on-disk.ts';
-import { bundleProblem, certificateProblem, usableKey, usableServiceAccount, type NodeNames } from './checks.ts';
+import type { NodeNames } from './checks.ts';
+import { PkiVerdicts } from './verdicts.ts';
 import { requestCertificates, type IssueFn } from './issue.ts';
 import { renderPkiFiles } from './files.ts';
 import { ClusterPkiError } from './errors.ts';
@@ -60,6 +61,8 @@ export class ClusterCertificates {
   /** Renewal point per certificate fingerprint, so the random draw is made once per certificate. */
   #renewAtByCert = new Map<string, number>();
   #renewAt = Infinity;
+  /** Checks of the files' bytes, kept by their hash from one pass to the next (verdicts.ts). */
+  readonly #verdicts = new PkiVerdicts();
 
   constructor(o: ClusterCertificatesOptions) {
     this.#o = { clock: Date.now, random: Math.random, ...o };
@@ -71,7 +74,7 @@ export class ClusterCertificates {
   }
 
   #renewAtOf = (certPem: string): number => {
-    const c = certInfo(certPem);
+    const c = this.#verdicts.certInfo(certPem);
     let at = this.#renewAtByCert.get(c.fingerprint256);
     if (at === undefined) {
       at = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, this.#o.random);
@@ -87,6 +90,8 @@ export class ClusterCertificates {
       return { files: [], changedKinds: [], restart: [], renewAt: Infinity, calls: 0, certHashes: {} };
     }
     const { root, log } = this.#o;
+    const v = this.#verdicts;
+    v.startPass();
     const names: NodeNames = { nodeName: a.node_name, addresses: a.node_ip ? [a.node_ip] : [] };
     const master = a.roles.includes('master');
     const disk = await readPkiOnDisk(root, kinds);
@@ -97,7 +102,7 @@ export class ClusterCertificates {
     const newKeys: CertKind[] = [];
     for (const k of kinds) {
       const held = disk.kinds.get(k.kind)!.keyPem;
-      if (usableKey(held)) keys.set(k.kind, held!);
+      if (v.usableKey(held)) keys.set(k.kind, held!);
       else {
         if (held) log.warn(`/${k.keyPath} is not an ECDSA P-256 private key; making a new one for ${k.kind}`);
         keys.set(k.kind, await createKey());
@@ -112,7 +117,7 @@ export class ClusterCertificates {
       if (pem) certs.set(k.kind, pem);
     }
     const cas = { ...disk.cas };
-    let serviceAccount = usableServiceAccount(disk.serviceAccount.privatePem, disk.serviceAccount.publicPem)
+    let serviceAccount = v.usableServiceAccount(disk.serviceAccount.privatePem, disk.serviceAccount.publicPem)
       ? { privatePem: disk.serviceAccount.privatePem!, publicPem: disk.serviceAccount.publicPem! }
       : null;
 
@@ -127,7 +132,7 @@ export class ClusterCertificates {
       const due: { kind: CertKind; why: string }[] = [];
       for (const k of kinds) {
         const t = target?.cas?.[k.ca];
-        const why = certificateProblem({
+        const why = v.certificateProblem({
           kind: k,
           keyPem: keys.get(k.kind)!,
           certPem: certs.get(k.kind) ?? null,
@@ -143,7 +148,7 @@ export class ClusterCertificates {
       // Bundles are checked against the assignment before the first call only: the answer's
       // bundles are the coordinator's truth of that moment.
       const staleBundles = calls ? [] : caKinds.flatMap((ca) => {
-        const why = bundleProblem(cas[ca], target?.cas?.[ca]?.bundle);
+        const why = v.bundleProblem(cas[ca], target?.cas?.[ca]?.bundle);
         return why ? [`the ${ca} CA bundle (${why})`] : [];
       });
       const needServiceAccount = master && !serviceAccount;
@@ -180,7 +185,7 @@ export class ClusterCertificates {
     if (master && (changed(SERVICE_ACCOUNT_PATHS.privateKey) || changed(SERVICE_ACCOUNT_PATHS.publicKey))) SERVICE_ACCOUNT_USERS.forEach((c) => restart.add(c));
 
     // Forget renewal points of certificates no longer held, then find the earliest one.
-    const held = new Set([...certs.values()].map((pem) => certInfo(pem).fingerprint256));
+    const held = new Set([...certs.values()].map((pem) => v.certInfo(pem).fingerprint256));
     for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
     if (changedKinds.length) log.info(`cluster certificates changed: ${changedKinds.join(', ')}; next renewal ${new Date(this.#renewAt).toISOString()}`);

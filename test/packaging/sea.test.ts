@@ -6,7 +6,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSea } from '../../packaging/sea.ts';
-import { COORDINATOR_NODE_FLAGS } from '../../shared/constants.ts';
+import { AGENT_NODE_FLAGS, COORDINATOR_NODE_FLAGS } from '../../shared/constants.ts';
 import { tempDir, waitFor } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 
@@ -40,7 +40,7 @@ test('muster and muster-agent as single executables: one node joins and applies,
   const [muster, agent] = await buildSea(dir);
   assert.is(muster, join(dir, 'muster'));
 
-  // The coordinator's V8 flags ride in its executable; neither prints a warning (e.g. the
+  // Each program's V8 flags ride in its executable; neither prints a warning (e.g. the
   // experimental-SEA one) on stderr.
   const version = (bin: string) => spawnSync(bin, ['version', '--verbose'], { cwd: dir, env, encoding: 'utf8' });
   const c = version(muster!);
@@ -48,7 +48,7 @@ test('muster and muster-agent as single executables: one node joins and applies,
   assert.match(c.stdout, `node flags: ${COORDINATOR_NODE_FLAGS.join(' ')}`);
   assert.is(c.stderr, '');
   const a = version(agent!);
-  assert.match(a.stdout, /single executable\nnode flags: \(none\)/);
+  assert.match(a.stdout, `single executable\nnode flags: ${AGENT_NODE_FLAGS.join(' ')}`);
   assert.is(a.stderr, '');
 
   writeFileSync(
