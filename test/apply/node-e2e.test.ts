@@ -14,6 +14,9 @@ import { main as agentCli } from '../../agent/cli/main.ts';
 import { memoryIO } from '../../shared/cli/io.ts';
 import { NoServices } from '../../agent/apply/services.ts';
 import { SERVICE_ACCOUNT_PATHS } from '../../shared/pki/catalogue.ts';
+import { execFileSync } from 'node:child_process';
+import { k8sProgram } from '../helpers/k8s-programs.ts';
+import { issuedBy } from '../../shared/pki/x509.ts';
 
 const net = addressBlock(import.meta.url);
 const dir = tempDir('muster-node-e2e-');
@@ -49,6 +52,28 @@ test('set-up: a master+etcd node and two workers apply their rendered files', as
     assert.ok(existsSync(join(rootOf('node-1'), f)), `node-1 has /${f}`);
   }
   assert.not.ok(existsSync(join(rootOf('node-2'), 'etc/kubernetes/manifests/kube-apiserver.yaml')), 'a worker runs no API server');
+});
+
+test("kubectl (the built v1.36) reads every kubeconfig the agents wrote: the plan's API server, the node's CA bundle, the kind's client certificate", () => {
+  const kubectl = k8sProgram('kubectl');
+  const rows: [string, string, string][] = [
+    ['node-1', 'etc/kubernetes/kubelet.conf', `https://127.0.0.1:6443`],
+    ['node-1', 'etc/kubernetes/controller-manager.conf', 'https://127.0.0.1:6443'],
+    ['node-1', 'etc/kubernetes/scheduler.conf', 'https://127.0.0.1:6443'],
+    ['node-1', 'etc/kubernetes/admin.conf', 'https://127.0.0.1:6443'],
+    ['node-2', 'etc/kubernetes/kubelet.conf', `https://${net.host(2)}:6443`],
+    ['node-2', 'var/lib/kube-proxy/kubeconfig.conf', `https://${net.host(2)}:6443`],
+  ];
+  for (const [node, file, server] of rows) {
+    const path = join(rootOf(node), file);
+    const out = execFileSync(kubectl, ['config', 'view', '--kubeconfig', path, '--raw', '-o', 'json'], { encoding: 'utf8' });
+    const cfg = JSON.parse(out) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { 'client-certificate-data': string } }[]; 'current-context': string };
+    assert.is(cfg.clusters[0]!.cluster.server, server, `${node} ${file}`);
+    assert.is(Buffer.from(cfg.clusters[0]!.cluster['certificate-authority-data'], 'base64').toString(), readFileSync(join(rootOf(node), 'etc/kubernetes/pki/ca.crt'), 'utf8'), `${node} ${file}: the node's kubernetes CA bundle`);
+    assert.ok(cfg['current-context'], `${node} ${file} has a current context`);
+    const cert = Buffer.from(cfg.users[0]!.user['client-certificate-data'], 'base64').toString();
+    assert.ok(issuedBy(cert, readFileSync(join(rootOf(node), 'etc/kubernetes/pki/ca.crt'), 'utf8')), `${node} ${file}: its client certificate is the kubernetes CA's`);
+  }
 });
 
 test('muster render previews exactly the files the agent wrote (the same renderers, the same assignment)', async () => {
