@@ -4,10 +4,10 @@
 // and mode, or removed if it did not exist), and the error names the file and the cause: a node
 // is never left half on the new assignment. Each single write is atomic anyway (a crash leaves
 // the old or the new file, never a torn one); the rollback covers the set.
-import { rm } from 'node:fs/promises';
+import { rm, symlink } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../../shared/fs/atomic-write.ts';
-import { underRoot } from '../../shared/fs/node-root.ts';
+import { resolveUnderRoot } from '../../shared/fs/node-root.ts';
 import type { FileSpec } from '../../shared/render/types.ts';
 import { readOnDisk, type OnDisk } from './file-state.ts';
 import { wantedContent } from './merge.ts';
@@ -35,9 +35,11 @@ interface Planned {
 }
 
 async function plan(root: string, spec: FileSpec): Promise<Planned> {
-  const abs = underRoot(root, spec.path);
+  const abs = await resolveUnderRoot(root, spec.path);
   await removeStaleTemps(abs);
   const before = await readOnDisk(abs);
+  // The rest of a shared file lives in the link's target, which is not muster's to replace.
+  if (before?.link !== undefined && spec.merge === 'managed-block') throw new Error(`${spec.path} is a symbolic link (to ${before.link}); muster edits its block only in a regular file`);
   const bytes = Buffer.from(wantedContent(spec, before ? before.bytes.toString('utf8') : null));
   // A file shared with the OS keeps its own mode; muster's files have the rendered one.
   const mode = spec.merge === 'managed-block' && before ? before.mode : spec.mode;
@@ -50,6 +52,20 @@ export function contentHash(bytes: Buffer, mode: number): string {
   return createHash('sha256').update(bytes).update(`\0${mode.toString(8)}`).digest('hex');
 }
 
+/** The hash of what is on disk; a link hashes as its target's name, never as what it points at. */
+export function onDiskHash(d: OnDisk): string {
+  return d.link !== undefined ? createHash('sha256').update(`link\0${d.link}`).digest('hex') : contentHash(d.bytes, d.mode);
+}
+
+/** Puts a path back as it was before the pass: its bytes and mode, its link, or nothing. */
+async function restore(abs: string, before: OnDisk | null): Promise<void> {
+  if (before?.link !== undefined) {
+    await rm(abs, { force: true });
+    await symlink(before.link, abs);
+  } else if (before) await writeFileAtomic(abs, before.bytes, { mode: before.mode });
+  else await rm(abs, { force: true });
+}
+
 export interface ChangeSetResult {
   files: AppliedFile[];
   /** Each rendered file's hash after the pass (what it now holds). */
@@ -60,11 +76,20 @@ export interface ChangeSetResult {
   changed: FileSpec[];
   /** Paths removed because nothing renders them any more. */
   removed: string[];
+  /** Paths to remove that were left in place, each with why (`remove` rules in ChangeSetOptions). */
+  kept: { path: string; reason: string }[];
 }
 
 export interface ChangeSetOptions {
-  /** Paths (absolute on the node) to remove: owned before, not rendered now. */
+  /**
+   * Paths (absolute on the node) to remove: owned before, not rendered now. Only a regular file
+   * that still holds what muster last wrote (its hash in `written`) is removed; anything else --
+   * no hash recorded, changed since, a link, a path outside the root -- is left and reported in
+   * `kept`: an entry in a tampered or stale manifest never deletes someone else's file.
+   */
   remove?: readonly string[];
+  /** What muster last wrote to each path (OwnedFiles' `written`), for the `remove` rule. */
+  written?: ReadonlyMap<string, string>;
   /** Called before each write or removal, for crash tests. */
   beforeStep?: (path: string) => void | Promise<void>;
 }
@@ -83,8 +108,7 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     const failed: string[] = [];
     for (const u of undo.reverse()) {
       try {
-        if (u.before) await writeFileAtomic(u.abs, u.before.bytes, { mode: u.before.mode });
-        else await rm(u.abs, { force: true });
+        await restore(u.abs, u.before);
       } catch {
         failed.push(u.path);
       }
@@ -103,11 +127,24 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     }
   }
   const removed: string[] = [];
+  const kept: { path: string; reason: string }[] = [];
   for (const path of o.remove ?? []) {
-    const abs = underRoot(root, path);
+    let abs: string;
+    let before: OnDisk | null;
     try {
-      const before = await readOnDisk(abs);
-      if (!before) continue;
+      abs = await resolveUnderRoot(root, path);
+      before = await readOnDisk(abs);
+    } catch (err) {
+      kept.push({ path, reason: (err as Error).message });
+      continue;
+    }
+    if (!before) continue;
+    const last = o.written?.get(path);
+    if (before.link !== undefined || last === undefined || onDiskHash(before) !== last) {
+      kept.push({ path, reason: before.link !== undefined ? `it is a symbolic link (to ${before.link})` : last === undefined ? 'muster has no record of what it wrote there' : 'it changed since muster wrote it' });
+      continue;
+    }
+    try {
       await o.beforeStep?.(path);
       undo.push({ abs, path, before });
       await rm(abs);
@@ -119,9 +156,10 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
   return {
     files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })),
     hashes: new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)])),
-    before: new Map(planned.map((p) => [p.spec.path, p.before ? contentHash(p.before.bytes, p.before.mode) : null])),
+    before: new Map(planned.map((p) => [p.spec.path, p.before ? onDiskHash(p.before) : null])),
     changed: planned.filter((p) => p.changed).map((p) => p.spec),
     removed,
+    kept,
   };
 }
 
