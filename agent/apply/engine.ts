@@ -64,17 +64,24 @@ export class NodeApplier {
     const blocks = new Set(files.filter((f) => f.merge === 'managed-block').map((f) => f.path));
     const before = await this.#owned.load();
     const stale = before.paths.filter((p) => !want.has(p));
-    // Widened with the hashes kept: a crash mid-pass must not lose what lets a removal check a file.
-    await this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks], before.written);
     // A shared file (/etc/hosts) no longer rendered loses muster's block, never the file.
     const emptied = stale.filter((p) => before.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
-    const r = await applyChangeSet(this.#o.root, [...files, ...emptied], { remove: stale.filter((p) => !before.blocks.has(p)), written: before.written, beforeStep: o.beforeStep });
+    const r = await applyChangeSet(this.#o.root, [...files, ...emptied], {
+      remove: stale.filter((p) => !before.blocks.has(p)),
+      written: before.written,
+      pending: before.pending,
+      // Widened before the first write, with what is there and what is about to be: a pass killed
+      // half-way leaves every file it may have written listed with a hash a later removal accepts.
+      beforeWrites: (next) => this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks], before.written, new Map([...before.pending, ...next])),
+      beforeStep: o.beforeStep,
+    });
     await this.#owned.save(want, blocks, new Map([...r.hashes, ...(await this.#hashes(o.alsoOwned ?? []))]));
     const kept = r.kept.map((k) => `${k.path} (${k.reason})`);
     if (kept.length) this.#o.log.warn(`left ${kept.length} file(s) the node no longer needs in place, and no longer owns them: ${kept.join('; ')}; remove them by hand if they are muster's`);
     const drift = files.filter((f) => {
       const last = before.written.get(f.path);
-      return last !== undefined && r.before.get(f.path) !== last;
+      const now = r.before.get(f.path);
+      return last !== undefined && now !== last && now !== before.pending.get(f.path);
     }).map((f) => f.path);
     const actions = actionsFor(r.changed, o.restart);
     const ran: string[] = [];
@@ -100,7 +107,7 @@ export class NodeApplier {
   async removeAll(): Promise<{ removed: string[]; kept: string[] }> {
     const owned = await this.#owned.load();
     const emptied = owned.paths.filter((p) => owned.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
-    const r = await applyChangeSet(this.#o.root, emptied, { remove: owned.paths.filter((p) => !owned.blocks.has(p)), written: owned.written });
+    const r = await applyChangeSet(this.#o.root, emptied, { remove: owned.paths.filter((p) => !owned.blocks.has(p)), written: owned.written, pending: owned.pending });
     await this.#owned.save([]);
     return { removed: [...r.removed, ...r.changed.map((f) => `${f.path} (muster's block)`)], kept: r.kept.map((k) => `${k.path} (${k.reason})`) };
   }
@@ -131,7 +138,7 @@ export class NodeApplier {
       if (want.has(p)) continue;
       const cur = await resolveUnderRoot(this.#o.root, p).then(readOnDisk).catch(() => undefined);
       if (cur === null) continue;
-      const removable = cur !== undefined && cur.link === undefined && owned.written.get(p) === onDiskHash(cur);
+      const removable = cur !== undefined && cur.link === undefined && [owned.written.get(p), owned.pending.get(p)].includes(onDiskHash(cur));
       out.push({
         path: p,
         diff: owned.blocks.has(p) ? `${p}: muster's block would be removed (the rest of the file stays)\n`

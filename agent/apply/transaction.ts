@@ -88,8 +88,11 @@ export interface ChangeSetOptions {
    * `kept`: an entry in a tampered or stale manifest never deletes someone else's file.
    */
   remove?: readonly string[];
-  /** What muster last wrote to each path (OwnedFiles' `written`), for the `remove` rule. */
+  /** What muster last wrote to each path (OwnedFiles' `written` and `pending`), for the `remove` rule. */
   written?: ReadonlyMap<string, string>;
+  pending?: ReadonlyMap<string, string>;
+  /** Called once every file is planned and before the first write, with the hash each rendered file will have. */
+  beforeWrites?: (hashes: ReadonlyMap<string, string>) => Promise<void>;
   /** Called before each write or removal, for crash tests. */
   beforeStep?: (path: string) => void | Promise<void>;
 }
@@ -103,6 +106,8 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
       throw new ApplyError(s.path, err);
     }
   }
+  const hashes = new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)]));
+  await o.beforeWrites?.(hashes);
   const undo: { abs: string; path: string; before: OnDisk | null }[] = [];
   const rollback = async (): Promise<string> => {
     const failed: string[] = [];
@@ -139,8 +144,9 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
       continue;
     }
     if (!before) continue;
-    const last = o.written?.get(path);
-    if (before.link !== undefined || last === undefined || onDiskHash(before) !== last) {
+    const last = o.written?.get(path) ?? o.pending?.get(path);
+    const hash = before.link === undefined ? onDiskHash(before) : '';
+    if (before.link !== undefined || last === undefined || (hash !== o.written?.get(path) && hash !== o.pending?.get(path))) {
       kept.push({ path, reason: before.link !== undefined ? `it is a symbolic link (to ${before.link})` : last === undefined ? 'muster has no record of what it wrote there' : 'it changed since muster wrote it' });
       continue;
     }
@@ -155,7 +161,7 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
   }
   return {
     files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })),
-    hashes: new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)])),
+    hashes,
     before: new Map(planned.map((p) => [p.spec.path, p.before ? onDiskHash(p.before) : null])),
     changed: planned.filter((p) => p.changed).map((p) => p.spec),
     removed,
