@@ -72,7 +72,13 @@ export class NodeApplier {
       pending: before.pending,
       // Widened before the first write, with what is there and what is about to be: a pass killed
       // half-way leaves every file it may have written listed with a hash a later removal accepts.
-      beforeWrites: (next) => this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks], before.written, new Map([...before.pending, ...next])),
+      // A file holding what an earlier killed pass was about to write is muster's: that becomes
+      // its `written`, as this pass's `pending` takes the slot.
+      beforeWrites: (next, now) => {
+        const written = new Map(before.written);
+        for (const [p, h] of now) if (h !== null && (h === before.written.get(p) || h === before.pending.get(p))) written.set(p, h);
+        return this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks], written, new Map([...before.pending, ...next]));
+      },
       beforeStep: o.beforeStep,
     });
     await this.#owned.save(want, blocks, new Map([...r.hashes, ...(await this.#hashes(o.alsoOwned ?? []))]));

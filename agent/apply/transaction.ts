@@ -91,8 +91,8 @@ export interface ChangeSetOptions {
   /** What muster last wrote to each path (OwnedFiles' `written` and `pending`), for the `remove` rule. */
   written?: ReadonlyMap<string, string>;
   pending?: ReadonlyMap<string, string>;
-  /** Called once every file is planned and before the first write, with the hash each rendered file will have. */
-  beforeWrites?: (hashes: ReadonlyMap<string, string>) => Promise<void>;
+  /** Called once every file is planned and before the first write: the hash each rendered file will have, and has now (null: absent). */
+  beforeWrites?: (next: ReadonlyMap<string, string>, now: ReadonlyMap<string, string | null>) => Promise<void>;
   /** Called before each write or removal, for crash tests. */
   beforeStep?: (path: string) => void | Promise<void>;
 }
@@ -107,7 +107,8 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     }
   }
   const hashes = new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)]));
-  await o.beforeWrites?.(hashes);
+  const before = new Map(planned.map((p) => [p.spec.path, p.before ? onDiskHash(p.before) : null]));
+  await o.beforeWrites?.(hashes, before);
   const undo: { abs: string; path: string; before: OnDisk | null }[] = [];
   const rollback = async (): Promise<string> => {
     const failed: string[] = [];
@@ -162,7 +163,7 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
   return {
     files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })),
     hashes,
-    before: new Map(planned.map((p) => [p.spec.path, p.before ? onDiskHash(p.before) : null])),
+    before,
     changed: planned.filter((p) => p.changed).map((p) => p.spec),
     removed,
     kept,
