@@ -9,8 +9,8 @@
 import { createTwoFilesPatch } from 'diff';
 import type { FileSpec } from '../../shared/render/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
-import { underRoot } from '../../shared/fs/node-root.ts';
-import { applyChangeSet, type AppliedFile, type ChangeSetOptions } from './transaction.ts';
+import { resolveUnderRoot } from '../../shared/fs/node-root.ts';
+import { applyChangeSet, onDiskHash, type AppliedFile, type ChangeSetOptions } from './transaction.ts';
 import { OwnedFiles } from './owned-files.ts';
 import { actionsFor, describeAction } from './actions.ts';
 import type { ServiceManager } from './services.ts';
@@ -23,6 +23,8 @@ export interface NodeApplyResult {
   changed: string[];
   /** Paths removed because nothing renders them now. */
   removed: string[];
+  /** Paths no longer rendered that were left in place (changed since muster wrote them, a link, ...), with why. */
+  kept: string[];
   /** What ran, as commands ("systemctl restart kubelet.service"). */
   actions: string[];
   /**
@@ -66,15 +68,26 @@ export class NodeApplier {
     const emptied = stale.filter((p) => before.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
     const r = await applyChangeSet(this.#o.root, [...files, ...emptied], {
       remove: stale.filter((p) => !before.blocks.has(p)),
-      // Widened only when something is written or removed: a pass that changes nothing leaves
-      // the manifest as it is (the save below then finds the same bytes and writes nothing).
-      beforeChanges: () => this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks]),
+      written: before.written,
+      pending: before.pending,
+      // Widened before the first write, with what is there and what is about to be: a pass killed
+      // half-way leaves every file it may have written listed with a hash a later removal accepts.
+      // A file holding what an earlier killed pass was about to write is muster's: that becomes
+      // its `written`, as this pass's `pending` takes the slot.
+      beforeWrites: (next, now) => {
+        const written = new Map(before.written);
+        for (const [p, h] of now) if (h !== null && (h === before.written.get(p) || h === before.pending.get(p))) written.set(p, h);
+        return this.#owned.save([...before.paths, ...want], [...before.blocks, ...blocks], written, new Map([...before.pending, ...next]));
+      },
       beforeStep: o.beforeStep,
     });
-    await this.#owned.save(want, blocks, r.hashes);
+    await this.#owned.save(want, blocks, new Map([...r.hashes, ...(await this.#hashes(o.alsoOwned ?? []))]));
+    const kept = r.kept.map((k) => `${k.path} (${k.reason})`);
+    if (kept.length) this.#o.log.warn(`left ${kept.length} file(s) the node no longer needs in place, and no longer owns them: ${kept.join('; ')}; remove them by hand if they are muster's`);
     const drift = files.filter((f) => {
       const last = before.written.get(f.path);
-      return last !== undefined && r.before.get(f.path) !== last;
+      const now = r.before.get(f.path);
+      return last !== undefined && now !== last && now !== before.pending.get(f.path);
     }).map((f) => f.path);
     const actions = actionsFor(r.changed, o.restart);
     const ran: string[] = [];
@@ -83,23 +96,37 @@ export class NodeApplier {
       ran.push(describeAction(a));
     }
     if (r.removed.length) this.#o.log.info(`removed ${r.removed.length} file(s) the node no longer needs: ${r.removed.join(', ')}`);
-    return { files: r.files, changed: r.changed.map((f) => f.path), removed: r.removed, actions: ran, drift };
+    return { files: r.files, changed: r.changed.map((f) => f.path), removed: r.removed, kept, actions: ran, drift };
   }
 
-  /** Removes every file muster owns (decommissioning); returns what was removed. */
-  async removeAll(): Promise<string[]> {
+  /** Hashes of files written elsewhere in the agent (alsoOwned), as they are now: what a later removal checks. */
+  async #hashes(paths: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const p of paths) {
+      const d = await readOnDisk(await resolveUnderRoot(this.#o.root, p)).catch(() => null);
+      if (d && d.link === undefined) out.set(p, onDiskHash(d));
+    }
+    return out;
+  }
+
+  /** Removes every file muster owns (decommissioning): `removed`, and `kept` -- files changed since muster wrote them, with why. */
+  async removeAll(): Promise<{ removed: string[]; kept: string[] }> {
     const owned = await this.#owned.load();
     const emptied = owned.paths.filter((p) => owned.blocks.has(p)).map((path): FileSpec => ({ path, mode: 0o644, content: '', merge: 'managed-block' }));
-    const r = await applyChangeSet(this.#o.root, emptied, { remove: owned.paths.filter((p) => !owned.blocks.has(p)) });
+    const r = await applyChangeSet(this.#o.root, emptied, { remove: owned.paths.filter((p) => !owned.blocks.has(p)), written: owned.written, pending: owned.pending });
     await this.#owned.save([]);
-    return [...r.removed, ...r.changed.map((f) => `${f.path} (muster's block)`)];
+    return { removed: [...r.removed, ...r.changed.map((f) => `${f.path} (muster's block)`)], kept: r.kept.map((k) => `${k.path} (${k.reason})`) };
   }
 
   /** The dry run: a unified diff per file that would change (secrets: that they differ, not how). */
   async diff(files: readonly FileSpec[], alsoOwned: readonly string[] = []): Promise<{ path: string; diff: string }[]> {
     const out: { path: string; diff: string }[] = [];
     for (const f of files) {
-      const cur = await readOnDisk(underRoot(this.#o.root, f.path));
+      const cur = await readOnDisk(await resolveUnderRoot(this.#o.root, f.path));
+      if (cur?.link !== undefined) {
+        out.push({ path: f.path, diff: `${f.path}: a symbolic link (to ${cur.link}) would be replaced by muster's file\n` });
+        continue;
+      }
       const old = cur ? cur.bytes.toString('utf8') : null;
       const next = wantedContent(f, old);
       const modeChange = cur && cur.mode !== f.mode && f.merge !== 'managed-block' ? `mode ${cur.mode.toString(8)} -> ${f.mode.toString(8)}\n` : '';
@@ -114,8 +141,16 @@ export class NodeApplier {
     const want = new Set([...files.map((f) => f.path), ...alsoOwned]);
     const owned = await this.#owned.load();
     for (const p of owned.paths) {
-      if (want.has(p) || !(await readOnDisk(underRoot(this.#o.root, p)))) continue;
-      out.push({ path: p, diff: owned.blocks.has(p) ? `${p}: muster's block would be removed (the rest of the file stays)\n` : `${p}: would be removed (no longer rendered)\n` });
+      if (want.has(p)) continue;
+      const cur = await resolveUnderRoot(this.#o.root, p).then(readOnDisk).catch(() => undefined);
+      if (cur === null) continue;
+      const removable = cur !== undefined && cur.link === undefined && [owned.written.get(p), owned.pending.get(p)].includes(onDiskHash(cur));
+      out.push({
+        path: p,
+        diff: owned.blocks.has(p) ? `${p}: muster's block would be removed (the rest of the file stays)\n`
+          : removable ? `${p}: would be removed (no longer rendered)\n`
+          : `${p}: no longer rendered, but would be left in place: it is not what muster wrote there\n`,
+      });
     }
     return out;
   }

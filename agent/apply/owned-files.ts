@@ -16,6 +16,11 @@ interface ManifestFile {
   blocks?: string[];
   /** What muster last wrote to each rendered file (content and mode hash): a file that differs was changed by someone else. */
   written?: Record<string, string>;
+  /**
+   * What the pass in progress is about to write (set before its first write, cleared after): a
+   * pass killed half-way leaves files that hold either `written` or `pending`, both muster's.
+   */
+  pending?: Record<string, string>;
 }
 
 export interface Owned {
@@ -23,6 +28,7 @@ export interface Owned {
   /** Files where only muster's block is muster's: "removing" one removes the block, never the file. */
   blocks: Set<string>;
   written: Map<string, string>;
+  pending: Map<string, string>;
 }
 
 export class OwnedFiles {
@@ -38,20 +44,20 @@ export class OwnedFiles {
     try {
       const m = JSON.parse(await readFile(this.#path, 'utf8')) as ManifestFile;
       const ok = (l: unknown) => (Array.isArray(l) ? l.filter((p): p is string => typeof p === 'string' && p.startsWith('/')) : []);
-      const written = new Map(Object.entries(m.written ?? {}).filter(([k, v]) => k.startsWith('/') && typeof v === 'string'));
-      return { paths: ok(m.paths), blocks: new Set(ok(m.blocks)), written };
+      const hashes = (r: Record<string, unknown> | undefined) => new Map(Object.entries(r ?? {}).filter((e): e is [string, string] => e[0].startsWith('/') && typeof e[1] === 'string'));
+      return { paths: ok(m.paths), blocks: new Set(ok(m.blocks)), written: hashes(m.written), pending: hashes(m.pending) };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { paths: [], blocks: new Set(), written: new Map() };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { paths: [], blocks: new Set(), written: new Map(), pending: new Map() };
       throw new Error(`cannot read the list of files muster owns (${this.#path}): ${(err as Error).message}; remove it and the next pass writes it again (stale files from before are then left in place)`);
     }
   }
 
-  async save(paths: Iterable<string>, blocks: Iterable<string> = [], written: ReadonlyMap<string, string> = new Map()): Promise<void> {
+  async save(paths: Iterable<string>, blocks: Iterable<string> = [], written: ReadonlyMap<string, string> = new Map(), pending: ReadonlyMap<string, string> = new Map()): Promise<void> {
     await mkdir(this.#dir, { recursive: true, mode: 0o700 });
     const list = [...new Set(paths)].sort();
     const keep = new Set(list);
-    const w = Object.fromEntries([...written].filter(([p]) => keep.has(p)).sort(([a], [b]) => a.localeCompare(b)));
-    const m: ManifestFile = { version: 1, paths: list, blocks: [...new Set(blocks)].sort(), written: w };
+    const record = (h: ReadonlyMap<string, string>) => Object.fromEntries([...h].filter(([p]) => keep.has(p)).sort(([a], [b]) => a.localeCompare(b)));
+    const m: ManifestFile = { version: 1, paths: list, blocks: [...new Set(blocks)].sort(), written: record(written), ...(pending.size ? { pending: record(pending) } : {}) };
     await writeFileAtomic(this.#path, `${JSON.stringify(m, null, 2)}\n`, { mode: 0o600 });
   }
 }

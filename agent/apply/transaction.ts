@@ -4,11 +4,11 @@
 // and mode, or removed if it did not exist), and the error names the file and the cause: a node
 // is never left half on the new assignment. Each single write is atomic anyway (a crash leaves
 // the old or the new file, never a torn one); the rollback covers the set.
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, rm, symlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { createHash } from 'node:crypto';
 import { removeStaleTemps, writeFileAtomic } from '../../shared/fs/atomic-write.ts';
-import { underRoot } from '../../shared/fs/node-root.ts';
+import { resolveUnderRoot } from '../../shared/fs/node-root.ts';
 import type { FileSpec } from '../../shared/render/types.ts';
 import { readOnDisk, type OnDisk } from './file-state.ts';
 import { wantedContent } from './merge.ts';
@@ -50,9 +50,11 @@ async function hasTempBeside(listings: Listings, abs: string): Promise<boolean> 
 }
 
 async function plan(root: string, spec: FileSpec, listings: Listings): Promise<Planned> {
-  const abs = underRoot(root, spec.path);
+  const abs = await resolveUnderRoot(root, spec.path);
   if (await hasTempBeside(listings, abs)) await removeStaleTemps(abs);
   const before = await readOnDisk(abs);
+  // The rest of a shared file lives in the link's target, which is not muster's to replace.
+  if (before?.link !== undefined && spec.merge === 'managed-block') throw new Error(`${spec.path} is a symbolic link (to ${before.link}); muster edits its block only in a regular file`);
   const bytes = Buffer.from(wantedContent(spec, before ? before.bytes.toString('utf8') : null));
   // A file shared with the OS keeps its own mode; muster's files have the rendered one.
   const mode = spec.merge === 'managed-block' && before ? before.mode : spec.mode;
@@ -65,6 +67,20 @@ export function contentHash(bytes: Buffer, mode: number): string {
   return createHash('sha256').update(bytes).update(`\0${mode.toString(8)}`).digest('hex');
 }
 
+/** The hash of what is on disk; a link hashes as its target's name, never as what it points at. */
+export function onDiskHash(d: OnDisk): string {
+  return d.link !== undefined ? createHash('sha256').update(`link\0${d.link}`).digest('hex') : contentHash(d.bytes, d.mode);
+}
+
+/** Puts a path back as it was before the pass: its bytes and mode, its link, or nothing. */
+async function restore(abs: string, before: OnDisk | null): Promise<void> {
+  if (before?.link !== undefined) {
+    await rm(abs, { force: true });
+    await symlink(before.link, abs);
+  } else if (before) await writeFileAtomic(abs, before.bytes, { mode: before.mode });
+  else await rm(abs, { force: true });
+}
+
 export interface ChangeSetResult {
   files: AppliedFile[];
   /** Each rendered file's hash after the pass (what it now holds). */
@@ -75,13 +91,23 @@ export interface ChangeSetResult {
   changed: FileSpec[];
   /** Paths removed because nothing renders them any more. */
   removed: string[];
+  /** Paths to remove that were left in place, each with why (`remove` rules in ChangeSetOptions). */
+  kept: { path: string; reason: string }[];
 }
 
 export interface ChangeSetOptions {
-  /** Paths (absolute on the node) to remove: owned before, not rendered now. */
+  /**
+   * Paths (absolute on the node) to remove: owned before, not rendered now. Only a regular file
+   * that still holds what muster last wrote (its hash in `written`) is removed; anything else --
+   * no hash recorded, changed since, a link, a path outside the root -- is left and reported in
+   * `kept`: an entry in a tampered or stale manifest never deletes someone else's file.
+   */
   remove?: readonly string[];
-  /** Called once before the first write or removal, when there is one (the manifest widening). */
-  beforeChanges?: () => Promise<void>;
+  /** What muster last wrote to each path (OwnedFiles' `written` and `pending`), for the `remove` rule. */
+  written?: ReadonlyMap<string, string>;
+  pending?: ReadonlyMap<string, string>;
+  /** Called once every file is planned and before the first write or removal, when there is one: the hash each rendered file will have, and has now (null: absent). */
+  beforeWrites?: (next: ReadonlyMap<string, string>, now: ReadonlyMap<string, string | null>) => Promise<void>;
   /** Called before each write or removal, for crash tests. */
   beforeStep?: (path: string) => void | Promise<void>;
 }
@@ -96,13 +122,17 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
       throw new ApplyError(s.path, err);
     }
   }
+  const hashes = new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)]));
+  const before = new Map(planned.map((p) => [p.spec.path, p.before ? onDiskHash(p.before) : null]));
+  // Only a pass that will write or remove something widens the manifest: a pass with nothing to
+  // change leaves it as it is (no write, no fsync).
+  if (planned.some((p) => p.changed) || (o.remove?.length ?? 0) > 0) await o.beforeWrites?.(hashes, before);
   const undo: { abs: string; path: string; before: OnDisk | null }[] = [];
   const rollback = async (): Promise<string> => {
     const failed: string[] = [];
     for (const u of undo.reverse()) {
       try {
-        if (u.before) await writeFileAtomic(u.abs, u.before.bytes, { mode: u.before.mode });
-        else await rm(u.abs, { force: true });
+        await restore(u.abs, u.before);
       } catch {
         failed.push(u.path);
       }
@@ -110,7 +140,6 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     if (!undo.length) return '';
     return failed.length ? `; restoring ${failed.join(', ')} failed too` : `; the ${undo.length} file(s) changed before it were restored`;
   };
-  if (planned.some((p) => p.changed) || o.remove?.length) await o.beforeChanges?.();
   for (const p of planned) {
     if (!p.changed) continue;
     try {
@@ -122,11 +151,25 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     }
   }
   const removed: string[] = [];
+  const kept: { path: string; reason: string }[] = [];
   for (const path of o.remove ?? []) {
-    const abs = underRoot(root, path);
+    let abs: string;
+    let before: OnDisk | null;
     try {
-      const before = await readOnDisk(abs);
-      if (!before) continue;
+      abs = await resolveUnderRoot(root, path);
+      before = await readOnDisk(abs);
+    } catch (err) {
+      kept.push({ path, reason: (err as Error).message });
+      continue;
+    }
+    if (!before) continue;
+    const last = o.written?.get(path) ?? o.pending?.get(path);
+    const hash = before.link === undefined ? onDiskHash(before) : '';
+    if (before.link !== undefined || last === undefined || (hash !== o.written?.get(path) && hash !== o.pending?.get(path))) {
+      kept.push({ path, reason: before.link !== undefined ? `it is a symbolic link (to ${before.link})` : last === undefined ? 'muster has no record of what it wrote there' : 'it changed since muster wrote it' });
+      continue;
+    }
+    try {
       await o.beforeStep?.(path);
       undo.push({ abs, path, before });
       await rm(abs);
@@ -137,10 +180,11 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
   }
   return {
     files: planned.map((p) => ({ path: p.spec.path, changed: p.changed })),
-    hashes: new Map(planned.map((p) => [p.spec.path, contentHash(p.bytes, p.mode)])),
-    before: new Map(planned.map((p) => [p.spec.path, p.before ? contentHash(p.before.bytes, p.before.mode) : null])),
+    hashes,
+    before,
     changed: planned.filter((p) => p.changed).map((p) => p.spec),
     removed,
+    kept,
   };
 }
 

@@ -32,8 +32,12 @@ export async function resetCommand(argv: string[], io: CliIO): Promise<number> {
     return 1;
   }
   const applier = new NodeApplier({ root, stateDir, log: silentLogger(), services: new NoServices(null, 'reset') });
-  const removed = await applier.removeAll();
+  const { removed, kept } = await applier.removeAll();
   io.out(`removed ${removed.length} file(s) muster wrote`);
+  if (kept.length) {
+    io.out(`left ${kept.length} file(s) in place, as they are not what muster wrote there; remove them by hand if they are muster's:`);
+    for (const k of kept) io.out(`  ${k}`);
+  }
   if (!values['keep-identity']) {
     for (const f of Object.values(AGENT_STATE)) await rm(resolve(stateDir, f), { force: true });
     io.out(`removed the agent's identity and state in ${stateDir}: to join again, remove the node on the coordinator (muster node remove NAME) or use a token bound to its name`);

@@ -5,7 +5,7 @@
 // and mode, nothing is written and `changed` is false; if only its mode differs, it is chmodded
 // in place (the bytes are already right, so no rewrite) and `changed` is true, because callers
 // use `changed` to decide whether to restart something, and a key readable by all is a change.
-import { open, rename, rm, readFile, stat, mkdir, chmod, readdir } from 'node:fs/promises';
+import { open, rename, rm, readFile, lstat, mkdir, chmod, readdir } from 'node:fs/promises';
 import { dirname, basename, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -69,10 +69,10 @@ async function doWrite(path: string, data: string | Uint8Array, options: AtomicW
   return { path, changed: true };
 }
 
-/** How the file at `path` differs from the wanted bytes and mode. */
+/** How the file at `path` differs from the wanted bytes and mode. A symbolic link is replaced, never followed (nor chmodded through). */
 async function compare(path: string, bytes: Buffer, mode: number): Promise<'same' | 'mode-differs' | 'content-differs'> {
   try {
-    const st = await stat(path);
+    const st = await lstat(path);
     if (!st.isFile() || st.size !== bytes.length) return 'content-differs';
     if (!(await readFile(path)).equals(bytes)) return 'content-differs';
     return (st.mode & 0o7777) === mode ? 'same' : 'mode-differs';

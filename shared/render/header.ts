@@ -5,5 +5,6 @@ export const MANAGED_NOTICE = 'Managed by muster-agent: changes here are undone.
 
 /** The notice as comment lines for `#`-comment formats (YAML, TOML, systemd units, sysctl). */
 export function hashHeader(what?: string): string {
-  return `# ${MANAGED_NOTICE}\n${what ? `# ${what}\n` : ''}`;
+  // A value in `what` (a pool CIDR, label keys) stays on its comment line whatever it holds.
+  return `# ${MANAGED_NOTICE}\n${what ? `# ${what.replace(/[\r\n\u2028\u2029]+/g, ' ')}\n` : ''}`;
 }

@@ -108,7 +108,7 @@ test('files no longer rendered are removed (a role taken away leaves nothing), a
   mkdirSync(at('/etc/kubernetes/pki'), { recursive: true });
   writeFileSync(at('/etc/kubernetes/pki/ca.crt'), 'ca\n');
   await applier.apply([sysctl], { alsoOwned: ['/etc/kubernetes/pki/ca.crt'] });
-  assert.equal((await applier.removeAll()).sort(), ['/etc/kubernetes/pki/ca.crt', sysctl.path].sort());
+  assert.equal((await applier.removeAll()).removed.sort(), ['/etc/kubernetes/pki/ca.crt', sysctl.path].sort());
   assert.is(readFileSync(join(root, 'operator-file'), 'utf8'), 'mine\n', 'what muster did not write stays');
 });
 

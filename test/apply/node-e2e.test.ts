@@ -107,7 +107,8 @@ test('a hand edit: apply --dry-run shows it, the next pass undoes it, and status
   const again = runAgent({ coordinator: c.address, nodeName: 'node-3', address: net.host(4), stateDir: stateOf('node-3'), root: rootOf('node-3'), reportIntervalMs: 400 }, undefined, { services });
   agents.set('node-3', Object.assign(again, { services }));
   await waitFor('the kubelet config restored', () => readFileSync(cfg, 'utf8') === good, 20_000);
-  assert.ok(services.skipped.some((x) => x.kind === 'restart' && x.unit === 'kubelet.service'), 'the kubelet restarted for its restored config');
+  // The restart runs after the pass's writes: wait for it rather than race it.
+  await waitFor('the kubelet restarted for its restored config', () => services.skipped.some((x) => x.kind === 'restart' && x.unit === 'kubelet.service'), 20_000);
   await waitFor('status shows the drift', () => c.state.status().find((r) => r.name === 'node-3')?.detail.includes('drift repaired'), 20_000);
   const st = await cli(['status', '--json']);
   assert.match(st.out, /drift repaired .*\/var\/lib\/kubelet\/config\.yaml/);

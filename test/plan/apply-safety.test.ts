@@ -183,6 +183,9 @@ test('--wait times out (exit 1) naming the node that did not apply', async () =>
 });
 
 test('--wait ends (exit 1) when a node fails to apply, naming it and why', async () => {
+  // node-3 (stopped by the test before) comes back, so that node-2 is the only one not applying.
+  agents[2] = runAgent({ coordinator: c!.address, nodeName: 'node-3', address: IP['node-3']!, stateDir: join(dir, 'node-3', 'state'), root: join(dir, 'node-3', 'root') });
+  await waitFor('node-3 up to date again', () => c!.state.status().find((r) => r.name === 'node-3')?.upToDate);
   // node-2 cannot write its kubelet config: a directory stands where the file goes.
   const cfg = join(dir, 'node-2', 'root', 'var/lib/kubelet/config.yaml');
   rmSync(cfg, { force: true });
@@ -190,6 +193,7 @@ test('--wait ends (exit 1) when a node fails to apply, naming it and why', async
   const r = await apply(plan({ version: 'v1.35.0', name: 'renamed', workerExtra: ', labels: { tier: cache }' }), '--wait', '--timeout', '30s');
   assert.is(r.code, 1, r.stdout);
   assert.match(r.stderr, /muster: node-2: failed: .*\/var\/lib\/kubelet\/config\.yaml.*not a regular file/);
+  assert.not.match(r.stderr, /timed out/, 'it ended on the failure, not at the timeout');
 });
 
 test('every plan-change check has a refusing row here or in test/assign/plan-change.test.ts', () => {

@@ -219,6 +219,40 @@ const ROWS: { rule: string; text: string; expect: string[] }[] = [
     'p.yaml:3:3: warning: cluster.images.calico: the kubernetes images come from registry.local:5000/k8s, but the calico images still from the public quay.io/calico (set cluster.images.calico to your mirror too if nodes cannot reach quay.io/calico) [images]',
   ] },
   { rule: 'images', text: C('  images: { kubernetes: registry.local:5000/k8s, calico: registry.local:5000/calico }'), expect: [] },
+  // Values that would reach a node's files raw (test/render/redteam.test.ts has the renderers' side).
+  { rule: 'text', text: C('  networking:', '    http_proxy: "http://proxy:3128\\nExecStartPre=/bin/sh"'), expect: [
+    "p.yaml:4:17: error: cluster.networking.http_proxy: the value contains the control character U+000A (at 17) (write one line of printable text; quote the value and remove the escape) [text]",
+  ] },
+  { rule: 'text', text: C('  networking:', '    pod_cidr_block: "172.16.0.0/16 "'), expect: [
+    "p.yaml:4:21: error: cluster.networking.pod_cidr_block: the value \"172.16.0.0/16 \" has white space at its start or end (write \"172.16.0.0/16\") [text]",
+  ] },
+  { rule: 'cluster-domain', text: C('  networking:', '    cluster_domain: "cluster.local %h"'), expect: [
+    "p.yaml:4:21: error: cluster.networking.cluster_domain: \"cluster.local %h\" is not a lowercase DNS name (write a domain such as cluster.local) [cluster-domain]",
+  ] },
+  { rule: 'proxy', text: C('  networking:', '    https_proxy: "proxy:3128"', '    no_proxy: "localhost,.svc,10.0.0.0/8,a b"'), expect: [
+    "p.yaml:4:18: error: cluster.networking.https_proxy: \"proxy:3128\" is not a proxy URL (write http://proxy.example.com:3128 (http, https or socks5; no spaces or quotes)) [proxy]",
+    "p.yaml:5:15: error: cluster.networking.no_proxy: \"a b\" is not a no_proxy entry (write host names, .domains, IP addresses or CIDRs separated by commas, e.g. localhost,.svc,10.0.0.0/8) [proxy]",
+  ] },
+  { rule: 'extra-sans', text: C('  certificates:', '    apiserver_cert_extra_sans: [k8s.example.com, "*.k8s.example.com", 203.0.113.10, "%H.x"]'), expect: [
+    "p.yaml:4:85: error: cluster.certificates.apiserver_cert_extra_sans[3]: \"%H.x\" is neither an IP address nor a DNS name (write an address such as 10.0.0.10 or a name such as k8s.example.com) [extra-sans]",
+  ] },
+  { rule: 'container-runtime', text: G('container_runtime: { insecure_registries: ["reg.local/../../../systemd/system"], registry_mirrors: ["ftp://m", "https://m.local:5000/x"] }', ...GROUPS), expect: [
+    "p.yaml:2:44: error: container_runtime.insecure_registries[0]: \"reg.local/../../../systemd/system\" is not a registry host[:port] (write it without a scheme, e.g. registry.local:5000) [container-runtime]",
+    "p.yaml:2:101: error: container_runtime.registry_mirrors[0]: \"ftp://m\" has the scheme ftp, not http or https (write the URL of a Docker Hub mirror, e.g. https://mirror.local:5000) [container-runtime]",
+  ] },
+  { rule: 'container-runtime', text: G('container_runtime: { logs: { driver: "json file", opts: { "max size": 50m } } }', ...GROUPS), expect: [
+    "p.yaml:2:38: error: container_runtime.logs.driver: \"json file\" is not a driver name (use letters, digits, \".\", \"_\" and \"-\", e.g. json-file) [container-runtime]",
+    "p.yaml:2:71: error: container_runtime.logs.opts[\"max size\"]: \"max size\" is not an option name (use letters, digits, \".\", \"_\" and \"-\", e.g. max-size) [container-runtime]",
+  ] },
+  { rule: 'images', text: C('  images: { kubernetes: "registry.local/../k8s", calico: registry.local/calico }'), expect: [
+    "p.yaml:3:25: error: cluster.images.kubernetes: \"registry.local/../k8s\" is not an image repository (host[:port][/path]) (write e.g. registry.k8s.io or your mirror, without https://) [images]",
+  ] },
+  { rule: 'ip', text: G(E, M, 'worker: { expected_count: 1, nodes: [{ host: w1, ip: "fe80::1%m" }] }'), expect: [
+    "p.yaml:4:54: error: worker.nodes[0].ip: \"fe80::1%m\" has an IPv6 zone (write the address without \"%zone\"; use a global or unique-local IPv6 address) [ip]",
+  ] },
+  { rule: 'load-balancer', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", load_balanced_short_name: "k8s_lb", pool: {} }', W), expect: [
+    "p.yaml:3:89: error: master.load_balanced_short_name: \"k8s_lb\" is not a DNS name (write a short host name such as k8s) [load-balancer]",
+  ] },
 ];
 
 test('the base plan is valid and has no problems', () => {

@@ -2,6 +2,8 @@
 // certificate outliving the CA that signs it.
 import { defineCheck } from './check.ts';
 import { parseGoDuration, describeMs } from '../duration.ts';
+import { parseIp } from '../cidr.ts';
+import { hostnameErrors } from '../k8s-names.ts';
 
 const EXPIRY = 'cluster.certificates.expiry';
 const CA_EXPIRY = 'cluster.certificates.ca_expiry';
@@ -26,4 +28,13 @@ export const certExpiryCheck = defineCheck('cert-expiry', (ctx, r) => {
     `certificates would outlive their CA: expiry ${c.expiry} (${describeMs(leaf)}) is longer than ca_expiry ${c.ca_expiry} (${describeMs(ca)}${line ? `, line ${line}` : ''})`,
     `shorten expiry or lengthen ca_expiry to at least ${c.expiry}`,
   );
+});
+
+/** Extra API server SANs: IP addresses or DNS names (a leading "*." for a wildcard), as x509 SANs are. */
+export const extraSansCheck = defineCheck('extra-sans', (ctx, r) => {
+  ctx.plan.cluster.certificates.apiserver_cert_extra_sans.forEach((san, i) => {
+    const name = san.toLowerCase().replace(/^\*\./, '');
+    if ((parseIp(san) && !san.includes('%')) || (name && !hostnameErrors(name).length)) return;
+    r.error(`cluster.certificates.apiserver_cert_extra_sans[${i}]`, `"${san}" is neither an IP address nor a DNS name`, 'write an address such as 10.0.0.10 or a name such as k8s.example.com');
+  });
 });

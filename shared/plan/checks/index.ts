@@ -1,10 +1,11 @@
 // Every plan check, in the order they run. The names are the rule names users see.
 import type { PlanCheck } from './check.ts';
 import { unknownFieldCheck, typeCheck, requiredCheck } from './shape.ts';
-import { cidrCheck, cidrOverlapCheck, podCidrSizeCheck, podBlockSizeCheck, dnsServiceIpCheck, bgpAsCheck } from './network.ts';
+import { textCheck } from './text.ts';
+import { cidrCheck, cidrOverlapCheck, podCidrSizeCheck, podBlockSizeCheck, dnsServiceIpCheck, bgpAsCheck, clusterDomainCheck, proxyCheck } from './network.ts';
 import { etcdCountCheck, masterCountCheck, loadBalancerCheck, expectedCountCheck, poolCountCheck } from './topology.ts';
 import { nodeHostCheck, ipCheck, duplicateNodeCheck, labelCheck, taintCheck } from './nodes.ts';
-import { durationCheck, certExpiryCheck } from './certificates.ts';
+import { durationCheck, certExpiryCheck, extraSansCheck } from './certificates.ts';
 import { versionCheck, supportedVersionCheck } from './version.ts';
 import { kismaticFormatCheck } from './format.ts';
 import { runtimeCheck, imagesCheck } from './runtime.ts';
@@ -14,6 +15,7 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   unknownFieldCheck,
   typeCheck,
   requiredCheck,
+  textCheck,
   versionCheck,
   supportedVersionCheck,
   cidrCheck,
@@ -22,6 +24,8 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   podBlockSizeCheck,
   dnsServiceIpCheck,
   bgpAsCheck,
+  clusterDomainCheck,
+  proxyCheck,
   etcdCountCheck,
   masterCountCheck,
   loadBalancerCheck,
@@ -34,6 +38,7 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   taintCheck,
   durationCheck,
   certExpiryCheck,
+  extraSansCheck,
   runtimeCheck,
   imagesCheck,
 ];

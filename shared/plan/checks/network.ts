@@ -3,6 +3,7 @@
 import { defineCheck } from './check.ts';
 import type { CheckContext } from './check.ts';
 import type { Plan } from '../types.ts';
+import { hostnameErrors } from '../k8s-names.ts';
 import { parseCidr, parseIp, cidrsOverlap, cidrContains, nthAddress, formatIp, formatCidr, type Cidr } from '../cidr.ts';
 
 const POD = 'cluster.networking.pod_cidr_block';
@@ -152,4 +153,29 @@ export const bgpAsCheck = defineCheck('bgp-as', (ctx, r) => {
     const note = ctx.source.has(BGP) ? '' : ' (the default, from the Kismatic seed)';
     r.warning(BGP, `${as}${note} is in the documentation range of RFC 5398, not meant for real networks`, 'use a private AS number, 64512-65534 such as 64512, or the one your network team assigns');
   }
+});
+
+/** The DNS suffix of services (my-svc.my-ns.svc.<domain>): a DNS name, as the kubelet's --cluster-domain needs. */
+export const clusterDomainCheck = defineCheck('cluster-domain', (ctx, r) => {
+  const d = ctx.plan.cluster.networking.cluster_domain;
+  if (hostnameErrors(d).length) r.error('cluster.networking.cluster_domain', `"${d}" is not a lowercase DNS name`, 'write a domain such as cluster.local');
+});
+
+/** no_proxy entries: host names, .domains, *, IP addresses and CIDRs (Go's httpproxy syntax). */
+const NO_PROXY_ENTRY = /^(\*|\.?[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?|[0-9A-Fa-f:.[\]]+(\/\d{1,3})?)$/;
+
+export const proxyCheck = defineCheck('proxy', (ctx, r) => {
+  const net = ctx.plan.cluster.networking;
+  for (const field of ['http_proxy', 'https_proxy'] as const) {
+    const v = net[field];
+    if (!v) continue;
+    let ok = false;
+    try {
+      const u = new URL(v);
+      ok = (u.protocol === 'http:' || u.protocol === 'https:' || u.protocol === 'socks5:') && !!u.hostname && !/[\s"'\\%]/.test(v);
+    } catch { /* not a URL */ }
+    if (!ok) r.error(`cluster.networking.${field}`, `"${v}" is not a proxy URL`, 'write http://proxy.example.com:3128 (http, https or socks5; no spaces or quotes)');
+  }
+  const bad = net.no_proxy.split(',').map((e) => e.trim()).filter((e) => e && !NO_PROXY_ENTRY.test(e));
+  if (bad.length) r.error('cluster.networking.no_proxy', `${bad.map((b) => JSON.stringify(b)).join(', ')} ${bad.length === 1 ? 'is not a' : 'are not'} no_proxy ${bad.length === 1 ? 'entry' : 'entries'}`, 'write host names, .domains, IP addresses or CIDRs separated by commas, e.g. localhost,.svc,10.0.0.0/8');
 });

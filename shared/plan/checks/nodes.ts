@@ -42,7 +42,10 @@ export const ipCheck = defineCheck('ip', (ctx, r) => {
   for (const { path, node } of nodes(ctx)) {
     for (const field of ['ip', 'internal_ip'] as const) {
       const value = node[field];
+      if (field === 'internal_ip' && value === node.ip) continue; // the default (or the same address): reported as ip
       if (value && !parseIp(value)) r.error(`${path}.${field}`, `"${value}" is not an IP address`, 'write an IPv4 or IPv6 address, e.g. 10.0.0.11, or leave it out to use what the agent reports');
+      // A zone ("fe80::1%eth0") means nothing to another node, and "%" is a systemd specifier in the kubelet's unit.
+      else if (value.includes('%')) r.error(`${path}.${field}`, `"${value}" has an IPv6 zone`, 'write the address without "%zone"; use a global or unique-local IPv6 address');
     }
   }
 });

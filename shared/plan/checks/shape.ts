@@ -67,3 +67,4 @@ export const typeCheck = defineCheck('type', (ctx, r) => {
 export const requiredCheck = defineCheck('required', (ctx, r) => {
   if (!ctx.plan.cluster.name.trim()) r.error('cluster.name', 'is required', 'name the cluster, e.g. "name: production"');
 });
+

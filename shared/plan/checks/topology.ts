@@ -31,6 +31,9 @@ export const loadBalancerCheck = defineCheck('load-balancer', (ctx, r) => {
   if (m.load_balanced_fqdn && hostnameErrors(m.load_balanced_fqdn.toLowerCase()).length) {
     r.error('master.load_balanced_fqdn', `"${m.load_balanced_fqdn}" is not a DNS name`, 'write a fully qualified name such as k8s.example.com');
   }
+  if (m.load_balanced_short_name && hostnameErrors(m.load_balanced_short_name.toLowerCase()).length) {
+    r.error('master.load_balanced_short_name', `"${m.load_balanced_short_name}" is not a DNS name`, 'write a short host name such as k8s');
+  }
   if (m.expected_count >= 2 && !m.load_balancer && !m.load_balanced_fqdn) {
     r.error(
       'master.load_balancer',

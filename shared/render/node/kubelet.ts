@@ -13,7 +13,7 @@ import type { RenderContext } from '../context.ts';
 import { defineRenderer } from '../renderer.ts';
 import { hashHeader } from '../header.ts';
 import { NODE_PATHS, PORTS } from '../../constants.ts';
-import { BIN, renderUnit } from './units.ts';
+import { BIN, execStart, renderUnit } from './units.ts';
 import { isKubeletLabel } from './kubelet-labels.ts';
 
 export const KUBELET_PATHS = {
@@ -104,7 +104,7 @@ export const kubeletRenderer = defineRenderer(
         path: KUBELET_PATHS.dropIn,
         mode: 0o644,
         // ExecStart= first clears the unit's own line (a service may have only one).
-        content: `${hashHeader('Only the flags without a KubeletConfiguration field; the rest is in /var/lib/kubelet/config.yaml.')}[Service]\nExecStart=\nExecStart=${[BIN.kubelet, ...kubeletFlags(ctx)].join(' \\\n    ')}\n`,
+        content: `${hashHeader('Only the flags without a KubeletConfiguration field; the rest is in /var/lib/kubelet/config.yaml.')}[Service]\nExecStart=\nExecStart=${execStart([BIN.kubelet, ...kubeletFlags(ctx)])}\n`,
         triggers: [unit, restart],
       },
     ];

@@ -12,6 +12,8 @@ import { tomlString, tomlStringArray } from './toml.ts';
 import { isInsecure, mirrorHost, mirrorUrl } from './registries.ts';
 
 export const CERTS_D = '/etc/containerd/certs.d';
+/** host[:port]: the one directory level below certs.d a registry's hosts.toml sits in. */
+const REGISTRY_DIR = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
 
 function hostsFile(server: string, hosts: { url: string; capabilities: string[]; skipVerify: boolean }[]): string {
   let out = `${hashHeader()}server = ${tomlString(server)}\n`;
@@ -38,6 +40,9 @@ export function renderRegistryHosts(ctx: RenderContext): FileSpec[] {
   for (const reg of [...rt.insecureRegistries].sort()) {
     const host = reg.toLowerCase();
     if (seen.has(host)) continue;
+    // Plan validation admits only host[:port]; anything else here ("a/../../x") would put a file
+    // outside certs.d, so it is a muster bug and fails the render rather than the node.
+    if (!REGISTRY_DIR.test(host)) throw new Error(`insecure registry ${JSON.stringify(reg)} is not a registry host[:port]`);
     seen.add(host);
     const url = `http://${host}`;
     files.push({
