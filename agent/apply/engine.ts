@@ -59,7 +59,15 @@ export class NodeApplier {
    * PKI, in the manifest) and runs what their changes set off, plus `restart` units (components
    * whose certificates changed). Throws ApplyError with everything restored when a file fails.
    */
-  async apply(files: readonly FileSpec[], o: { alsoOwned?: readonly string[]; restart?: readonly string[] } & Pick<ChangeSetOptions, 'beforeStep'> = {}): Promise<NodeApplyResult> {
+  async apply(
+    files: readonly FileSpec[],
+    o: {
+      alsoOwned?: readonly string[];
+      /** Of `alsoOwned`, those that just changed: only they (and any without a recorded hash) are hashed again. @default all */
+      alsoOwnedChanged?: ReadonlySet<string>;
+      restart?: readonly string[];
+    } & Pick<ChangeSetOptions, 'beforeStep'> = {},
+  ): Promise<NodeApplyResult> {
     const want = new Set([...files.map((f) => f.path), ...(o.alsoOwned ?? [])]);
     const blocks = new Set(files.filter((f) => f.merge === 'managed-block').map((f) => f.path));
     const before = await this.#owned.load();
@@ -81,7 +89,12 @@ export class NodeApplier {
       },
       beforeStep: o.beforeStep,
     });
-    await this.#owned.save(want, blocks, new Map([...r.hashes, ...(await this.#hashes(o.alsoOwned ?? []))]));
+    // Files written elsewhere (the PKI) keep the hash recorded last time unless they just changed:
+    // a removal later must recognise them as muster's, and re-reading them every pass costs.
+    const also = o.alsoOwned ?? [];
+    const rehash = also.filter((p) => !o.alsoOwnedChanged || o.alsoOwnedChanged.has(p) || !before.written.has(p));
+    const unchangedAlso = new Map(also.filter((p) => !rehash.includes(p)).map((p) => [p, before.written.get(p)!]));
+    await this.#owned.save(want, blocks, new Map([...r.hashes, ...unchangedAlso, ...(await this.#hashes(rehash))]));
     const kept = r.kept.map((k) => `${k.path} (${k.reason})`);
     if (kept.length) this.#o.log.warn(`left ${kept.length} file(s) the node no longer needs in place, and no longer owns them: ${kept.join('; ')}; remove them by hand if they are muster's`);
     const drift = files.filter((f) => {

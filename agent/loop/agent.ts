@@ -375,7 +375,7 @@ export class Agent {
     const files = this.#rendered.files({ assignment: a, certificateHashes: pki.certHashes });
     const pending = this.restartPending;
     const units = [...new Set(pending.flatMap((c) => (HOST_DAEMON_UNITS[c] ? [HOST_DAEMON_UNITS[c]] : [])))];
-    const r = await this.#applier.apply(files, { alsoOwned: pki.files.map((f) => f.path), restart: units });
+    const r = await this.#applier.apply(files, { alsoOwned: pki.files.map((f) => f.path), alsoOwnedChanged: new Set(pki.files.filter((f) => f.changed).map((f) => f.path)), restart: units });
     if (this.#d.components) await this.#restartComponents(signal);
     else pending.forEach((c) => this.#restartPending.delete(c));
     if (r.actions.length) this.#d.log.info(`ran ${r.actions.join('; ')}`);
