@@ -2,7 +2,7 @@
 // command, its flags with their help, and the function that runs it.
 import type { ProgramSpec } from '../../shared/cli/command.ts';
 import { describeFlags } from '../../shared/cli/command.ts';
-import { completionScript, COMPLETION_OPTIONS } from '../../shared/cli/completion.ts';
+import { completionCommand } from '../../shared/cli/completion.ts';
 import { UsageError } from '../../shared/errors/index.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
 import { DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT } from '../../shared/constants.ts';
@@ -89,19 +89,7 @@ export const MUSTER_AGENT: ProgramSpec = {
         return 0;
       },
     },
-    {
-      name: 'completion',
-      summary: 'print a shell completion script: source <(muster-agent completion bash)',
-      args: 'bash|zsh',
-      argChoices: ['bash', 'zsh'],
-      flags: describeFlags(COMPLETION_OPTIONS, {}),
-      run: async (argv, io) => {
-        const shell = argv[0];
-        if (argv.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`which shell? give bash or zsh${shell ? ` (not "${argv.join(' ')}")` : ''}`);
-        io.out(completionScript(MUSTER_AGENT, shell));
-        return 0;
-      },
-    },
+    completionCommand(() => MUSTER_AGENT, { summary: 'print a shell completion script: source <(muster-agent completion bash)' }),
   ],
   footer: 'Exit codes: 0 ok, 1 refused or failed, 2 usage, 3 coordinator unreachable, 130 interrupted.',
 };

@@ -7,7 +7,7 @@ import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
 import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
 import { writeAdminConfig } from '../admin/config.ts';
-import { parseDurationMs } from '../trust/tokens.ts';
+import { durationFlag } from './flag-values.ts';
 import { createCsr } from '../../shared/pki/x509.ts';
 import { ConfigError, UsageError } from '../../shared/errors/index.ts';
 import { ADMIN_CN } from '../../shared/constants.ts';
@@ -84,14 +84,7 @@ export async function adminCommand(argv: string[], io: CliIO): Promise<number> {
     const { values } = parseArgs({ args: rest, options: ADMIN_ISSUE_OPTIONS, allowNegative: true, strict: true });
     if (!values.name) throw new UsageError('--name LABEL is missing: say whom the credential is for');
     if (!values.output) throw new UsageError('-o FILE is missing: where to write the admin config');
-    let ttlMs = 0;
-    if (values.ttl) {
-      try {
-        ttlMs = parseDurationMs(values.ttl);
-      } catch (e) {
-        throw new UsageError(`--ttl: ${(e as Error).message}`);
-      }
-    }
+    const ttlMs = durationFlag('--ttl', values.ttl, 0);
     const file = resolve(io.cwd, values.output);
     const refuseExisting = () => {
       if (!values.force && existsSync(file)) throw new ConfigError(`${file} exists; it may be someone's admin config: choose another -o FILE, or pass --force to replace it`);

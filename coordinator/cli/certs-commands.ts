@@ -11,7 +11,7 @@ import { renewCommand, rotateCaCommand } from './rotation-commands.ts';
 import { importCa, importServiceAccount, FORCE_MEANS } from '../pki/import.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
 import { renderKubeconfig } from '../../shared/render/kubeconfig.ts';
-import { parseDurationMs } from '../trust/tokens.ts';
+import { durationFlag } from './flag-values.ts';
 import { certKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import { createCsr } from '../../shared/pki/x509.ts';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
@@ -121,14 +121,7 @@ export async function kubeconfigCommand(argv: string[], io: CliIO): Promise<numb
   if (sub !== 'admin') throw new UsageError('usage: muster kubeconfig admin -o FILE [--ttl DURATION]');
   const { values } = parseArgs({ args: rest, options: KUBECONFIG_ADMIN_OPTIONS, allowNegative: true, strict: true });
   if (!values.output) throw new UsageError('where to? give -o FILE for the kubeconfig');
-  let ttlMs = 0;
-  if (values.ttl) {
-    try {
-      ttlMs = parseDurationMs(values.ttl);
-    } catch (e) {
-      throw new UsageError(`--ttl: ${(e as Error).message}`);
-    }
-  }
+  const ttlMs = durationFlag('--ttl', values.ttl, 0);
   const admin = certKind('admin')!;
   // The key is made here and written only into the kubeconfig: it never reaches the coordinator.
   const { keyPem, csrPem } = await createCsr(admin.cn(''), undefined, { orgs: admin.orgs });

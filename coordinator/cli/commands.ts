@@ -5,7 +5,7 @@
 import type { CommandSpec, FlagHelp, ProgramSpec } from '../../shared/cli/command.ts';
 import { NODE_LIST_OPTIONS, NODE_DESCRIBE_OPTIONS } from './node-commands.ts';
 import { describeFlags } from '../../shared/cli/command.ts';
-import { completionScript, COMPLETION_OPTIONS } from '../../shared/cli/completion.ts';
+import { completionCommand } from '../../shared/cli/completion.ts';
 import { UsageError } from '../../shared/errors/index.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
 import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT, ROLES } from '../../shared/constants.ts';
@@ -345,20 +345,7 @@ const version: CommandSpec = {
   },
 };
 
-const completion: CommandSpec = {
-  name: 'completion',
-  summary: 'print a shell completion script: source <(muster completion bash)',
-  group: 'Other',
-  args: 'bash|zsh',
-  argChoices: ['bash', 'zsh'],
-  flags: describeFlags(COMPLETION_OPTIONS, {}),
-  run: async (argv, io) => {
-    const shell = argv[0];
-    if (argv.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`which shell? give bash or zsh${shell ? ` (not "${argv.join(' ')}")` : ''}`);
-    io.out(completionScript(MUSTER, shell));
-    return 0;
-  },
-};
+const completion: CommandSpec = completionCommand(() => MUSTER, { summary: 'print a shell completion script: source <(muster completion bash)', group: 'Other' });
 
 export const MUSTER: ProgramSpec = {
   name: 'muster',

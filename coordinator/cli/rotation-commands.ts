@@ -5,7 +5,7 @@ import type { CliIO } from '../../shared/cli/io.ts';
 import { formatTable, ago } from '../../shared/cli/table.ts';
 import { ADMIN_FLAGS, withAdmin } from './admin-commands.ts';
 import { CLUSTER_CA_KINDS } from '../pki/cluster-cas.ts';
-import { parseDurationMs } from '../trust/tokens.ts';
+import { durationFlag } from './flag-values.ts';
 import { UsageError, MusterError } from '../../shared/errors/index.ts';
 import type { CaRotation__Output } from '../../proto/gen/types/muster/v1/CaRotation.ts';
 import type { Admin } from '../admin/client.ts';
@@ -69,12 +69,7 @@ export async function rotateCaCommand(rest: string[], io: CliIO): Promise<number
   const { values } = parseArgs({ args: rest, options: ROTATE_CA_OPTIONS, allowNegative: true, strict: true });
   if (values.status === Boolean(values.kind)) throw new UsageError(ROTATE_USAGE);
   if (values.kind && !(CLUSTER_CA_KINDS as readonly string[]).includes(values.kind)) throw new UsageError(`--kind ${values.kind}: expected one of ${CLUSTER_CA_KINDS.join(', ')}`);
-  let timeoutMs = 0;
-  try {
-    timeoutMs = parseDurationMs(values.timeout);
-  } catch (e) {
-    throw new UsageError(`--timeout: ${(e as Error).message}`);
-  }
+  const timeoutMs = durationFlag('--timeout', values.timeout, 30 * 60_000);
   return withAdmin(values, io, async (a) => {
     if (values.status) {
       const res = await a.call('CaRotationStatus', {});

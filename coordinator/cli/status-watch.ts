@@ -2,7 +2,6 @@
 // changes. Polls once a second; ends on Ctrl-C (or io.signal), after --timeout, or after a day.
 import type { CliIO } from '../../shared/cli/io.ts';
 import { UsageError } from '../../shared/errors/index.ts';
-import { parseDurationMs } from '../trust/tokens.ts';
 import { withAdmin, formatStatus } from './admin-commands.ts';
 
 const POLL_MS = 1000;
@@ -32,14 +31,8 @@ export function interruptSignal(io: CliIO): { signal: AbortSignal; release(): vo
   return { signal: ac.signal, release: () => void process.off('SIGINT', onInt) };
 }
 
-export function parseTimeout(flag: string, text: string | undefined, fallbackMs: number): number {
-  if (text === undefined) return fallbackMs;
-  try {
-    return parseDurationMs(text);
-  } catch (e) {
-    throw new UsageError(`${flag} ${text}: ${(e as Error).message}`);
-  }
-}
+import { durationFlag as parseTimeout } from './flag-values.ts';
+export { parseTimeout };
 
 export async function statusWatch(values: { 'data-dir'?: string; config?: string; coordinator?: string; json?: boolean; timeout?: string }, io: CliIO): Promise<number> {
   if (values.json) throw new UsageError('status --watch draws a table; use status --json for one snapshot');

@@ -3,6 +3,8 @@
 // flag values where they are files or a fixed list. zsh runs the same function through its
 // bash compatibility layer (bashcompinit), which every zsh since 4.3 ships.
 import type { CommandSpec, ProgramSpec } from './command.ts';
+import { describeFlags } from './command.ts';
+import { UsageError } from '../errors/index.ts';
 
 export const COMPLETION_OPTIONS = {} as const;
 
@@ -69,4 +71,22 @@ ${pathCases.join('\n')}
 complete -F ${fn} ${program.name}
 `;
   return body;
+}
+
+/** The `completion bash|zsh` command of a program (`program` is read when it runs: the tree holds this command). */
+export function completionCommand(program: () => ProgramSpec, extra: Partial<CommandSpec> = {}): CommandSpec {
+  return {
+    name: 'completion',
+    summary: 'print a shell completion script',
+    args: 'bash|zsh',
+    argChoices: ['bash', 'zsh'],
+    flags: describeFlags(COMPLETION_OPTIONS, {}),
+    ...extra,
+    run: async (argv, io) => {
+      const shell = argv[0];
+      if (argv.length !== 1 || (shell !== 'bash' && shell !== 'zsh')) throw new UsageError(`which shell? give bash or zsh${shell ? ` (not "${argv.join(' ')}")` : ''}`);
+      io.out(completionScript(program(), shell));
+      return 0;
+    },
+  };
 }
