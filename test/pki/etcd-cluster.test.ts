@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
+import { fleetPlan } from '../helpers/plans.ts';
 import { requireTool } from '../helpers/tools.ts';
 import { CLUSTER_CA_PATHS, certKind } from '../../shared/pki/catalogue.ts';
 import { createCa, issueLeaf } from '../../shared/pki/x509.ts';
@@ -33,26 +34,7 @@ const NODES = [
 
 // Preflight is not under test here (the three nodes are one machine): ignore: [all] keeps it from
 // holding back the assignments, as in the demo plan.
-const PLAN = `cluster:
-  name: etcd3
-  version: v1.36.3
-  networking:
-    pod_cidr_block: 172.16.0.0/16
-    service_cidr_block: 172.17.0.0/16
-  preflight:
-    max_peer_latency_ms: 1000
-    ignore: [all]
-etcd:
-  expected_count: 3
-  nodes:
-${NODES.map((n) => `    - { host: ${n.name}, ip: ${n.ip} }`).join('\n')}
-master:
-  expected_count: 1
-  nodes:
-    - { host: node-1, ip: ${NODES[0].ip} }
-worker:
-  expected_count: 0
-`;
+const PLAN = fleetPlan({ name: 'etcd3', etcd: NODES, masters: [NODES[0]], workers: [] });
 
 /** Bounds on every wait: etcd elects within a few seconds; a loaded 2-core machine gets slack. */
 const AGENTS_APPLIED_MS = 30_000;

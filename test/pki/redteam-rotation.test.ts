@@ -11,6 +11,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { tempDir, testCoordinator, captureLogger, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
+import { fleetPlan } from '../helpers/plans.ts';
 import { rejects } from '../helpers/assert.ts';
 import { join as joinCoordinator } from '../../agent/client/join.ts';
 import { agentClient } from '../../agent/client/channels.ts';
@@ -39,29 +40,8 @@ const NODES = [
 
 /** The plan, with the master on `master` (moving it is how a test takes node-1's master role). */
 function plan(master = 'node-1'): string {
-  const ip = NODES.find((n) => n.name === master)!.ip;
-  return `cluster:
-  name: redteam
-  version: v1.36.3
-  networking:
-    pod_cidr_block: 172.16.0.0/16
-    service_cidr_block: 172.17.0.0/16
-  preflight:
-    max_peer_latency_ms: 1000
-    ignore: [all]
-etcd:
-  expected_count: 3
-  nodes:
-${NODES.slice(0, 3).map((n) => `    - { host: ${n.name}, ip: ${n.ip} }`).join('\n')}
-master:
-  expected_count: 1
-  nodes:
-    - { host: ${master}, ip: ${ip} }
-worker:
-  expected_count: 1
-  nodes:
-    - { host: node-4, ip: ${NODES[3].ip} }
-`;
+  const m = NODES.find((n) => n.name === master)!;
+  return fleetPlan({ name: 'redteam', etcd: NODES.slice(0, 3), masters: [m], workers: NODES.filter((n) => (n.roles as readonly string[]).includes('worker')) });
 }
 
 type TestCoordinator = Coordinator & { log: { lines: string[] } };

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
+import { fleetPlan } from '../helpers/plans.ts';
 import { rejects } from '../helpers/assert.ts';
 import { freePort } from '../../shared/net/free-port.ts';
 import { CLUSTER_CA_PATHS, kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
@@ -33,28 +34,7 @@ const NODES = [
   { name: 'node-5', ip: net.host(6), roles: ['worker'] },
 ] as const;
 
-const PLAN = `cluster:
-  name: rotation
-  version: v1.36.3
-  networking:
-    pod_cidr_block: 172.16.0.0/16
-    service_cidr_block: 172.17.0.0/16
-  preflight:
-    max_peer_latency_ms: 1000
-    ignore: [all]
-etcd:
-  expected_count: 3
-  nodes:
-${NODES.slice(0, 3).map((n) => `    - { host: ${n.name}, ip: ${n.ip} }`).join('\n')}
-master:
-  expected_count: 1
-  nodes:
-    - { host: node-1, ip: ${NODES[0].ip} }
-worker:
-  expected_count: 2
-  nodes:
-${NODES.slice(3).map((n) => `    - { host: ${n.name}, ip: ${n.ip} }`).join('\n')}
-`;
+const PLAN = fleetPlan({ name: 'rotation', etcd: NODES.slice(0, 3), masters: [NODES[0]], workers: NODES.slice(3) });
 
 const APPLIED_MS = 30_000;
 const ROTATION_MS = 90_000;
