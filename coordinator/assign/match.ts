@@ -63,7 +63,8 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
   for (const role of ROLES) {
     const claimed = new Map<string, number>(); // node name -> entry index in this group
     plan[role].nodes.forEach((entry, i) => {
-      const where = `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
+      // Only problems print it: built on demand, not for every entry of every recompute.
+      const where = () => `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
       const byRank = [lookup1(index[0], entry.host), lookup1(index[1], entry.host), lookup1(index[2], entry.host), lookup(index[3], [entry.ip, entry.internal_ip, entry.host])];
       let rank = byRank.findIndex((c) => c.length > 0);
       let candidates: RegisteredNode[] = rank < 0 ? [] : byRank[rank]!;
@@ -78,7 +79,7 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
         const holder = holders[0]!;
         const holderRank = byRank.findIndex((c) => c.includes(holder));
         problems.push(
-          `${where} matches ${listNames(candidates.map((n) => n.name))} by ${KEY_NAMES[rank]}, but node ${holder.name} (matched by ${KEY_NAMES[holderRank]}) holds the role and keeps it: ` +
+          `${where()} matches ${listNames(candidates.map((n) => n.name))} by ${KEY_NAMES[rank]}, but node ${holder.name} (matched by ${KEY_NAMES[holderRank]}) holds the role and keeps it: ` +
             `set host to the node name of the one you mean, or \`muster node remove ${holder.name}\``,
         );
         candidates = [holder];
@@ -90,14 +91,14 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
       }
       if (candidates.length > 1) {
         unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'ambiguous' });
-        problems.push(`${where} matches ${candidates.length} registered nodes by ${KEY_NAMES[rank]} (${listNames(candidates.map((n) => n.name))}): set host to the node name of the one you mean`);
+        problems.push(`${where()} matches ${candidates.length} registered nodes by ${KEY_NAMES[rank]} (${listNames(candidates.map((n) => n.name))}): set host to the node name of the one you mean`);
         return;
       }
       const node = candidates[0]!;
       const other = claimed.get(node.name);
       if (other !== undefined) {
         unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'duplicate' });
-        problems.push(`${where} matches node ${node.name}, which ${role}.nodes[${other}] already names: remove one of the two entries`);
+        problems.push(`${where()} matches node ${node.name}, which ${role}.nodes[${other}] already names: remove one of the two entries`);
         return;
       }
       claimed.set(node.name, i);
