@@ -1,52 +1,68 @@
-// Fleet load: N simulated agents in this process join a coordinator (its own process) on
-// loopback, long-poll it, and apply; then one plan change must reach them all.
-// Prints join throughput, p50/p99/max of the plan change reaching agents, coordinator CPU and RSS.
+// Fleet load: for each size (default 1,000, 3,000, 5,000, 10,000), a fresh coordinator in its
+// own process and N simulated agents in --sim-procs other processes (bench/sim-agent.ts: each
+// has its own key, CSR, mutual-TLS identity and long poll, and does nothing on a node) join it
+// over real gRPC on loopback; then one plan change must reach them all; then a steady phase in
+// which every agent reports on its interval and holds its watch. Prints, per size, the
+// coordinator's figures (CPU and RSS from /proc/PID of the coordinator only) apart from the
+// simulator's, and the table of all sizes at the end.
 //
-//   node bench/fleet.ts [--agents 1000] [--timeout 180] [--source | --binary dist/muster]
+//   node bench/fleet.ts [--sizes 1000,3000,5000,10000 | --agents N] [--timeout 300] [--steady 60]
+//                       [--report-interval 60000] [--sim-procs 2] [--join-concurrency 256]
+//                       [--source | --binary dist/muster]
 //
-// The coordinator is the shipped bundle, dist/muster.cjs (build it with `npm run build`), run
-// with the same Node flags as its shebang. --source runs it from the TypeScript sources instead,
-// which adds Node's type-stripping compiler (about 26 MB RSS) that users never load; --binary runs
-// a single executable (`npm run build:sea`), whose Node flags are inside it.
+// --steady is the steady phase in seconds per size (the issue's five minutes is --steady 300);
+// --report-interval is the agents' (the real default, 60 s). The coordinator is the shipped
+// bundle, dist/muster.cjs (`npm run build`), run with the same Node flags as its shebang;
+// --source runs it from the TypeScript sources (adds Node's type-stripping compiler, ~26 MB RSS
+// users never load); --binary runs a single executable (`npm run build:sea`).
 //
 // Environment for experiments: BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to the
 // coordinator, BENCH_COORD_ENV=NAME=VALUE,... sets its environment (e.g. MALLOC_ARENA_MAX=2),
-// BENCH_PROFILE=DIR writes its CPU profile there.
+// BENCH_PROFILE=DIR writes its CPU profile there (one per size).
 //
-// Bounded: at most --agents agents, and the run aborts after --timeout seconds.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+// Bounded: each size aborts after --timeout seconds (what it reached is printed, larger sizes
+// are skipped); 10,000 agents at most.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync, rmSync, realpathSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Agent, type FactsSource } from '../agent/loop/agent.ts';
-import { compileAgentOptions } from '../agent/config/options.ts';
-import { silentLogger } from '../shared/log/logger.ts';
 import { loadAdminConfig } from '../coordinator/admin/config.ts';
 import { connectAdmin } from '../coordinator/admin/client.ts';
-import type { Facts } from '../shared/wire/types.ts';
 import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
+import { ip, nodeName as name, type SimConfig, type SimMessage } from './fleet-sim.ts';
+import { now } from './sim-agent.ts';
 
-const { values } = parseArgs({ options: { agents: { type: 'string', default: '1000' }, timeout: { type: 'string', default: '180' }, source: { type: 'boolean', default: false }, binary: { type: 'string' } } });
-const N = Math.min(Number(values.agents), 5000);
-const deadline = Date.now() + Number(values.timeout) * 1000;
+const { values } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '1000,3000,5000,10000' },
+    agents: { type: 'string' },
+    timeout: { type: 'string', default: '300' },
+    steady: { type: 'string', default: '60' },
+    'report-interval': { type: 'string', default: '60000' },
+    'sim-procs': { type: 'string', default: '2' },
+    'join-concurrency': { type: 'string', default: '256' },
+    source: { type: 'boolean', default: false },
+    binary: { type: 'string' },
+  },
+});
+const SIZES = (values.agents ?? values.sizes).split(',').map((x) => Math.min(Number(x), 10_000)).filter((x) => x >= 2);
+const SIM_PROCS = Math.max(1, Number(values['sim-procs']));
+const STEADY_S = Number(values.steady);
+const REPORT_MS = Number(values['report-interval']);
 const ROOT = join(import.meta.dirname, '..');
 
-const ip = (i: number) => `127.1.${Math.floor(i / 250)}.${(i % 250) + 2}`;
-const name = (i: number) => `node-${String(i).padStart(5, '0')}`;
-
-function plan(label: string): string {
-  const workers = Array.from({ length: N - 1 }, (_, k) => `    - { host: ${name(k + 1)}, ip: ${ip(k + 1)}${label ? `, labels: { wave: "${label}" }` : ''} }`).join('\n');
+function plan(n: number, label: string): string {
+  const workers = Array.from({ length: n - 1 }, (_, k) => `    - { host: ${name(k + 1)}, ip: ${ip(k + 1)}${label ? `, labels: { wave: "${label}" }` : ''} }`).join('\n');
   return `cluster:
   name: fleet
   version: v1.36.3
   networking:
-    pod_cidr_block: 10.200.0.0/13
+    pod_cidr_block: 10.192.0.0/12
     service_cidr_block: 172.17.0.0/16
   # Preflight runs for every node (its cost is in the coordinator's figures) but does not gate:
-  # the simulated nodes report little, and probing between 1,000 agents in one process would
-  # measure the simulator, not the coordinator (bench/preflight.ts measures probes).
+  # the simulated nodes report little and listen nowhere (bench/preflight.ts measures probes).
   preflight: { ignore: [all] }
 etcd:
   expected_count: 1
@@ -55,19 +71,10 @@ master:
   expected_count: 1
   nodes: [ { host: ${name(0)}, ip: ${ip(0)} } ]
 worker:
-  expected_count: ${N - 1}
+  expected_count: ${n - 1}
   nodes:
 ${workers}
 `;
-}
-
-function facts(address: string): FactsSource {
-  const f: Facts = {
-    cpu: { model: 'sim', physical_cores: 2, logical_cores: 2, speed_mhz: 2000, architecture: 'amd64' },
-    memory: { total_bytes: 4 * 2 ** 30, available_bytes: 3 * 2 ** 30, swap_total_bytes: 0, swap_used_bytes: 0 },
-    network: { hostname: 'sim', fqdn: 'sim', interfaces: [], default_interface: 'lo', default_address: address },
-  };
-  return { collect: async () => f, diff: (p, n) => (p ? { facts: {}, full: false, changed: [] } : { facts: n, full: true, changed: ['all'] }), merge: (b) => b };
 }
 
 function freePort(): Promise<number> {
@@ -93,7 +100,7 @@ function rssSplit(pid: number): string {
   let region = '';
   for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
     const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (h) region = h[1] === '[heap]' ? 'malloc heap (TLS, HTTP/2, buffers)' : !h[1] ? 'anonymous (V8 heap, thread arenas)' : h[1] === (values.binary ? resolve(values.binary) : process.execPath) ? 'node binary' : 'other';
+    if (h) region = h[1] === '[heap]' ? 'malloc heap (TLS, HTTP/2, buffers)' : !h[1] ? 'anonymous (V8 heap, thread arenas)' : h[1] === (values.binary ? resolve(values.binary) : realpathSync(process.execPath)) ? 'node binary' : 'other';
     const r = /^Rss:\s+(\d+)/.exec(line);
     if (r) mb.set(region, (mb.get(region) ?? 0) + Number(r[1]) / 1024);
   }
@@ -104,93 +111,193 @@ function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
-async function until(what: string, fn: () => boolean): Promise<void> {
-  while (!fn()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+
+interface Row {
+  agents: number;
+  load: string;
+  reached: string;
+  joinS?: number;
+  settleS?: number;
+  cpuPerJoinMs?: number;
+  /** The same net of the steady traffic (reports, re-watches) that ran during the joins. */
+  netPerJoinMs?: number;
+  joinCpuS?: number;
+  applyCallMs?: number;
+  changed?: number;
+  p50?: number;
+  p99?: number;
+  max?: number;
+  appliedAllMs?: number;
+  rssMB?: number;
+  hwmMB?: number;
+  rssSplit?: string;
+  steadyCores?: number;
+  steadyRssMB?: number;
+  steadyReports?: number;
+  simCpuS?: number;
+  simRssMB?: number;
+  errors?: string;
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'muster-fleet-'));
-const dataDir = join(dir, 'coord');
-const planFile = join(dir, 'plan.yaml');
-writeFileSync(planFile, plan(''));
-const port = await freePort();
-const BUNDLE = join(ROOT, 'dist/muster.cjs');
-if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
-const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
-const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
-// Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
-// per-source join budget and unverified-connection cap are raised to let the whole fleet join at
-// once (both are measured in test/server/admission and test/foundation/bounded-inputs).
-const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '512'];
-const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-// A single executable carries its own Node flags; BENCH_NODE_FLAGS and BENCH_PROFILE apply to the bundle and sources.
-const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
-const coord = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...coordEnv } });
-let out = '';
-coord.stdout!.on('data', (d) => (out += d));
-const ac = new AbortController();
-const agents: Agent[] = [];
-const runs: Promise<void>[] = [];
-try {
-  await until('coordinator start', () => out.includes('Join nodes'));
-  const admin = connectAdmin(await loadAdminConfig({ dataDir, env: {} }));
-  const { token } = await admin.call('CreateToken', { ttl_ms: 0, uses: 0, description: 'fleet bench' });
-  const cfg = await loadAdminConfig({ dataDir, env: {} });
-  const cpu0 = procStats(coord.pid!).cpuS;
+/** Runs one size start to end; fills `row` as it goes, so a timeout still shows what was reached. */
+async function runSize(n: number, row: Row): Promise<void> {
+  const deadline = Date.now() + Number(values.timeout) * 1000;
+  const until = async (what: string, fn: () => boolean): Promise<void> => {
+    while (!fn()) {
+      if (Date.now() > deadline) throw new Error(`timed out after ${values.timeout} s waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'muster-fleet-'));
+  const dataDir = join(dir, 'coord');
+  const planFile = join(dir, 'plan.yaml');
+  writeFileSync(planFile, plan(n, ''));
+  const port = await freePort();
+  const BUNDLE = join(ROOT, 'dist/muster.cjs');
+  if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
+  const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
+  const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=coordinator-${n}.cpuprofile`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+  // Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
+  // per-source join budget and unverified-connection cap are raised to let the whole fleet join at
+  // once (both are measured in test/server/admission and test/foundation/bounded-inputs).
+  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024'];
+  const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
+  const coord = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...coordEnv } });
+  let out = '';
+  let warnings = 0;
+  coord.stdout!.on('data', (d) => (out += d));
+  coord.stderr!.on('data', (d: Buffer) => {
+    // The coordinator's warnings, counted; the first few shown (at 10,000 agents they would flood).
+    for (const line of d.toString().split('\n').filter(Boolean)) if (++warnings <= 5) console.error(`  [coordinator] ${line}`);
+  });
+  const sims: ChildProcess[] = [];
+  const joinedAt = new Float64Array(n);
+  const gotAt = new Float64Array(n);
+  const gotRev = new Float64Array(n);
+  const appliedRev = new Float64Array(n);
+  const errors: Record<string, number> = {};
+  let lastError = '';
+  try {
+    await until('coordinator start', () => out.includes('Join nodes'));
+    const cfg = await loadAdminConfig({ dataDir, env: {} });
+    const admin = connectAdmin(cfg);
+    const { token } = await admin.call('CreateToken', { ttl_ms: 0, uses: 0, description: 'fleet bench' });
+    const cpu0 = procStats(coord.pid!).cpuS;
+    const t0 = now();
+    for (let p = 0; p < SIM_PROCS; p++) {
+      const from = Math.floor((p * n) / SIM_PROCS);
+      const to = Math.floor(((p + 1) * n) / SIM_PROCS);
+      const sc: SimConfig = { coordinator: `127.0.0.1:${port}`, token, caHash: cfg.ca_hash, from, to, reportIntervalMs: REPORT_MS, watchHoldMs: 55_000, joinConcurrency: Math.ceil(Number(values['join-concurrency']) / SIM_PROCS) };
+      const child = fork(join(import.meta.dirname, 'fleet-sim.ts'), [JSON.stringify(sc)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m: SimMessage) => {
+        for (const [kind, i, rev, at] of m.events) {
+          if (kind === 0) joinedAt[i] = at;
+          else if (kind === 1) {
+            gotRev[i] = rev;
+            gotAt[i] = at;
+          } else appliedRev[i] = rev;
+        }
+        for (const [k, c] of Object.entries(m.errors)) errors[k] = (errors[k] ?? 0) + c;
+        if (m.lastError) lastError = m.lastError;
+      });
+      sims.push(child);
+    }
+    row.reached = 'joining';
+    let joined = 0;
+    await until(`all ${n} joined`, () => (joined = joinedAt.reduce((c, t) => c + (t > 0 ? 1 : 0), 0)) === n);
+    row.joinS = (Math.max(...joinedAt) - t0) / 1000;
+    row.reached = 'applying first assignment';
+    await until('all applied their first assignment', () => appliedRev.every((r) => r > 0));
+    row.settleS = (now() - t0) / 1000;
+    row.joinCpuS = procStats(coord.pid!).cpuS - cpu0;
+    row.cpuPerJoinMs = (row.joinCpuS * 1000) / n;
+    row.reached = 'plan change';
 
-  const joinedAt: number[] = new Array(N).fill(0);
-  const gotRevAt: number[] = new Array(N).fill(0);
-  let measuringChange = false;
-  const t0 = performance.now();
-  for (let i = 0; i < N; i++) {
-    const a = new Agent(
-      compileAgentOptions({ coordinator: `127.0.0.1:${port}`, token, caHash: cfg.ca_hash, nodeName: name(i), address: ip(i), stateDir: join(dir, 'n', name(i), 's'), root: join(dir, 'n', name(i), 'r'), watchHoldMs: 55_000, reportIntervalMs: 600_000, probePort: 0 }),
-      { log: silentLogger(), facts: facts(ip(i)), version: 'bench', retry: { initialMs: 200, maxMs: 5000 } },
-    );
-    a.onPhase((p) => {
-      if (!joinedAt[i] && p === 'reporting') joinedAt[i] = performance.now();
-      if (p === 'applying' && !gotRevAt[i] && measuringChange) gotRevAt[i] = performance.now();
+    // One plan change for every worker; measured until each agent received it.
+    const before = Float64Array.from(appliedRev);
+    const t1 = now();
+    const res = await admin.call('ApplyPlan', { plan_yaml: plan(n, '2'), file_name: 'plan2.yaml', force: false }, 120_000);
+    row.applyCallMs = now() - t1;
+    row.changed = res.changed_nodes.length;
+    await until('all workers received the change', () => gotRev.every((r, i) => i === 0 || r > before[i]!));
+    const lat = Array.from(gotAt.subarray(1), (t) => t - t1).sort((x, y) => x - y);
+    [row.p50, row.p99, row.max] = [pct(lat, 50), pct(lat, 99), lat[lat.length - 1]!];
+    await until('all workers applied the change', () => appliedRev.every((r, i) => i === 0 || r > before[i]!));
+    row.appliedAllMs = now() - t1;
+    const st = procStats(coord.pid!);
+    [row.rssMB, row.hwmMB, row.rssSplit] = [st.rssMB, st.hwmMB, rssSplit(coord.pid!)];
+
+    // Steady state: every agent reports on its interval and holds its watch; nothing changes.
+    if (STEADY_S > 0) {
+      row.reached = 'steady state';
+      const s0 = procStats(coord.pid!).cpuS;
+      const w0 = performance.now();
+      const reports0 = errors.Report ?? 0;
+      await new Promise((r) => setTimeout(r, STEADY_S * 1000));
+      row.steadyCores = (procStats(coord.pid!).cpuS - s0) / ((performance.now() - w0) / 1000);
+      row.steadyRssMB = procStats(coord.pid!).rssMB;
+      // Agents report and re-watch while the others still join: on a busy machine the join phase
+      // is long, and that traffic would be counted as join cost.
+      row.netPerJoinMs = ((row.joinCpuS! - row.steadyCores * row.settleS!) * 1000) / n;
+      if ((errors.Report ?? 0) > reports0) lastError ||= 'report errors in the steady phase';
+    }
+    row.reached = 'done';
+    admin.close();
+  } finally {
+    let simCpu = 0;
+    let simRss = 0;
+    for (const c of sims) {
+      try {
+        const s = procStats(c.pid!);
+        simCpu += s.cpuS;
+        simRss += s.rssMB;
+      } catch {
+        /* gone */
+      }
+    }
+    [row.simCpuS, row.simRssMB] = [simCpu, simRss];
+    row.errors = Object.keys(errors).length ? `${Object.entries(errors).map(([k, v]) => `${k} ${v}`).join(', ')} (last: ${lastError.slice(0, 200)})` : 'none';
+    if (warnings) row.errors += `; coordinator warnings ${warnings}`;
+    await Promise.all(sims.map((c) => new Promise<void>((r) => {
+      if (c.exitCode !== null || !c.connected) return r();
+      const t = setTimeout(() => { c.kill('SIGKILL'); r(); }, 20_000);
+      c.once('exit', () => { clearTimeout(t); r(); });
+      c.send('stop');
+    })));
+    await new Promise<void>((r) => {
+      const t = setTimeout(() => { coord.kill('SIGKILL'); r(); }, 20_000);
+      coord.once('exit', () => { clearTimeout(t); r(); });
+      coord.kill('SIGTERM');
     });
-    agents.push(a);
-    runs.push(a.run(ac.signal).catch((e) => console.error(`agent ${name(i)}: ${e.message}`)));
+    rmSync(dir, { recursive: true, force: true });
   }
-  await until('all joined', () => joinedAt.every((t) => t > 0));
-  const joinS = (Math.max(...joinedAt) - t0) / 1000;
-  await until('all applied first revision', () => agents.every((a) => a.appliedRevision > 0));
-  const settleS = (performance.now() - t0) / 1000;
-  const cpuJoin = procStats(coord.pid!).cpuS - cpu0;
-
-  // One plan change for every worker; measure until each agent received it.
-  const before = agents.map((a) => a.appliedRevision);
-  const t1 = performance.now();
-  measuringChange = true;
-  const res = await admin.call('ApplyPlan', { plan_yaml: plan('2'), file_name: 'plan2.yaml', force: false }, 60_000);
-  const applyCallMs = performance.now() - t1;
-  await until('all workers received the change', () => agents.every((a, i) => i === 0 || gotRevAt[i]! > 0));
-  const lat = gotRevAt.slice(1).map((t) => t - t1).sort((x, y) => x - y);
-  await until('all workers applied the change', () => agents.every((a, i) => i === 0 || a.appliedRevision > before[i]!));
-  const appliedAllMs = performance.now() - t1;
-  const st = procStats(coord.pid!);
-  const split = rssSplit(coord.pid!);
-  admin.close();
-  if (values.source) {
-    coord.kill('SIGUSR2'); // coordinator-process.ts prints its heap / external split to stderr
-    await new Promise((r) => setTimeout(r, 200));
-  }
-
-  console.log(`fleet benchmark: ${N} agents, one process, coordinator (${values.binary ?? (values.source ? 'from TypeScript sources' : 'dist/muster.cjs')}) in its own process on 127.0.0.1:${port}`);
-  console.log(`  join: all ${N} joined in ${joinS.toFixed(2)} s (${(N / joinS).toFixed(0)} joins/s); all applied first assignment after ${settleS.toFixed(2)} s`);
-  console.log(`  plan change (${res.changed_nodes.length} nodes changed; ApplyPlan call ${applyCallMs.toFixed(0)} ms): reached agents p50 ${pct(lat, 50).toFixed(0)} ms, p99 ${pct(lat, 99).toFixed(0)} ms, max ${lat[lat.length - 1]!.toFixed(0)} ms; all applied after ${appliedAllMs.toFixed(0)} ms`);
-  console.log(`  coordinator: CPU ${cpuJoin.toFixed(2)} s during joins, ${(st.cpuS - cpu0).toFixed(2)} s total; RSS ${st.rssMB.toFixed(0)} MB now, peak ${st.hwmMB.toFixed(0)} MB`);
-  console.log(`  coordinator RSS by region (MB): ${split}`);
-  const cpu = process.cpuUsage();
-  console.log(`  bench process (the ${N} simulated agents): CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
-} finally {
-  ac.abort(new Error('bench done'));
-  await Promise.allSettled(runs);
-  coord.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
 }
+
+const f = (x: number | undefined, d = 0, unit = '') => (x === undefined ? '—' : `${x.toFixed(d)}${unit}`);
+function printRow(r: Row): void {
+  console.log(`fleet benchmark: ${r.agents} agents over ${SIM_PROCS} simulator process(es); coordinator ${values.binary ?? (values.source ? 'from TypeScript sources' : 'dist/muster.cjs')}; load average before ${r.load}`);
+  if (r.reached !== 'done') console.log(`  NOT COMPLETED: stopped while ${r.reached}`);
+  console.log(`  join: all joined in ${f(r.joinS, 2, ' s')}; all applied their first assignment after ${f(r.settleS, 2, ' s')}; coordinator CPU per join ${f(r.cpuPerJoinMs, 2, ' ms')} (${f(r.netPerJoinMs, 2, ' ms')} net of the steady traffic meanwhile)`);
+  console.log(`  plan change (${f(r.changed)} nodes changed; ApplyPlan call ${f(r.applyCallMs, 0, ' ms')}): reached agents p50 ${f(r.p50, 0, ' ms')}, p99 ${f(r.p99, 0, ' ms')}, max ${f(r.max, 0, ' ms')}; all applied after ${f(r.appliedAllMs, 0, ' ms')}`);
+  console.log(`  coordinator RSS ${f(r.rssMB, 0, ' MB')} (peak ${f(r.hwmMB, 0, ' MB')}); by region (MB): ${r.rssSplit ?? '—'}`);
+  if (STEADY_S > 0) console.log(`  steady state (${STEADY_S} s, reports every ${REPORT_MS / 1000} s, watches held 55 s): coordinator ${f(r.steadyCores, 3, ' cores')}, RSS ${f(r.steadyRssMB, 0, ' MB')}`);
+  console.log(`  simulator (${SIM_PROCS} processes): CPU ${f(r.simCpuS, 1, ' s')}, RSS ${f(r.simRssMB, 0, ' MB')}; agent-side errors/retries: ${r.errors ?? '—'}`);
+}
+
+const rows: Row[] = [];
+for (const n of SIZES) {
+  const row: Row = { agents: n, load: loadavg().map((x) => x.toFixed(2)).join(' '), reached: 'starting' };
+  rows.push(row);
+  try {
+    await runSize(n, row);
+  } catch (err) {
+    console.error(`  ${n} agents: ${(err as Error).message}`);
+  }
+  printRow(row);
+  if (row.reached !== 'done') break;
+}
+console.log(`\n| agents | joins | coordinator CPU per join (net of steady traffic) | ApplyPlan call | change reaching agents p99 | coordinator RSS | steady CPU (${STEADY_S} s) | steady RSS | load before |`);
+console.log('|---|---|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.agents.toLocaleString('en')}${r.reached === 'done' ? '' : ` (stopped: ${r.reached})`} | ${f(r.joinS, 1, ' s')} | ${f(r.cpuPerJoinMs, 2, ' ms')} (${f(r.netPerJoinMs, 2, ' ms')}) | ${f(r.applyCallMs !== undefined ? r.applyCallMs / 1000 : undefined, 2, ' s')} | ${f(r.p99 !== undefined ? r.p99 / 1000 : undefined, 2, ' s')} | ${f(r.rssMB, 0, ' MB')} | ${f(r.steadyCores, 3, ' cores')} | ${f(r.steadyRssMB, 0, ' MB')} | ${r.load} |`);
 process.exit(0);

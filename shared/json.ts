@@ -28,3 +28,32 @@ export function snakeCaseKeys(value: unknown): unknown {
   }
   return value;
 }
+
+/**
+ * Whether `a` and `b` have the same stableStringify text, without making it: the same value
+ * (===) is equal at once, so parts shared between two values cost nothing, and the first
+ * difference ends the walk. Keys whose value is undefined count as absent, as in JSON.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) {
+    // Different primitives may still print alike (NaN and null both print null).
+    return typeof a === 'number' || typeof b === 'number' ? JSON.stringify(a) === JSON.stringify(b) : false;
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (a instanceof Uint8Array || b instanceof Uint8Array || 'toJSON' in a || 'toJSON' in b) return stableStringify(a) === stableStringify(b);
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    if (!Object.hasOwn(x, k) || x[k] === undefined) continue;
+    n++;
+    if (!Object.hasOwn(y, k) || y[k] === undefined || !jsonEqual(x[k], y[k])) return false;
+  }
+  for (const k in y) if (Object.hasOwn(y, k) && y[k] !== undefined) n--;
+  return n === 0;
+}

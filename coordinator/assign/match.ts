@@ -45,9 +45,15 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
     add(index[2], n.hostname, n);
     for (const a of n.addresses) add(index[3], a, n);
   }
+  const NONE: RegisteredNode[] = [];
+  // One key: its list is already in pool order and without repeats (see add), so it is the
+  // answer as it is. Several keys (addresses): merged, deduplicated, in pool order.
+  const lookup1 = (m: Map<string, RegisteredNode[]>, key: string): RegisteredNode[] => (key && m.get(key)) || NONE;
   const lookup = (m: Map<string, RegisteredNode[]>, keys: string[]): RegisteredNode[] => {
+    const lists = keys.map((k) => lookup1(m, k)).filter((l) => l.length > 0);
+    if (lists.length <= 1) return lists[0] ?? NONE;
     const found = new Set<RegisteredNode>();
-    for (const k of keys) for (const n of (k && m.get(k)) || []) found.add(n);
+    for (const l of lists) for (const n of l) found.add(n);
     return nodes.length && found.size > 1 ? nodes.filter((n) => found.has(n)) : [...found];
   };
 
@@ -57,8 +63,9 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
   for (const role of ROLES) {
     const claimed = new Map<string, number>(); // node name -> entry index in this group
     plan[role].nodes.forEach((entry, i) => {
-      const where = `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
-      const byRank = [0, 1, 2, 3].map((r) => (r < 3 ? lookup(index[r]!, [entry.host]) : lookup(index[3], [entry.ip, entry.internal_ip, entry.host])));
+      // Only problems print it: built on demand, not for every entry of every recompute.
+      const where = () => `${role}.nodes[${i}] (host ${entry.host || entry.ip})`;
+      const byRank = [lookup1(index[0], entry.host), lookup1(index[1], entry.host), lookup1(index[2], entry.host), lookup(index[3], [entry.ip, entry.internal_ip, entry.host])];
       let rank = byRank.findIndex((c) => c.length > 0);
       let candidates: RegisteredNode[] = rank < 0 ? [] : byRank[rank]!;
       if (rank < 0) rank = 3;
@@ -66,12 +73,13 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
       // happens to equal the entry's host (a machine-id, an address) must not take an installed
       // etcd or master role from the node it belongs to. Among equal matches (a re-imaged machine
       // registered twice under one hostname) the holder wins too.
-      const holders = [...new Set(byRank.flat())].filter((n) => previous.get(n.name)?.roles.includes(role));
+      const holders: RegisteredNode[] = [];
+      for (const list of byRank) for (const n of list) if (!holders.includes(n) && previous.get(n.name)?.roles.includes(role)) holders.push(n);
       if (holders.length === 1 && !candidates.includes(holders[0]!)) {
         const holder = holders[0]!;
         const holderRank = byRank.findIndex((c) => c.includes(holder));
         problems.push(
-          `${where} matches ${listNames(candidates.map((n) => n.name))} by ${KEY_NAMES[rank]}, but node ${holder.name} (matched by ${KEY_NAMES[holderRank]}) holds the role and keeps it: ` +
+          `${where()} matches ${listNames(candidates.map((n) => n.name))} by ${KEY_NAMES[rank]}, but node ${holder.name} (matched by ${KEY_NAMES[holderRank]}) holds the role and keeps it: ` +
             `set host to the node name of the one you mean, or \`muster node remove ${holder.name}\``,
         );
         candidates = [holder];
@@ -83,14 +91,14 @@ export function matchNamedNodes(plan: Plan, nodes: readonly RegisteredNode[], pr
       }
       if (candidates.length > 1) {
         unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'ambiguous' });
-        problems.push(`${where} matches ${candidates.length} registered nodes by ${KEY_NAMES[rank]} (${listNames(candidates.map((n) => n.name))}): set host to the node name of the one you mean`);
+        problems.push(`${where()} matches ${candidates.length} registered nodes by ${KEY_NAMES[rank]} (${listNames(candidates.map((n) => n.name))}): set host to the node name of the one you mean`);
         return;
       }
       const node = candidates[0]!;
       const other = claimed.get(node.name);
       if (other !== undefined) {
         unmatched.push({ role, index: i, host: entry.host || entry.ip, why: 'duplicate' });
-        problems.push(`${where} matches node ${node.name}, which ${role}.nodes[${other}] already names: remove one of the two entries`);
+        problems.push(`${where()} matches node ${node.name}, which ${role}.nodes[${other}] already names: remove one of the two entries`);
         return;
       }
       claimed.set(node.name, i);

@@ -32,6 +32,9 @@ import { ReprobeSchedule, compileReprobeOptions, type ReprobeKind, type ReprobeO
  * facts or probe results; failing: errors on a node already installed with these roles (drift:
  * shown, but does not hold back updates); "": the node has no role to check.
  */
+
+/** A planning pass waits at least this many times the last one's duration (see #schedulePlanning). */
+const PLANNING_SPACING = 4;
 export type PreflightState = 'passed' | 'blocked' | 'pending' | 'failing' | '';
 
 /** What the tracker needs to know about one node; the cluster state supplies it. */
@@ -476,11 +479,22 @@ export class PreflightTracker {
 
   // ------------------------------------------------------------------ probe planning
 
+  /** How long the last planning pass took, ms. */
+  #lastPlanningMs = 0;
+
+  /**
+   * Planning passes over every node, so they are spaced by at least PLANNING_SPACING times the
+   * last one's duration: a join storm (every delivery schedules one) then costs a bounded share
+   * of the coordinator instead of one pass over the fleet per planDelayMs.
+   */
   #schedulePlanning(): void {
     if (this.#cancelPlanning) return;
-    this.#cancelPlanning = this.#timers.after(this.#o.planDelayMs ?? 50, () => {
+    this.#cancelPlanning = this.#timers.after(Math.max(this.#o.planDelayMs ?? 50, PLANNING_SPACING * this.#lastPlanningMs), () => {
       this.#cancelPlanning = null;
+      // On the tracker's clock, so tests with a fake one see no spacing.
+      const t0 = this.#o.clock();
       this.#planProbes();
+      this.#lastPlanningMs = this.#o.clock() - t0;
     });
   }
 

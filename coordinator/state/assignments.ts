@@ -10,7 +10,7 @@ import { PREFIX, type AssignmentRecord, type AssignmentStateRecord, type Committ
 import { computeAssignments, type AssignOutput, type NodeAssignmentState, type RegisteredNode } from '../assign/index.ts';
 import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
-import { stableStringify } from '../../shared/json.ts';
+import { jsonEqual } from '../../shared/json.ts';
 
 export interface Recomputed {
   ops: Op[];
@@ -88,20 +88,24 @@ export class Assignments {
    * Runs the engine on the writer's view and returns the ops for what changed. `pki` gives each
    * node's PkiTarget (the cluster PKI's part of the body, not the engine's).
    */
-  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null): Recomputed {
-    const overrides = new Map<string, Role[]>();
-    for (const n of this.overrides.latestNames()) overrides.set(n, this.overrides.latest(n)!.roles);
-    const out = computeAssignments({ plan, nodes, previous: this.latestStates(), overrides });
+  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput): Recomputed {
+    // `computed`: the engine's output for these very inputs (an apply's preview), not run twice.
+    const out = computed ?? this.preview(plan, nodes);
 
-    // Hosts entries are one shared array in every body (the whole cluster when hosts files are
-    // managed): serialise each distinct array once, not once per node.
-    const hostsText = new Map<unknown, string>();
-    const hosts = (h: unknown) => {
-      let t = hostsText.get(h);
-      if (t === undefined) hostsText.set(h, (t = stableStringify(h)));
-      return t;
+    // Bodies are compared as their JSON would be, field by field, without making the JSON (two
+    // serialisations per node per recompute were most of a join's cost). Hosts entries are one
+    // shared array in every body (the whole cluster when hosts files are managed): each distinct
+    // pair of arrays is compared once, not once per node.
+    const hostsSame = new Map<unknown, Map<unknown, boolean>>();
+    const sameHosts = (a: unknown, b: unknown) => {
+      if (a === b) return true;
+      let m = hostsSame.get(a);
+      if (!m) hostsSame.set(a, (m = new Map()));
+      let v = m.get(b);
+      if (v === undefined) m.set(b, (v = jsonEqual(a, b)));
+      return v;
     };
-    const same = (a: StoredBody, b: StoredBody) => stableStringify({ ...a, hosts_entries: null }) === stableStringify({ ...b, hosts_entries: null }) && hosts(a.hosts_entries) === hosts(b.hosts_entries);
+    const same = (a: StoredBody, b: StoredBody) => sameHosts(a.hosts_entries, b.hosts_entries) && jsonEqual({ ...a, hosts_entries: null }, { ...b, hosts_entries: null });
 
     const ops: Op[] = [];
     const changed: string[] = [];
@@ -124,7 +128,7 @@ export class Assignments {
     if (seq !== first) ops.push(this.#seq.put('last', seq));
     for (const [name, st] of out.state) {
       const prev = this.states.latest(name);
-      if (!prev || stableStringify(prev) !== stableStringify(st)) ops.push(this.states.put(name, st));
+      if (!prev || !jsonEqual(prev, st)) ops.push(this.states.put(name, st));
     }
     for (const name of this.states.latestNames()) if (!out.state.has(name)) ops.push(this.states.delete(name));
     return { ops, changed: changed.sort(), waiting: out.waiting, problems: out.problems };

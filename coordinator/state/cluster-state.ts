@@ -22,15 +22,19 @@ import { kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts
 import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
-import { formatRefusal, nodeChanges, reviewPlanChange, type ChangeRefusal, type NodeChange, type RegisteredNode } from '../assign/index.ts';
+import { formatRefusal, nodeChanges, reviewPlanChange, type AssignOutput, type ChangeRefusal, type NodeChange, type RegisteredNode } from '../assign/index.ts';
 import type { Facts } from '../../shared/wire/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { LAST_SEEN_FLUSH_MS, OFFLINE_AFTER_MS, type Role } from '../../shared/constants.ts';
 import { FailedPreconditionError, NotFoundError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
 import { PreflightTracker, type PreflightNodeInput } from '../preflight/tracker.ts';
+import { RegisteredView } from './registered.ts';
 
 export type { NodeStatusRow, NodeState } from './status.ts';
+
+/** A coalesced recomputation waits at least this many times its last duration (see #scheduleRecompute). */
+const RECOMPUTE_SPACING = 4;
 
 export interface PlanApplyOptions {
   /** Apply even when plan-change checks refuse. @default false */
@@ -92,8 +96,8 @@ export class ClusterState {
   readonly #clusterCas: ClusterStateOptions['clusterCas'];
   readonly #offlineAfterMs: number;
   readonly #listeners = new Set<(names: string[]) => void>();
-  /** Each node's inputs to the engine as last computed: a report that changes none skips a recompute. */
-  readonly #registeredSeen = new Map<string, string>();
+  /** Each node's inputs to the engine, cached; a report that changes none skips a recompute. */
+  readonly #registeredView: RegisteredView;
   #recomputeTimer: NodeJS.Timeout | null = null;
   /** Settles when the recomputation scheduled last has run. */
   #recomputed: Promise<void> = Promise.resolve();
@@ -119,6 +123,7 @@ export class ClusterState {
     this.issuance = new Issuance(this.writer, this.nodes);
     this.pki = new PkiState(this.writer);
     this.admins = new AdminCredentials(this.writer, this.#clock);
+    this.#registeredView = new RegisteredView(this.nodes.table, this.reports.facts);
     this.#clusterCas = o.clusterCas;
     this.#offlineAfterMs = o.offlineAfterMs ?? OFFLINE_AFTER_MS;
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
@@ -196,8 +201,7 @@ export class ClusterState {
       } else if (prefix === PREFIX.nodes || prefix === PREFIX.facts) {
         touched.add(name);
         // A join, or a report that changed what the engine sees of the node.
-        const reg = this.#registered(name);
-        if (reg && this.plans.current() && stableStringify(reg) !== this.#registeredSeen.get(name)) recompute = true;
+        if (this.plans.current() && this.#registeredView.changedSinceSeen(name)) recompute = true;
       } else if (prefix === PREFIX.applies) {
         touched.add(name);
         rotationInput = true;
@@ -226,7 +230,8 @@ export class ClusterState {
       if ('unchanged' in res) return { revision: res.unchanged.record.revision, changedNodes: [], warnings: res.warnings, unchanged: true, refusals: [], nodeChanges: [], dryRun };
       // The engine on the new plan, queueing nothing: the checks and the dry run need each
       // node's roles after the change.
-      const preview = this.assignments.preview(res.current.plan, this.#registeredNodes());
+      const registered = this.#registeredNodes();
+      const preview = this.assignments.preview(res.current.plan, registered);
       const refusals = res.previous
         ? reviewPlanChange(res.previous.plan, res.current.plan, {
             before: this.assignments.latestStates(),
@@ -246,7 +251,8 @@ export class ClusterState {
       // no node is ever told about a cluster whose CAs do not exist. Later plans reuse them.
       await this.#clusterCas?.ensure(res.current.plan);
       const planOps = res.ops();
-      const r = this.#recomputeOps(res.current);
+      // Nothing the engine reads changed since the preview (the writer runs one mutation at a time).
+      const r = this.#recomputeOps(res.current, undefined, { nodes: registered, out: preview });
       this.#commitThenPublish([...planOps, ...r.ops], r);
       if (refusals.length) this.#log.warn(`plan revision ${revision} forced past ${refusals.length} refusal(s): ${refusals.map((x) => x.check).join(', ')}`);
       this.#log.info(`plan revision ${revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);
@@ -547,46 +553,15 @@ export class ClusterState {
 
   // ---------------------------------------------------------------- assignment
 
-  /** The engine's view of a node (writer's view), null when removed or unknown. */
-  #registered(name: string): RegisteredNode | null {
-    const n = this.nodes.table.latest(name);
-    if (!n || n.removedAtMs) return null;
-    const f = this.reports.facts.latest(name)?.facts;
-    const addrs = new Set<string>();
-    if (n.address) addrs.add(n.address);
-    if (f?.network?.default_address) addrs.add(f.network.default_address);
-    for (const i of f?.network?.interfaces ?? []) for (const a of i.addresses) if (!a.startsWith('127.') && !a.startsWith('::1')) addrs.add(a.split('/')[0]!);
-    const varLib = f?.disks?.filesystems.find((fs) => fs.mount === f.disks?.var_lib_mount);
-    return {
-      name: n.name,
-      // From the join, not from facts: simulated nodes (--root) share the host's machine-id and
-      // host name, and the name a node joined under is the one operators write in plans.
-      machineId: n.machineId,
-      hostname: n.hostname,
-      addresses: [...addrs],
-      labels: n.labels,
-      cpus: f?.cpu?.logical_cores ?? 0,
-      memoryBytes: Number(f?.memory?.total_bytes ?? 0),
-      varLibDiskBytes: Number(varLib?.size_bytes ?? 0),
-      joinedAtMs: n.joinedAtMs,
-    };
-  }
-
   /** Every live node as the engine sees it (writer's view). */
   #registeredNodes(skip?: string): RegisteredNode[] {
-    const nodes: RegisteredNode[] = [];
-    for (const name of this.nodes.table.latestNames()) {
-      if (name === skip) continue;
-      const r = this.#registered(name);
-      if (r) nodes.push(r);
-    }
-    return nodes;
+    return this.#registeredView.all(skip);
   }
 
-  #recomputeOps(plan: CurrentPlan, skip?: string): Recomputed {
-    const nodes = this.#registeredNodes(skip);
-    for (const r of nodes) this.#registeredSeen.set(r.name, stableStringify(r));
-    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles));
+  #recomputeOps(plan: CurrentPlan, skip?: string, preview?: { nodes: RegisteredNode[]; out: AssignOutput }): Recomputed {
+    const nodes = preview?.nodes ?? this.#registeredNodes(skip);
+    this.#registeredView.noteSeen(nodes);
+    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles), preview?.out);
     if (r.changed.length) this.#log.info(`assignments change for ${r.changed.length} node(s)${r.changed.length <= 10 ? `: ${r.changed.join(', ')}` : ''}`);
     return r;
   }
@@ -600,7 +575,17 @@ export class ClusterState {
     }
   }
 
-  #scheduleRecompute(delay = this.#recomputeDelayMs): void {
+  /** How long the last coalesced recomputation took, ms. */
+  #lastRecomputeMs = 0;
+
+  /**
+   * The coalescing window grows with the cost of a recomputation (at least RECOMPUTE_SPACING
+   * times its last duration): during a join storm one recomputation covers every join that
+   * arrived while the previous one ran and waited, so recomputing takes a bounded share of the
+   * coordinator (1 / (1 + RECOMPUTE_SPACING)) however large the fleet, instead of one full pass
+   * per 50 ms.
+   */
+  #scheduleRecompute(delay = Math.max(this.#recomputeDelayMs, RECOMPUTE_SPACING * this.#lastRecomputeMs)): void {
     if (this.#recomputeTimer) return;
     let done!: () => void;
     this.#recomputed = new Promise<void>((r) => (done = r));
@@ -610,7 +595,10 @@ export class ClusterState {
         .run(async () => {
           const plan = this.plans.latest();
           if (!plan) return;
+          // On the state's clock, so tests with a fake one see no spacing.
+          const t0 = this.#clock();
           const r = this.#recomputeOps(plan);
+          this.#lastRecomputeMs = this.#clock() - t0;
           if (r.ops.length) this.#commitThenPublish(r.ops, r);
           else this.assignments.publish(r);
         })

@@ -95,6 +95,7 @@ export class Table<T> {
 
   /** Every name with a value in the writer's view. */
   latestNames(): string[] {
+    if (this.#queued.size === 0) return [...this.#committed.keys()];
     const out = new Set(this.#committed.keys());
     for (const [n, q] of this.#queued) {
       if (q.value === undefined) out.delete(n);
