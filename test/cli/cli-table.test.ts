@@ -68,6 +68,8 @@ interface Row {
   json?: (value: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any -- rows read what the program printed
   env?: Record<string, string>;
   after?: () => void;
+  /** The row (by name) whose effect this one reads: it runs only once that one has finished (rows run three at a time). */
+  needs?: string;
 }
 
 let dir = '';
@@ -114,7 +116,7 @@ const ROWS: Row[] = [
     },
   },
   { name: 'token create --ttl 0: never expires', program: 'muster', args: () => ['token', 'create', '--ttl', '0', '--json', ...admin()], code: 0, json: (v) => assert.is(v.expires_at, null) },
-  { name: 'token list shows it as never expiring', program: 'muster', args: () => ['token', 'list', ...admin()], code: 0, stdout: [/\n\w{6}\s+never\s+0\/∞\s+valid/] },
+  { name: 'token list shows it as never expiring', needs: 'token create --ttl 0: never expires', program: 'muster', args: () => ['token', 'list', ...admin()], code: 0, stdout: [/\n\w{6}\s+never\s+0\/∞\s+valid/] },
   {
     name: 'plan show --json', program: 'muster', args: () => ['plan', 'show', '--json', ...admin()], code: 0,
     json: (v) => {
@@ -216,9 +218,19 @@ test('every row: exit code, output, and no library text', async () => {
   const failures: string[] = [];
   // Three at a time: each is a Node process starting from the sources.
   const queue = [...ROWS];
+  const finished = new Map<string, { promise: Promise<void>; resolve: () => void }>();
+  for (const row of ROWS) {
+    let resolve!: () => void;
+    finished.set(row.name, { promise: new Promise<void>((r) => (resolve = r)), resolve });
+  }
   const worker = async () => {
     for (let row = queue.shift(); row; row = queue.shift()) {
-      const r = await cli(row.program, row.args(), { env: row.env });
+      if (row.needs) {
+        const dep = finished.get(row.needs);
+        if (!dep) throw new Error(`row ${row.name} needs an unknown row ${row.needs}`);
+        await dep.promise;
+      }
+      const r = await cli(row.program, row.args(), { env: row.env }).finally(() => finished.get(row!.name)!.resolve());
       const where = `${row.name}: ${row.program} ${row.args().join(' ')}\n--- exit ${r.code}\n--- stdout\n${r.stdout}--- stderr\n${r.stderr}`;
       try {
         assert.is(r.code, row.code, 'exit code');
