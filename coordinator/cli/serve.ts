@@ -6,7 +6,10 @@ import { createLogger, type LogFormat, type LogLevel } from '../../shared/log/lo
 import { UsageError } from '../../shared/errors/index.ts';
 
 const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'debug'];
-import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
+import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT, DEFAULT_METRICS_ADDRESS } from '../../shared/constants.ts';
+import { checkCanListen } from '../server/listen-check.ts';
+import { splitHostPort } from '../../shared/net/host-port.ts';
+import { errorMessage } from '../../shared/errors/index.ts';
 
 /** The flags; defaults that come from the environment are applied after parsing. */
 export const SERVE_OPTIONS = {
@@ -21,6 +24,9 @@ export const SERVE_OPTIONS = {
   'join-burst': { type: 'string' },
   'join-rate': { type: 'string' },
   'max-unverified-per-source': { type: 'string' },
+  'work-concurrency': { type: 'string' },
+  'work-queue': { type: 'string' },
+  'metrics-address': { type: 'string' },
 } as const;
 
 export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
@@ -44,6 +50,13 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} ${v}: expected a positive number`);
     return n;
   };
+  const metricsAddress = await chooseMetricsAddress(given['metrics-address'] ?? io.env.MUSTER_METRICS_ADDRESS, io);
+  const integer = (flag: string, v: string | undefined) => {
+    const n = num(flag, v);
+    if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${flag} ${v}: expected a whole number`);
+    return n;
+  };
+  const workBudget = { concurrency: integer('work-concurrency', values['work-concurrency']), maxQueue: integer('work-queue', values['work-queue']) };
   const joinBudget = { burst: num('join-burst', values['join-burst']), refillPerSecond: num('join-rate', values['join-rate']) };
   const logger = createLogger({ level: values['log-level'] as LogLevel, format: values['log-format'] as LogFormat, component: 'coordinator' });
   const c = await startCoordinator({
@@ -53,7 +66,8 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     advertise: values.advertise,
     extraSans: values.san,
     reinitialize: values.reinitialize,
-    admission: { joinBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
+    metricsAddress,
+    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
     logger,
   });
   if (c.identity.created) {
@@ -75,4 +89,22 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
   logger.info('shutting down');
   await c.close();
   return 0;
+}
+
+/**
+ * The metrics listener's address: "off" for none; given, it must bind (startCoordinator says why
+ * not); the default (loopback) is skipped with a warning when its port is taken, so a second
+ * coordinator on one machine (tests, a migration) still starts.
+ */
+async function chooseMetricsAddress(given: string | undefined, io: CliIO): Promise<string | undefined> {
+  if (given === 'off' || given === '') return undefined;
+  if (given !== undefined) return given;
+  const { host, port } = splitHostPort(DEFAULT_METRICS_ADDRESS);
+  try {
+    await checkCanListen(host, port, '--metrics-address');
+    return DEFAULT_METRICS_ADDRESS;
+  } catch (err) {
+    io.err(`muster: no metrics listener: ${errorMessage(err)} (or --metrics-address off)`);
+    return undefined;
+  }
 }
