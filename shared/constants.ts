@@ -9,8 +9,8 @@ export const API_PACKAGE = 'muster.v1';
 export const DEFAULT_COORDINATOR_PORT = 7443;
 /**
  * Default address of the coordinator's plain-HTTP metrics and health listener (/metrics, /healthz,
- * /readyz): loopback, so nothing is exposed unless the operator says so. 9464 is the port the
- * Prometheus exporter registry lists for OpenTelemetry's Prometheus exporter, free of muster's own.
+ * /readyz): loopback, so nothing is exposed unless the operator says so. 9464 is the OpenTelemetry
+ * Prometheus exporter's default port, clear of muster's 7443/7444.
  */
 export const DEFAULT_METRICS_PORT = 9464;
 export const DEFAULT_METRICS_ADDRESS = `127.0.0.1:${DEFAULT_METRICS_PORT}`;

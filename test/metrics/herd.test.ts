@@ -14,7 +14,7 @@ import { freePort } from '../../shared/net/free-port.ts';
 import { WorkBudget } from '../../coordinator/server/admission/work-budget.ts';
 import { ResourceExhaustedError, MusterError } from '../../shared/errors/index.ts';
 import { compileRetry, reconnectDelayMs, retryDelayMs, startupDelayMs } from '../../shared/retry.ts';
-import { scrape } from './scrape.ts';
+import { scrape } from '../helpers/metrics-scrape.ts';
 
 const net = addressBlock(import.meta.url);
 const N = 6;

@@ -13,7 +13,7 @@ import { MemoryStore } from '../../coordinator/store/memory.ts';
 import { freePort } from '../../shared/net/free-port.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
 import { connectAdmin } from '../../coordinator/admin/client.ts';
-import { scrape, probe } from './scrape.ts';
+import { scrape, probe } from '../helpers/metrics-scrape.ts';
 
 const net = addressBlock(import.meta.url);
 

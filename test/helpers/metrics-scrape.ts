@@ -1,5 +1,14 @@
-// Reads a coordinator's /metrics over real HTTP into "name{labels}" -> value, for assertions.
-export async function scrape(address: string): Promise<{ text: string; get(series: string): number; sum(prefix: string): number }> {
+// Reads a coordinator's /metrics over real HTTP into "name{labels}" -> value: for the tests'
+// assertions and for bench/fleet.ts, so the figures it prints are the ones the coordinator exports.
+export interface Scrape {
+  text: string;
+  get(series: string): number;
+  sum(prefix: string): number;
+  /** Upper bound (a bucket's `le`, seconds) under which fraction q of histogram `name`'s observations fall. */
+  quantileBound(name: string, q: number): number;
+}
+
+export async function scrape(address: string): Promise<Scrape> {
   const res = await fetch(`http://${address}/metrics`);
   if (res.status !== 200) throw new Error(`/metrics answered ${res.status}`);
   const text = await res.text();
@@ -15,6 +24,16 @@ export async function scrape(address: string): Promise<{ text: string; get(serie
     get: (series) => values.get(series) ?? 0,
     /** The sum over every series whose text starts with prefix. */
     sum: (prefix) => [...values].filter(([k]) => k.startsWith(prefix)).reduce((a, [, v]) => a + v, 0),
+    quantileBound(name, q) {
+      const buckets = [...values]
+        .flatMap(([k, v]) => {
+          const m = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(k);
+          return m ? [[m[1] === '+Inf' ? Infinity : Number(m[1]), v] as const] : [];
+        })
+        .sort((a, b) => a[0] - b[0]);
+      const total = buckets.at(-1)?.[1] ?? 0;
+      return buckets.find(([, count]) => count >= q * total)?.[0] ?? NaN;
+    },
   };
 }
 
