@@ -209,7 +209,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     heartbeat.stop();
     await metricsServer?.close();
   };
-  const store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
+  let store: Store;
+  try {
+    store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
+  } catch (err) {
+    // In use by another coordinator, unreadable...: nothing of this start may stay listening.
+    await stopMetrics();
+    throw err;
+  }
   const unobserveCommits = store.onCommit?.((ms, n) => metrics.commit(ms, n)) ?? (() => undefined);
   const cleanup: Array<() => Promise<unknown> | void> = [stopMetrics, unobserveCommits, () => store.close()];
   const fail = async (err: unknown): Promise<never> => {
