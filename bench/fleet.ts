@@ -20,7 +20,8 @@
 //
 // Environment for experiments: BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to the
 // coordinator, BENCH_COORD_ENV=NAME=VALUE,... sets its environment (e.g. MALLOC_ARENA_MAX=2),
-// BENCH_PROFILE=DIR writes its CPU profile there (one per size).
+// BENCH_PROFILE=DIR writes its CPU profile there (one per size), BENCH_SERVE_ARGS="--flag value ..."
+// adds `muster coordinator serve` flags (e.g. --work-concurrency 64).
 //
 // Bounded: each size aborts after --timeout seconds (what it reached is printed, larger sizes
 // are skipped); 10,000 agents at most.
@@ -170,7 +171,7 @@ async function runSize(n: number, row: Row): Promise<void> {
   // Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
   // per-source join budget and unverified-connection cap are raised to let the whole fleet join at
   // once (both are measured in test/server/admission and test/foundation/bounded-inputs).
-  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024', '--metrics-address', metricsAddress];
+  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024', '--metrics-address', metricsAddress, ...(process.env.BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
   const coord = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...coordEnv } });
