@@ -7,9 +7,6 @@ import { UsageError } from '../../shared/errors/index.ts';
 
 const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'debug'];
 import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT, DEFAULT_METRICS_ADDRESS } from '../../shared/constants.ts';
-import { checkCanListen } from '../server/listen-check.ts';
-import { splitHostPort } from '../../shared/net/host-port.ts';
-import { errorMessage } from '../../shared/errors/index.ts';
 
 /** The flags; defaults that come from the environment are applied after parsing. */
 export const SERVE_OPTIONS = {
@@ -50,7 +47,10 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} ${v}: expected a positive number`);
     return n;
   };
-  const metricsAddress = await chooseMetricsAddress(given['metrics-address'] ?? io.env.MUSTER_METRICS_ADDRESS, io);
+  // "off" for none; an address given must bind; the default (loopback) is skipped with a warning
+  // when its port is taken, so a second coordinator on one machine (tests, a migration) still starts.
+  const metricsGiven = given['metrics-address'] ?? io.env.MUSTER_METRICS_ADDRESS;
+  const metricsAddress = metricsGiven === 'off' || metricsGiven === '' ? undefined : (metricsGiven ?? DEFAULT_METRICS_ADDRESS);
   const integer = (flag: string, v: string | undefined) => {
     const n = num(flag, v);
     if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${flag} ${v}: expected a whole number`);
@@ -67,6 +67,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     extraSans: values.san,
     reinitialize: values.reinitialize,
     metricsAddress,
+    metricsBestEffort: metricsGiven === undefined,
     admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
     logger,
   });
@@ -91,20 +92,3 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
   return 0;
 }
 
-/**
- * The metrics listener's address: "off" for none; given, it must bind (startCoordinator says why
- * not); the default (loopback) is skipped with a warning when its port is taken, so a second
- * coordinator on one machine (tests, a migration) still starts.
- */
-async function chooseMetricsAddress(given: string | undefined, io: CliIO): Promise<string | undefined> {
-  if (given === 'off' || given === '') return undefined;
-  if (given !== undefined) return given;
-  const { host, port } = splitHostPort(DEFAULT_METRICS_ADDRESS);
-  try {
-    await checkCanListen(host, port, '--metrics-address');
-    return DEFAULT_METRICS_ADDRESS;
-  } catch (err) {
-    io.err(`muster: no metrics listener: ${errorMessage(err)} (or --metrics-address off)`);
-    return undefined;
-  }
-}

@@ -2,7 +2,6 @@
 // calling node from its certificate (requireNode); a node can only ever read and write its own
 // records. Every request is validated (./input) before it touches state, and everything served
 // comes from committed state.
-import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
 import type { Assignment, ReportRequestOut } from '../../shared/wire/types.ts';

@@ -5,8 +5,8 @@
 //
 // Order of the checks in Join, cheapest first, so that an unauthenticated caller makes us do
 // as little work as possible: request shape and sizes, the token (id and secret), the names,
-// then the CSR (parse and signature), and only then the mutation.
-import type * as grpc from '@grpc/grpc-js';
+// then the CSR (parse and signature), and only then the mutation; the CSR check and the
+// signing run within the coordinator-wide work budget (admission/work-budget.ts).
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { BootstrapHandlers } from '../../proto/gen/types/muster/v1/Bootstrap.ts';
 import { unaryHandler, type ServiceRegistrar } from './boundary.ts';
@@ -61,18 +61,18 @@ export class BootstrapService {
           const reserved = d.names.collision(r.node_name, r.address);
           if (reserved) throw new PermissionDeniedError('reserved-name', reserved);
           const signAndJoin = async () => {
-          const csr = await verifiedCsr(r.csr_pem, r.node_name, r.node_name);
-          return d.state.nodes.join({
-            tokenId: id,
-            tokenSecret: secret,
-            name: r.node_name,
-            machineId: r.machine_id,
-            address: r.address,
-            labels: r.labels ?? {},
-            agentVersion: r.agent_version,
-            keyId: csr.keyId,
-            sign: () => signNodeIdentity(d.nodeCa, csr, r.node_name, ttl),
-          });
+            const csr = await verifiedCsr(r.csr_pem, r.node_name, r.node_name);
+            return d.state.nodes.join({
+              tokenId: id,
+              tokenSecret: secret,
+              name: r.node_name,
+              machineId: r.machine_id,
+              address: r.address,
+              labels: r.labels ?? {},
+              agentVersion: r.agent_version,
+              keyId: csr.keyId,
+              sign: () => signNodeIdentity(d.nodeCa, csr, r.node_name, ttl),
+            });
           };
           const res = d.work ? await d.work.run('join', signAndJoin) : await signAndJoin();
           return { cert_pem: res.certPem, ca_cert_pem: d.serverCa.certPem, node_name: res.node.name };

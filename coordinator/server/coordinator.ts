@@ -63,6 +63,8 @@ export interface CoordinatorOptions {
   onFatal?: (err: unknown) => void;
   /** host:port of the plain-HTTP /metrics, /healthz and /readyz listener; opened before the store. @default none (the CLI's default is DEFAULT_METRICS_ADDRESS) */
   metricsAddress?: string;
+  /** A metrics address that cannot be bound is skipped, with a warning once started, instead of failing the start (the CLI's default address). @default false */
+  metricsBestEffort?: boolean;
 }
 
 interface CompiledCoordinatorOptions {
@@ -199,10 +201,17 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   const lifecycle = new Lifecycle();
   const heartbeat = new LoopHeartbeat();
   let metricsServer: MetricsServer | null = null;
+  let metricsSkipped: string | null = null;
   if (c.metrics) {
-    metricsServer = await startMetricsServer(c.metrics.host, c.metrics.port, { metrics, lifecycle, heartbeat }).catch((err: NodeJS.ErrnoException) => {
-      heartbeat.stop();
-      throw listenFailure(c.metrics!.host, c.metrics!.port, err, '--metrics-address');
+    const m = c.metrics;
+    metricsServer = await startMetricsServer(m.host, m.port, { metrics, lifecycle, heartbeat }).catch((err: NodeJS.ErrnoException) => {
+      const failure = listenFailure(m.host, m.port, err, '--metrics-address');
+      if (!options.metricsBestEffort) {
+        heartbeat.stop();
+        throw failure;
+      }
+      metricsSkipped = failure.message;
+      return null;
     });
   }
   const stopMetrics = async () => {
@@ -360,6 +369,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       for (const w of res.warnings) log.warn(w);
     }
     lifecycle.accepting = () => admission.listener.accepting;
+    if (metricsSkipped) log.warn(`no metrics listener: ${metricsSkipped} (or --metrics-address off)`);
     log.info(`coordinator listening on ${c.listenHost}:${boundPort} (advertised as ${advertise}); CA pin ${identity.caPin}`);
 
     let closed = false;

@@ -14,6 +14,7 @@ import { freePort } from '../../shared/net/free-port.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
 import { connectAdmin } from '../../coordinator/admin/client.ts';
 import { scrape, probe } from '../helpers/metrics-scrape.ts';
+import { createServer } from 'node:net';
 
 const net = addressBlock(import.meta.url);
 
@@ -107,6 +108,31 @@ test('/readyz: 503 while the store is not open, 200 once serving, 503 with the r
   } finally {
     store.release();
     await starting.then((c) => c.close(), () => undefined);
+  }
+});
+
+test('a metrics address in use: given, the start fails saying so; best effort (the CLI default), it starts without and warns', async () => {
+  const dir = tempDir();
+  const host = net.host(20);
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, host, () => r()));
+  const metricsAddress = `${host}:${(taken.address() as { port: number }).port}`;
+  try {
+    const err = await testCoordinator(join(dir, 'a'), { listen: `${host}:0`, metricsAddress }).then(
+      (c) => c.close().then(() => null),
+      (e: unknown) => e as Error,
+    );
+    assert.ok(err, 'the start failed');
+    assert.match(err!.message, new RegExp(`cannot listen on ${metricsAddress}: another program is using port \\d+ .*--metrics-address`));
+    const c = await testCoordinator(join(dir, 'b'), { listen: `${host}:0`, metricsAddress, metricsBestEffort: true });
+    try {
+      assert.is(c.metricsAddress, null);
+      assert.ok(c.log.lines.some((l) => l.includes(`no metrics listener: cannot listen on ${metricsAddress}`)), c.log.lines.join('\n'));
+    } finally {
+      await c.close();
+    }
+  } finally {
+    taken.close();
   }
 });
 
