@@ -3,8 +3,10 @@
 // has its own key, CSR, mutual-TLS identity and long poll, and does nothing on a node) join it
 // over real gRPC on loopback; then one plan change must reach them all; then a steady phase in
 // which every agent reports on its interval and holds its watch. Prints, per size, the
-// coordinator's figures (CPU and RSS from /proc/PID of the coordinator only) apart from the
-// simulator's, and the table of all sizes at the end.
+// coordinator's figures apart from the simulator's, and the table of all sizes at the end. The
+// coordinator's figures are read from its own /metrics (joins, signatures, store commit latency,
+// CPU and RSS from its process metrics), so the numbers shown are the ones it exports; only its
+// peak RSS and the RSS by region come from /proc/PID, which no metric has.
 //
 //   node bench/fleet.ts [--sizes 1000,3000,5000,10000 | --agents N] [--timeout 300] [--steady 60]
 //                       [--report-interval 60000] [--sim-procs 2] [--join-concurrency 256]
@@ -18,7 +20,8 @@
 //
 // Environment for experiments: BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to the
 // coordinator, BENCH_COORD_ENV=NAME=VALUE,... sets its environment (e.g. MALLOC_ARENA_MAX=2),
-// BENCH_PROFILE=DIR writes its CPU profile there (one per size).
+// BENCH_PROFILE=DIR writes its CPU profile there (one per size), BENCH_SERVE_ARGS="--flag value ..."
+// adds `muster coordinator serve` flags (e.g. --work-concurrency 64).
 //
 // Bounded: each size aborts after --timeout seconds (what it reached is printed, larger sizes
 // are skipped); 10,000 agents at most.
@@ -33,6 +36,7 @@ import { connectAdmin } from '../coordinator/admin/client.ts';
 import { COORDINATOR_NODE_FLAGS } from '../shared/constants.ts';
 import { ip, nodeName as name, type SimConfig, type SimMessage } from './fleet-sim.ts';
 import { now } from './sim-agent.ts';
+import { scrape, type Scrape } from '../test/helpers/metrics-scrape.ts';
 
 const { values } = parseArgs({
   options: {
@@ -132,6 +136,12 @@ interface Row {
   hwmMB?: number;
   rssSplit?: string;
   steadyCores?: number;
+  /** From /metrics after the join phase. */
+  joinsCounted?: number;
+  signatures?: number;
+  commits?: number;
+  commitMeanMs?: number;
+  commitP99BoundMs?: number;
   steadyRssMB?: number;
   steadyReports?: number;
   simCpuS?: number;
@@ -153,6 +163,7 @@ async function runSize(n: number, row: Row): Promise<void> {
   const planFile = join(dir, 'plan.yaml');
   writeFileSync(planFile, plan(n, ''));
   const port = await freePort();
+  const metricsAddress = `127.0.0.1:${await freePort()}`;
   const BUNDLE = join(ROOT, 'dist/muster.cjs');
   if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
   const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
@@ -160,7 +171,7 @@ async function runSize(n: number, row: Row): Promise<void> {
   // Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
   // per-source join budget and unverified-connection cap are raised to let the whole fleet join at
   // once (both are measured in test/server/admission and test/foundation/bounded-inputs).
-  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024'];
+  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024', '--metrics-address', metricsAddress, ...(process.env.BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
   const coord = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...coordEnv } });
@@ -183,7 +194,11 @@ async function runSize(n: number, row: Row): Promise<void> {
     const cfg = await loadAdminConfig({ dataDir, env: {} });
     const admin = connectAdmin(cfg);
     const { token } = await admin.call('CreateToken', { ttl_ms: 0, uses: 0, description: 'fleet bench' });
-    const cpu0 = procStats(coord.pid!).cpuS;
+    const metrics = () => scrape(metricsAddress);
+    const cpu = (m: Scrape) => m.get('process_cpu_seconds_total');
+    const rssMB = (m: Scrape) => m.get('process_resident_memory_bytes') / 1024 / 1024;
+    const m0 = await metrics();
+    const cpu0 = cpu(m0);
     const t0 = now();
     for (let p = 0; p < SIM_PROCS; p++) {
       const from = Math.floor((p * n) / SIM_PROCS);
@@ -210,7 +225,14 @@ async function runSize(n: number, row: Row): Promise<void> {
     row.reached = 'applying first assignment';
     await until('all applied their first assignment', () => appliedRev.every((r) => r > 0));
     row.settleS = (now() - t0) / 1000;
-    row.joinCpuS = procStats(coord.pid!).cpuS - cpu0;
+    const m1 = await metrics();
+    row.joinCpuS = cpu(m1) - cpu0;
+    row.joinsCounted = m1.get('muster_joins_total{result="joined"}');
+    row.signatures = [...m1.text.matchAll(/^muster_signatures_total\{[^}]*result="ok"\} (\S+)$/gm)].reduce((a, x) => a + Number(x[1]), 0);
+    const commits = m1.get('muster_store_commit_duration_seconds_count') - m0.get('muster_store_commit_duration_seconds_count');
+    row.commits = commits;
+    row.commitMeanMs = commits ? ((m1.get('muster_store_commit_duration_seconds_sum') - m0.get('muster_store_commit_duration_seconds_sum')) * 1000) / commits : undefined;
+    row.commitP99BoundMs = m1.quantileBound('muster_store_commit_duration_seconds', 0.99) * 1000;
     row.cpuPerJoinMs = (row.joinCpuS * 1000) / n;
     row.reached = 'plan change';
 
@@ -226,17 +248,18 @@ async function runSize(n: number, row: Row): Promise<void> {
     await until('all workers applied the change', () => appliedRev.every((r, i) => i === 0 || r > before[i]!));
     row.appliedAllMs = now() - t1;
     const st = procStats(coord.pid!);
-    [row.rssMB, row.hwmMB, row.rssSplit] = [st.rssMB, st.hwmMB, rssSplit(coord.pid!)];
+    [row.rssMB, row.hwmMB, row.rssSplit] = [rssMB(await metrics()), st.hwmMB, rssSplit(coord.pid!)];
 
     // Steady state: every agent reports on its interval and holds its watch; nothing changes.
     if (STEADY_S > 0) {
       row.reached = 'steady state';
-      const s0 = procStats(coord.pid!).cpuS;
+      const s0 = cpu(await metrics());
       const w0 = performance.now();
       const reports0 = errors.Report ?? 0;
       await new Promise((r) => setTimeout(r, STEADY_S * 1000));
-      row.steadyCores = (procStats(coord.pid!).cpuS - s0) / ((performance.now() - w0) / 1000);
-      row.steadyRssMB = procStats(coord.pid!).rssMB;
+      const ms = await metrics();
+      row.steadyCores = (cpu(ms) - s0) / ((performance.now() - w0) / 1000);
+      row.steadyRssMB = rssMB(ms);
       // Agents report and re-watch while the others still join: on a busy machine the join phase
       // is long, and that traffic would be counted as join cost.
       row.netPerJoinMs = ((row.joinCpuS! - row.steadyCores * row.settleS!) * 1000) / n;
@@ -279,6 +302,7 @@ function printRow(r: Row): void {
   console.log(`fleet benchmark: ${r.agents} agents over ${SIM_PROCS} simulator process(es); coordinator ${values.binary ?? (values.source ? 'from TypeScript sources' : 'dist/muster.cjs')}; load average before ${r.load}`);
   if (r.reached !== 'done') console.log(`  NOT COMPLETED: stopped while ${r.reached}`);
   console.log(`  join: all joined in ${f(r.joinS, 2, ' s')}; all applied their first assignment after ${f(r.settleS, 2, ' s')}; coordinator CPU per join ${f(r.cpuPerJoinMs, 2, ' ms')} (${f(r.netPerJoinMs, 2, ' ms')} net of the steady traffic meanwhile)`);
+  console.log(`  from the coordinator's /metrics: ${f(r.joinsCounted)} joins, ${f(r.signatures)} certificates signed, ${f(r.commits)} store commits (mean ${f(r.commitMeanMs, 2, ' ms')}, p99 at most ${f(r.commitP99BoundMs, 2, ' ms')})`);
   console.log(`  plan change (${f(r.changed)} nodes changed; ApplyPlan call ${f(r.applyCallMs, 0, ' ms')}): reached agents p50 ${f(r.p50, 0, ' ms')}, p99 ${f(r.p99, 0, ' ms')}, max ${f(r.max, 0, ' ms')}; all applied after ${f(r.appliedAllMs, 0, ' ms')}`);
   console.log(`  coordinator RSS ${f(r.rssMB, 0, ' MB')} (peak ${f(r.hwmMB, 0, ' MB')}); by region (MB): ${r.rssSplit ?? '—'}`);
   if (STEADY_S > 0) console.log(`  steady state (${STEADY_S} s, reports every ${REPORT_MS / 1000} s, watches held 55 s): coordinator ${f(r.steadyCores, 3, ' cores')}, RSS ${f(r.steadyRssMB, 0, ' MB')}`);

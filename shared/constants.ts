@@ -7,6 +7,28 @@ export const API_PACKAGE = 'muster.v1';
 
 /** Default coordinator gRPC port (agents, admin CLI). */
 export const DEFAULT_COORDINATOR_PORT = 7443;
+/**
+ * Default address of the coordinator's plain-HTTP metrics and health listener (/metrics, /healthz,
+ * /readyz): loopback, so nothing is exposed unless the operator says so. 9464 is the OpenTelemetry
+ * Prometheus exporter's default port, clear of muster's 7443/7444.
+ */
+export const DEFAULT_METRICS_PORT = 9464;
+export const DEFAULT_METRICS_ADDRESS = `127.0.0.1:${DEFAULT_METRICS_PORT}`;
+/** /healthz fails when the event loop was blocked for longer than this. */
+export const METRICS_STALL_MS = 10_000;
+/**
+ * An agent's first contact waits a random time in [0, this) (full jitter): a fleet booted
+ * together does not join in one burst. Small, so one node started by hand is not kept waiting;
+ * large fleets set it to their size over the coordinator's join rate (--startup-jitter).
+ */
+export const DEFAULT_STARTUP_JITTER_MS = 2_000;
+/**
+ * After an established coordinator connection fails (a restart), the first retry waits a random
+ * time in [0, this): the fleet's reconnects are spread over the window instead of landing in
+ * the first 500 ms of backoff together.
+ */
+export const DEFAULT_RECONNECT_JITTER_MS = 5_000;
+
 /** Default port an agent listens on for latency and reachability probes from its peers. */
 export const DEFAULT_PROBE_PORT = 7444;
 /**

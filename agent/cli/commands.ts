@@ -5,7 +5,7 @@ import { describeFlags } from '../../shared/cli/command.ts';
 import { completionCommand } from '../../shared/cli/completion.ts';
 import { UsageError } from '../../shared/errors/index.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
-import { DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT } from '../../shared/constants.ts';
+import { DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT, DEFAULT_RECONNECT_JITTER_MS, DEFAULT_STARTUP_JITTER_MS } from '../../shared/constants.ts';
 import { runCommand, RUN_FLAGS } from './run-command.ts';
 import { factsCommand, FACTS_OPTIONS } from './facts-command.ts';
 import { inspectCommand, INSPECT_OPTIONS } from './inspect-command.ts';
@@ -36,6 +36,8 @@ export const MUSTER_AGENT: ProgramSpec = {
         'log-level': { value: 'LEVEL', help: 'error, warn, info or debug (MUSTER_LOG_LEVEL, default info)', choices: ['error', 'warn', 'info', 'debug'] },
         'log-format': { value: 'FORMAT', help: 'text or json', choices: ['text', 'json'] },
         'probe-port': { value: 'PORT', help: `probe listener peers measure latency to, on --address (MUSTER_PROBE_PORT, default ${DEFAULT_PROBE_PORT}; 0 picks a free one)` },
+        'startup-jitter-ms': { value: 'MS', help: `first contact waits a random time below MS (MUSTER_STARTUP_JITTER_MS, default ${DEFAULT_STARTUP_JITTER_MS}; a fleet booted at once: its size / the join rate)` },
+        'reconnect-jitter-ms': { value: 'MS', help: `first retry after the coordinator went away waits a random time below MS (MUSTER_RECONNECT_JITTER_MS, default ${DEFAULT_RECONNECT_JITTER_MS})` },
       }),
       run: runCommand,
     },

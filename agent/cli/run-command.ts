@@ -26,6 +26,8 @@ export const RUN_FLAGS = {
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
   'probe-port': { type: 'string' },
+  'startup-jitter-ms': { type: 'string' },
+  'reconnect-jitter-ms': { type: 'string' },
 } as const;
 
 export function agentOptionsFromArgs(argv: string[], env: Record<string, string | undefined>): { options: AgentOptions; logFormat: LogFormat } {
@@ -43,6 +45,8 @@ export function agentOptionsFromArgs(argv: string[], env: Record<string, string 
   if (values['node-labels']) flags.labels = parseLabels(values['node-labels'], '--node-labels');
   if (values['log-level']) flags.logLevel = values['log-level'] as AgentOptions['logLevel'];
   if (values['probe-port'] !== undefined) flags.probePort = values['probe-port'] as unknown as number; // checked in compileAgentOptions
+  if (values['startup-jitter-ms'] !== undefined) flags.startupJitterMs = values['startup-jitter-ms'] as unknown as number; // likewise
+  if (values['reconnect-jitter-ms'] !== undefined) flags.reconnectJitterMs = values['reconnect-jitter-ms'] as unknown as number;
   const options = { ...readAgentConfigFile(values.config ?? env.MUSTER_AGENT_CONFIG), ...optionsFromEnv(env), ...flags };
   return { options, logFormat: (values['log-format'] as LogFormat) ?? 'text' };
 }

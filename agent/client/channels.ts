@@ -7,10 +7,10 @@
 import * as grpc from '@grpc/grpc-js';
 import { musterV1, type AgentClient, type BootstrapClient } from '../../shared/wire/proto.ts';
 import { checkCoordinatorIdentity } from '../../shared/pki/coordinator-identity.ts';
+import { CLIENT_KEEPALIVE } from '../../shared/wire/keepalive.ts';
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  'grpc.keepalive_time_ms': 60_000,
-  'grpc.keepalive_timeout_ms': 20_000,
+  ...CLIENT_KEEPALIVE,
   // The agent does its own backoff with jitter; keep grpc's reconnect from adding a second one.
   'grpc.initial_reconnect_backoff_ms': 500,
   'grpc.max_reconnect_backoff_ms': 5_000,

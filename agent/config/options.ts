@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, UsageError } from '../../shared/errors/index.ts';
-import { DEFAULT_AGENT_CONFIG_FILE, DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT, DEFAULT_REPORT_INTERVAL_MS, DEFAULT_WATCH_HOLD_MS, TOKEN_RE } from '../../shared/constants.ts';
+import { DEFAULT_AGENT_CONFIG_FILE, DEFAULT_AGENT_STATE_DIR, DEFAULT_PROBE_PORT, DEFAULT_RECONNECT_JITTER_MS, DEFAULT_STARTUP_JITTER_MS, DEFAULT_REPORT_INTERVAL_MS, DEFAULT_WATCH_HOLD_MS, TOKEN_RE } from '../../shared/constants.ts';
 import type { LogLevel } from '../../shared/log/logger.ts';
 
 /** What a user may set. Every field is optional; see compileAgentOptions for defaults. */
@@ -38,6 +38,10 @@ export interface AgentOptions {
   reportIntervalMs?: number;
   /** TCP port of the probe listener peers measure latency to (on --address); 0 picks a free one. @default 7444 */
   probePort?: number;
+  /** The first contact after start waits a random time in [0, this) ms (full jitter). @default DEFAULT_STARTUP_JITTER_MS (2000) */
+  startupJitterMs?: number;
+  /** The first retry after the coordinator connection is lost waits a random time in [0, this) ms. @default DEFAULT_RECONNECT_JITTER_MS (5000) */
+  reconnectJitterMs?: number;
 }
 
 export interface CompiledAgentOptions {
@@ -54,6 +58,8 @@ export interface CompiledAgentOptions {
   watchHoldMs: number;
   reportIntervalMs: number;
   probePort: number;
+  startupJitterMs: number;
+  reconnectJitterMs: number;
 }
 
 const FILE_KEYS: Record<string, keyof AgentOptions> = {
@@ -70,6 +76,8 @@ const FILE_KEYS: Record<string, keyof AgentOptions> = {
   watch_hold_ms: 'watchHoldMs',
   report_interval_ms: 'reportIntervalMs',
   probe_port: 'probePort',
+  startup_jitter_ms: 'startupJitterMs',
+  reconnect_jitter_ms: 'reconnectJitterMs',
 };
 
 export const ENV_KEYS: Record<string, keyof AgentOptions> = {
@@ -84,6 +92,8 @@ export const ENV_KEYS: Record<string, keyof AgentOptions> = {
   MUSTER_NODE_LABELS: 'labels',
   MUSTER_LOG_LEVEL: 'logLevel',
   MUSTER_PROBE_PORT: 'probePort',
+  MUSTER_STARTUP_JITTER_MS: 'startupJitterMs',
+  MUSTER_RECONNECT_JITTER_MS: 'reconnectJitterMs',
 };
 
 export function parseLabels(text: string, where: string): Record<string, string> {
@@ -104,7 +114,9 @@ function coerce(key: keyof AgentOptions, value: unknown, where: string): unknown
       if (value === 'false' || value === '0' || value === '') return false;
       throw new UsageError(`${where}: expected true or false, got ${JSON.stringify(value)}`);
     case 'watchHoldMs':
-    case 'reportIntervalMs': {
+    case 'reportIntervalMs':
+    case 'startupJitterMs':
+    case 'reconnectJitterMs': {
       const n = Number(value);
       if (!Number.isFinite(n) || n < 0) throw new UsageError(`${where}: expected a number of milliseconds, got ${JSON.stringify(value)}`);
       return n;
@@ -179,5 +191,7 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     watchHoldMs: o.watchHoldMs ?? DEFAULT_WATCH_HOLD_MS,
     reportIntervalMs: o.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
     probePort,
+    startupJitterMs: o.startupJitterMs === undefined ? DEFAULT_STARTUP_JITTER_MS : (coerce('startupJitterMs', o.startupJitterMs, '--startup-jitter-ms') as number),
+    reconnectJitterMs: o.reconnectJitterMs === undefined ? DEFAULT_RECONNECT_JITTER_MS : (coerce('reconnectJitterMs', o.reconnectJitterMs, '--reconnect-jitter-ms') as number),
   };
 }

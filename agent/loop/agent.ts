@@ -20,7 +20,7 @@ import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
 import { MusterError, errorMessage } from '../../shared/errors/index.ts';
-import { compileRetry, retryDelayMs, sleep, type RetryOptions } from '../../shared/retry.ts';
+import { compileRetry, reconnectDelayMs, sleep, startupDelayMs, type RetryOptions } from '../../shared/retry.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
@@ -145,6 +145,12 @@ export class Agent {
   /** Runs until the signal aborts (resolves) or a non-retryable error (rejects, phase "failed"). */
   async run(signal: AbortSignal): Promise<void> {
     try {
+      // Full jitter on start-up: a fleet booted together does not reach the coordinator at once.
+      const wait = startupDelayMs(this.#o.startupJitterMs, this.#retry.random);
+      if (wait > 0) {
+        this.#d.log.info(`first contact with the coordinator in ${(wait / 1000).toFixed(1)}s (start-up jitter, up to ${(this.#o.startupJitterMs / 1000).toFixed(1)}s)`);
+        await sleep(wait, signal);
+      }
       const identity = await this.#id.ensure(signal);
       this.#applied = await this.#store.loadApplied();
       // Started with roles: check the cluster certificates at once (a node back after an outage
@@ -181,7 +187,9 @@ export class Agent {
         // one may come back there.
         const impostor = e.reason === 'coordinator-unverified';
         if (!isRetryable(e) && !impostor) throw e;
-        const delay = retryDelayMs(this.#retry, n, e);
+        // A connection lost (the coordinator restarted): the first retry is spread over the
+        // reconnect window; after that, backoff with full jitter; never sooner than a hint.
+        const delay = reconnectDelayMs(this.#retry, n, e, e.kind === 'unavailable' ? this.#o.reconnectJitterMs : 0);
         this.#setPhase('waiting-for-coordinator');
         const line = `waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`;
         if (impostor) this.#d.log.warn(line);

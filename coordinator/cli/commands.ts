@@ -8,7 +8,7 @@ import { describeFlags } from '../../shared/cli/command.ts';
 import { completionCommand } from '../../shared/cli/completion.ts';
 import { UsageError } from '../../shared/errors/index.ts';
 import { VERSION, versionDetail } from '../../shared/version.ts';
-import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT, ROLES } from '../../shared/constants.ts';
+import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_METRICS_ADDRESS, DEFAULT_COORDINATOR_PORT, ROLES } from '../../shared/constants.ts';
 import { INIT_DEFAULTS } from '../../shared/plan/index.ts';
 import { serveCommand, SERVE_OPTIONS } from './serve.ts';
 import {
@@ -56,6 +56,9 @@ const serve: CommandSpec = {
     'join-burst': { value: 'N', help: 'joins one source address may make at once (default 200)' },
     'join-rate': { value: 'N', help: 'joins per second per source after the burst (default 50)' },
     'max-unverified-per-source': { value: 'N', help: 'connections one address may hold before it authenticates (default 128)' },
+    'work-concurrency': { value: 'N', help: 'expensive calls (join signing, renewal, issuance) run at once (default 8)' },
+    'work-queue': { value: 'N', help: 'expensive calls waiting beyond those; more are told to retry later (default 1024)' },
+    'metrics-address': { value: 'HOST:PORT', help: `plain-HTTP /metrics, /healthz, /readyz (MUSTER_METRICS_ADDRESS, default ${DEFAULT_METRICS_ADDRESS}; off for none)` },
   }),
   run: serveCommand,
 };

@@ -6,7 +6,7 @@ import { createLogger, type LogFormat, type LogLevel } from '../../shared/log/lo
 import { UsageError } from '../../shared/errors/index.ts';
 
 const LOG_LEVELS: readonly string[] = ['error', 'warn', 'info', 'debug'];
-import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT } from '../../shared/constants.ts';
+import { DEFAULT_COORDINATOR_DATA_DIR, DEFAULT_COORDINATOR_PORT, DEFAULT_METRICS_ADDRESS } from '../../shared/constants.ts';
 
 /** The flags; defaults that come from the environment are applied after parsing. */
 export const SERVE_OPTIONS = {
@@ -21,6 +21,9 @@ export const SERVE_OPTIONS = {
   'join-burst': { type: 'string' },
   'join-rate': { type: 'string' },
   'max-unverified-per-source': { type: 'string' },
+  'work-concurrency': { type: 'string' },
+  'work-queue': { type: 'string' },
+  'metrics-address': { type: 'string' },
 } as const;
 
 export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSignal): Promise<number> {
@@ -44,6 +47,16 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${flag} ${v}: expected a positive number`);
     return n;
   };
+  // "off" for none; an address given must bind; the default (loopback) is skipped with a warning
+  // when its port is taken, so a second coordinator on one machine (tests, a migration) still starts.
+  const metricsGiven = given['metrics-address'] ?? io.env.MUSTER_METRICS_ADDRESS;
+  const metricsAddress = metricsGiven === 'off' || metricsGiven === '' ? undefined : (metricsGiven ?? DEFAULT_METRICS_ADDRESS);
+  const integer = (flag: string, v: string | undefined) => {
+    const n = num(flag, v);
+    if (n !== undefined && !Number.isInteger(n)) throw new UsageError(`--${flag} ${v}: expected a whole number`);
+    return n;
+  };
+  const workBudget = { concurrency: integer('work-concurrency', values['work-concurrency']), maxQueue: integer('work-queue', values['work-queue']) };
   const joinBudget = { burst: num('join-burst', values['join-burst']), refillPerSecond: num('join-rate', values['join-rate']) };
   const logger = createLogger({ level: values['log-level'] as LogLevel, format: values['log-format'] as LogFormat, component: 'coordinator' });
   const c = await startCoordinator({
@@ -53,7 +66,9 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     advertise: values.advertise,
     extraSans: values.san,
     reinitialize: values.reinitialize,
-    admission: { joinBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
+    metricsAddress,
+    metricsBestEffort: metricsGiven === undefined,
+    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
     logger,
   });
   if (c.identity.created) {
@@ -76,3 +91,4 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
   await c.close();
   return 0;
 }
+

@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AdminHandlers } from '../../proto/gen/types/muster/v1/Admin.ts';
 import type { TokenInfo } from '../../shared/wire/types.ts';
-import { unaryHandler } from './boundary.ts';
+import { unaryHandler, type ServiceRegistrar } from './boundary.ts';
 import { requireAdmin, type PeerIdentity } from './auth.ts';
 import { adminCredentialInfo } from './admin-credentials.ts';
 import { AdminCredentials, describeCaller, type AdminCaller } from '../state/admins.ts';
@@ -56,7 +56,7 @@ export class AdminService {
     return this.#issuer;
   }
 
-  addToServer(server: grpc.Server): void {
+  addToServer(server: ServiceRegistrar): void {
     const s = this.#state;
     const h = <Req, Res>(name: string, fn: (call: grpc.ServerUnaryCall<Req, Res>, caller: PeerIdentity & AdminCaller) => Promise<Res>) =>
       unaryHandler<Req, Res>(this.#log, name, async (call) => fn(call, requireAdmin(call as grpc.ServerUnaryCall<unknown, unknown>, s.admins)));

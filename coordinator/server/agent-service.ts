@@ -2,11 +2,10 @@
 // calling node from its certificate (requireNode); a node can only ever read and write its own
 // records. Every request is validated (./input) before it touches state, and everything served
 // comes from committed state.
-import type * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
 import type { Assignment, ReportRequestOut } from '../../shared/wire/types.ts';
-import { unaryHandler } from './boundary.ts';
+import { unaryHandler, type ServiceRegistrar } from './boundary.ts';
 import { requireNode } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { CommittedAssignment } from '../state/records.ts';
@@ -21,6 +20,7 @@ import { checkWatchSlots } from './input/watches.ts';
 import { signNodeIdentity, verifiedCsr } from '../trust/csr.ts';
 import type { CoordinatorNames } from './reserved-names.ts';
 import type { ClusterIssuer } from '../pki/issuer.ts';
+import type { WorkBudget } from './admission/work-budget.ts';
 
 import { toWireAssignment } from './assignment-wire.ts';
 export { toWireAssignment };
@@ -43,6 +43,8 @@ export interface AgentServiceDeps {
   nodeCertTtlMs?: number;
   /** Signs cluster certificates (coordinator/pki/issuer.ts). @default none: IssueCertificates is refused */
   issuer?: ClusterIssuer;
+  /** The coordinator-wide budget for expensive work (admission/work-budget.ts): renewal and issuance run in it. @default none */
+  work?: Pick<WorkBudget, 'run'>;
 }
 
 /** Reports one node may have in flight: an agent sends one at a time; more is a loop or an attack. */
@@ -58,7 +60,11 @@ export class AgentService {
     this.#clock = d.clock ?? Date.now;
   }
 
-  addToServer(server: grpc.Server): void {
+  #expensive<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    return this.#d.work ? this.#d.work.run(what, fn) : fn();
+  }
+
+  addToServer(server: ServiceRegistrar): void {
     const { state, hub, log } = this.#d;
     const nodes = state.nodes;
     const handlers: AgentHandlers = {
@@ -141,9 +147,11 @@ export class AgentService {
       RenewIdentity: unaryHandler(log, 'RenewIdentity', async (call) => {
         const node = requireNode(call, nodes);
         nodes.touch(node.name);
-        const csr = await verifiedCsr(call.request.csr_pem, node.name, `node ${node.name}`);
         const ttl = this.#d.nodeCertTtlMs ?? IDENTITY_CERT_DAYS * 86_400_000;
-        const certPem = await nodes.renew(node.name, node.callerSerial, csr.keyId, () => signNodeIdentity(this.#d.nodeCa, csr, node.name, ttl));
+        const certPem = await this.#expensive('renew identity', async () => {
+          const csr = await verifiedCsr(call.request.csr_pem, node.name, `node ${node.name}`);
+          return nodes.renew(node.name, node.callerSerial, csr.keyId, () => signNodeIdentity(this.#d.nodeCa, csr, node.name, ttl));
+        });
         return { cert_pem: certPem, ca_cert_pem: this.#d.serverCaPem };
       }),
 
@@ -152,7 +160,8 @@ export class AgentService {
         const node = requireNode(call, nodes);
         nodes.touch(node.name);
         if (!this.#d.issuer) throw new FailedPreconditionError('no-cluster-pki', 'this coordinator does not issue cluster certificates');
-        return this.#d.issuer.issueForNode({ name: node.name, serial: node.callerSerial }, call.request.requests);
+        const issuer = this.#d.issuer;
+        return this.#expensive('issue certificates', () => issuer.issueForNode({ name: node.name, serial: node.callerSerial }, call.request.requests));
       }),
     };
     server.addService(musterV1.Agent.service, handlers);

@@ -7,6 +7,9 @@ import { MusterError } from '../../shared/errors/index.ts';
 import { toServiceError } from '../../shared/wire/status.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 
+/** What a service's addToServer needs of a server (a grpc.Server, or coordinator/metrics/rpc.ts's instrumented one). */
+export type ServiceRegistrar = Pick<grpc.Server, 'addService'>;
+
 export function unaryHandler<Req, Res>(
   log: Logger,
   method: string,

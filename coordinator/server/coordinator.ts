@@ -23,10 +23,17 @@ import { ServingIdentity } from './credentials.ts';
 import { CoordinatorNames } from './reserved-names.ts';
 import { compileAdmissionOptions, createAdmission, type AdmissionOptions } from './admission/admission.ts';
 import { createLogger, type Logger } from '../../shared/log/logger.ts';
-import { COORDINATOR_DATA, DEFAULT_COORDINATOR_PORT, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
+import { COORDINATOR_DATA, DEFAULT_COORDINATOR_PORT, DEFAULT_METRICS_PORT, IDENTITY_CERT_DAYS } from '../../shared/constants.ts';
 import { ConfigError, FailedPreconditionError, UsageError } from '../../shared/errors/index.ts';
 import { parsePlan, formatProblem } from '../../shared/plan/index.ts';
 import { checkCanListen, listenFailure } from './listen-check.ts';
+import { SERVER_KEEPALIVE } from '../../shared/wire/keepalive.ts';
+import { CoordinatorMetrics } from '../metrics/catalogue.ts';
+import { instrumented } from '../metrics/rpc.ts';
+import { Lifecycle, LoopHeartbeat } from '../metrics/health.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/http.ts';
+import { earliestExpiryMs } from '../metrics/expiry.ts';
+import { exitOnStoreFailure } from '../state/cluster-state.ts';
 
 export interface CoordinatorOptions {
   dataDir: string;
@@ -54,6 +61,10 @@ export interface CoordinatorOptions {
   admission?: AdmissionOptions;
   /** Called when the store fails to commit. @default log and exit the process (fail-stop) */
   onFatal?: (err: unknown) => void;
+  /** host:port of the plain-HTTP /metrics, /healthz and /readyz listener; opened before the store. @default none (the CLI's default is DEFAULT_METRICS_ADDRESS) */
+  metricsAddress?: string;
+  /** A metrics address that cannot be bound is skipped, with a warning once started, instead of failing the start (the CLI's default address). @default false */
+  metricsBestEffort?: boolean;
 }
 
 interface CompiledCoordinatorOptions {
@@ -69,6 +80,7 @@ interface CompiledCoordinatorOptions {
   recomputeDelayMs: number;
   offlineAfterMs: number | undefined;
   certTtlMs: { node: number; server: number; admin: number };
+  metrics: { host: string; port: number } | null;
 }
 
 const YEAR_MS = IDENTITY_CERT_DAYS * 86_400_000;
@@ -102,7 +114,18 @@ export function compileCoordinatorOptions(o: CoordinatorOptions): CompiledCoordi
     recomputeDelayMs: o.recomputeDelayMs ?? 50,
     offlineAfterMs: o.offlineAfterMs,
     certTtlMs: { node: ttl(o.certTtlMs?.node, 'node'), server: ttl(o.certTtlMs?.server, 'server'), admin: ttl(o.certTtlMs?.admin, 'admin') },
+    metrics: o.metricsAddress ? compileMetricsAddress(o.metricsAddress) : null,
   };
+}
+
+function compileMetricsAddress(a: string): { host: string; port: number } {
+  try {
+    const hp = splitHostPort(a);
+    if (hp.host && hp.port >= 0 && hp.port <= 65535) return hp;
+  } catch {
+    // said below
+  }
+  throw new UsageError(`--metrics-address ${a}: expected HOST:PORT, e.g. 127.0.0.1:${DEFAULT_METRICS_PORT}`);
 }
 
 export interface Coordinator {
@@ -115,6 +138,9 @@ export interface Coordinator {
   /** The cluster's CAs (DATA/cluster-pki) and the signer of cluster certificates. */
   readonly clusterCas: ClusterCas;
   readonly issuer: ClusterIssuer;
+  readonly metrics: CoordinatorMetrics;
+  /** host:port of the metrics listener (the real port when asked for 0); null without one. */
+  readonly metricsAddress: string | null;
   /** The serving certificate in force (it is renewed while running). */
   serverCertPem(): string;
   joinCommand(token: string): string;
@@ -170,15 +196,57 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
   if (firstStart && c.listenPort !== 0) await checkCanListen(c.listenHost, c.listenPort);
   await mkdir(c.dataDir, { recursive: true, mode: 0o700 });
   await checkStateExists(c, !options.store);
-  const store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
-  const cleanup: Array<() => Promise<unknown> | void> = [() => store.close()];
+  // Metrics and health first: /readyz says "not ready" with the reason while the rest starts.
+  const metrics = new CoordinatorMetrics();
+  const lifecycle = new Lifecycle();
+  const heartbeat = new LoopHeartbeat();
+  let metricsServer: MetricsServer | null = null;
+  let metricsSkipped: string | null = null;
+  if (c.metrics) {
+    const m = c.metrics;
+    metricsServer = await startMetricsServer(m.host, m.port, { metrics, lifecycle, heartbeat }).catch((err: NodeJS.ErrnoException) => {
+      const failure = listenFailure(m.host, m.port, err, '--metrics-address');
+      if (!options.metricsBestEffort) {
+        heartbeat.stop();
+        throw failure;
+      }
+      metricsSkipped = failure.message;
+      return null;
+    });
+  }
+  const stopMetrics = async () => {
+    heartbeat.stop();
+    await metricsServer?.close();
+  };
+  let store: Store;
+  try {
+    store = options.store ?? new SqliteStore(join(c.dataDir, COORDINATOR_DATA.database));
+  } catch (err) {
+    // In use by another coordinator, unreadable...: nothing of this start may stay listening.
+    await stopMetrics();
+    throw err;
+  }
+  const unobserveCommits = store.onCommit?.((ms, n) => metrics.commit(ms, n)) ?? (() => undefined);
+  const cleanup: Array<() => Promise<unknown> | void> = [stopMetrics, unobserveCommits, () => store.close()];
   const fail = async (err: unknown): Promise<never> => {
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => undefined);
     throw err;
   };
   try {
     const clusterCas = new ClusterCas({ dataDir: c.dataDir, log, clock: c.clock });
-    const state = await ClusterState.open({ store, logger: log, clock: c.clock, recomputeDelayMs: c.recomputeDelayMs, offlineAfterMs: c.offlineAfterMs, onFatal: options.onFatal, clusterCas });
+    const onFatal = options.onFatal ?? exitOnStoreFailure(log);
+    const state = await ClusterState.open({
+      store,
+      logger: log,
+      clock: c.clock,
+      recomputeDelayMs: c.recomputeDelayMs,
+      offlineAfterMs: c.offlineAfterMs,
+      onFatal: (err) => {
+        lifecycle.storeFailure = (err as Error)?.message ?? String(err);
+        onFatal(err);
+      },
+      clusterCas,
+    });
     const issuer = new ClusterIssuer({ cas: clusterCas, state, log, clock: c.clock });
     cleanup.push(() => state.close());
     const hasCa = existsSync(join(c.dataDir, COORDINATOR_DATA.serverCaCert));
@@ -203,8 +271,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const admission = createAdmission(
       compileAdmissionOptions(options.admission),
       {
-        'grpc.keepalive_time_ms': 60_000,
-        'grpc.keepalive_timeout_ms': 20_000,
+        ...SERVER_KEEPALIVE,
         // channelz keeps trace objects per connection and call: memory and CPU at fleet scale,
         // and nothing here reads them.
         'grpc.enable_channelz': 0,
@@ -231,9 +298,11 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     const dataDirAdmin = { dataDir: c.dataDir, advertise, identity, ttlMs: c.certTtlMs.admin, admins: state.admins };
     identity.admin = await ensureRecordedDataDirAdmin(dataDirAdmin, identity.admin);
     await state.markInitialised({ caPin: identity.caPin });
+    lifecycle.storeOpen = true;
     await rm(join(c.dataDir, COORDINATOR_DATA.initialising), { force: true });
     const names = new CoordinatorNames(identity.names);
 
+    lifecycle.casLoaded = true;
     const serving = new ServingIdentity({ cert: identity.server, chainPem: identity.serverCa.certPem }, null);
     let server = identity.server;
     let admin = identity.admin;
@@ -270,15 +339,24 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       log,
       nodeCertTtlMs: c.certTtlMs.node,
       admit: (peer) => admission.admitJoin(peer),
+      work: admission.work,
       onJoinRefused: (peer, err) => admission.joinFailed(peer, err.message),
     });
-    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node, issuer });
+    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node, issuer, work: admission.work });
     const adminService = new AdminService(state, log, identity.adminCa, c.certTtlMs.admin, issuer);
-    for (const s of admission.servers) {
+    for (const server of admission.servers) {
+      const s = instrumented(server, metrics);
       bootstrap.addToServer(s);
       agent.addToServer(s);
       adminService.addToServer(s);
     }
+    metrics.bind({
+      nodes: () => state.status(),
+      watchesHeld: () => hub.pending,
+      work: () => admission.work,
+      earliestExpiryMs: () => earliestExpiryMs({ identity, serverCertPem: () => server.certPem, issuer }),
+      now: c.clock,
+    });
     const boundPort = await admission
       .listen(c.listenHost, port, { identity: serving, clientCaPems: [identity.nodeCa.certPem, identity.adminCa.certPem] })
       .catch((err: NodeJS.ErrnoException) => {
@@ -290,6 +368,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       if (!res.unchanged) log.info(`plan ${c.planFile} applied as revision ${res.revision}`);
       for (const w of res.warnings) log.warn(w);
     }
+    lifecycle.accepting = () => admission.listener.accepting;
+    if (metricsSkipped) log.warn(`no metrics listener: ${metricsSkipped} (or --metrics-address off)`);
     log.info(`coordinator listening on ${c.listenHost}:${boundPort} (advertised as ${advertise}); CA pin ${identity.caPin}`);
 
     let closed = false;
@@ -301,16 +381,21 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       hub,
       clusterCas,
       issuer,
+      metrics,
+      metricsAddress: metricsServer?.address ?? null,
       serverCertPem: () => server.certPem,
       joinCommand: (token) => `muster-agent run --coordinator ${advertise} --token ${token} --ca-hash ${identity.caPin}`,
       async close() {
         if (closed) return;
         closed = true;
+        lifecycle.closing = true;
         renewals.forEach((r) => r.stop());
         hub.notifyAll();
         await admission.close(2000);
         await state.close();
+        unobserveCommits();
         await store.close();
+        await stopMetrics();
       },
     };
   } catch (err) {

@@ -75,6 +75,14 @@ export interface ClusterStateOptions {
   offlineAfterMs?: number;
 }
 
+/** The default reaction to a failed commit: log and exit (fail-stop), so nothing unsaved is served. */
+export function exitOnStoreFailure(log: Logger): (err: unknown) => void {
+  return (err) => {
+    log.error(`the state store failed to commit; stopping so that nothing unsaved is served: ${(err as Error)?.stack ?? err}`);
+    process.exit(70);
+  };
+}
+
 export class ClusterState {
   readonly writer: StateWriter;
   readonly tokens: Tokens;
@@ -107,12 +115,7 @@ export class ClusterState {
     this.#log = o.logger;
     this.#clock = o.clock ?? Date.now;
     this.#recomputeDelayMs = o.recomputeDelayMs ?? 50;
-    const onFatal =
-      o.onFatal ??
-      ((err: unknown) => {
-        this.#log.error(`the state store failed to commit; stopping so that nothing unsaved is served: ${(err as Error)?.stack ?? err}`);
-        process.exit(70);
-      });
+    const onFatal = o.onFatal ?? exitOnStoreFailure(this.#log);
     this.writer = new StateWriter({ store: o.store, onFatal });
     this.#meta = this.writer.table<unknown>(PREFIX.meta);
     this.tokens = new Tokens(this.writer, this.#clock);

@@ -17,6 +17,9 @@ export interface PendingTxn {
  */
 export type CommitBatch = (batch: readonly PendingTxn[]) => TxnResult[];
 
+/** A group commit's duration in ms and its number of transactions. */
+export type CommitObserver = (ms: number, transactions: number) => void;
+
 interface Waiting extends PendingTxn {
   resolve(r: TxnResult): void;
   reject(e: unknown): void;
@@ -29,6 +32,7 @@ export class GroupCommit {
   #pending: Waiting[] = [];
   #failure: StoreCommitError | null = null;
   #closed = false;
+  readonly #commitObservers = new Set<CommitObserver>();
 
   /** `name` (the database file) goes into error messages. */
   constructor(name: string, commit: CommitBatch) {
@@ -53,6 +57,13 @@ export class GroupCommit {
     return this.#watchers.add(cb);
   }
 
+  /** Calls `cb` after every successful group commit with its duration (ms) and transaction count (metrics). */
+  onCommit(cb: CommitObserver): () => void {
+    const entry: CommitObserver = (ms, n) => cb(ms, n);
+    this.#commitObservers.add(entry);
+    return () => void this.#commitObservers.delete(entry);
+  }
+
   /** Commits what is pending now (close() calls it; the scheduled flush then finds nothing). */
   flush(): void {
     const batch = this.#pending;
@@ -63,6 +74,7 @@ export class GroupCommit {
       return;
     }
     let results: TxnResult[];
+    const started = performance.now();
     try {
       results = this.#commit(batch);
     } catch (err) {
@@ -70,6 +82,8 @@ export class GroupCommit {
       for (const t of batch) t.reject(this.#failure);
       return;
     }
+    const took = performance.now() - started;
+    for (const o of this.#commitObservers) o(took, batch.length);
     // Resolving only queues the callers' continuations, so every event of the batch is out
     // before any caller runs.
     batch.forEach((t, i) => {

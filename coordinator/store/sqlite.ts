@@ -95,6 +95,10 @@ export class SqliteStore implements Store {
     return this.#commits.submit(ops, guards);
   }
 
+  onCommit(cb: (ms: number, transactions: number) => void): () => void {
+    return this.#commits.onCommit(cb);
+  }
+
   watch(cb: (event: WatchEvent) => void): () => void {
     return this.#commits.watch(cb);
   }

@@ -53,5 +53,7 @@ export interface Store {
    * before its txn() promise resolves. Returns a function that stops the watch.
    */
   watch(cb: (event: WatchEvent) => void): () => void;
+  /** Optional, for metrics: calls `cb` after each (group) commit with its duration in ms and its transaction count. */
+  onCommit?(cb: (ms: number, transactions: number) => void): () => void;
   close(): Promise<void>;
 }

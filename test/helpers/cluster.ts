@@ -113,7 +113,8 @@ export interface RunningAgent {
 export function runAgent(o: AgentOptions & { coordinator: string; address: string }, facts?: FactsSource, deps: Partial<AgentDeps> = {}): RunningAgent {
   const log = captureLogger(`agent ${o.nodeName}`, 'debug');
   // A free probe port: test files run in parallel and share 127.0.0.x addresses.
-  const agent = new Agent(compileAgentOptions({ probePort: 0, ...o }), { log, facts: facts ?? fakeFacts(o.address, o.nodeName), version: 'test', retry: { initialMs: 50, maxMs: 500 }, ...deps });
+  // No start-up or reconnect jitter unless a test asks for it: tests wait on events, not on chance.
+  const agent = new Agent(compileAgentOptions({ probePort: 0, startupJitterMs: 0, reconnectJitterMs: 0, ...o }), { log, facts: facts ?? fakeFacts(o.address, o.nodeName), version: 'test', retry: { initialMs: 50, maxMs: 500 }, ...deps });
   const ac = new AbortController();
   const done = agent.run(ac.signal);
   done.catch(() => undefined);

@@ -98,6 +98,10 @@ export class FaultyStore implements Store {
     return this.#inner.revision();
   }
 
+  onCommit(cb: (ms: number, transactions: number) => void): () => void {
+    return this.#inner.onCommit?.(cb) ?? (() => undefined);
+  }
+
   watch(cb: (event: WatchEvent) => void): () => void {
     return this.#watchers.add(cb);
   }

@@ -414,9 +414,11 @@ test('join budget over the wire: RESOURCE_EXHAUSTED with retry-after-ms, kept by
     assert.match(e.message, /^too many join attempts from 127\.[\d.]+; try again in 1\.0s$/);
     assert.is((e as ResourceExhaustedError).retryAfterMs, 1000);
     assert.ok(isRetryable(e));
-    // A retry loop waits at least the hint, even when its own backoff is shorter.
+    // A retry loop waits at least the hint, even when its own backoff is shorter, spread in
+    // [hint, 2 x hint) so callers refused together do not come back together.
     const retry = compileRetry({ initialMs: 10, maxMs: 100, random: () => 0.5 });
-    assert.is(retryDelayMs(retry, 1, e), 1000);
+    assert.is(retryDelayMs(retry, 1, e), 1500);
+    assert.is(retryDelayMs(compileRetry({ initialMs: 10, maxMs: 100, random: () => 0 }), 1, e), 1000);
     assert.is(retryDelayMs(retry, 1, new Error('no hint')), 5);
     // A RESOURCE_EXHAUSTED without our reason (grpc-js's own size limit) is still retryable, with no hint.
     const bare = fromServiceError({ code: grpc.status.RESOURCE_EXHAUSTED, details: 'Received message larger than max (9 vs 8)', metadata: new grpc.Metadata() }, 'x:1');

@@ -18,6 +18,7 @@ import { ConfigError } from '../../../shared/errors/index.ts';
 import { AdmissionListener, PEER_CLASSES, type ListenerTls, type PeerClass } from './listener.ts';
 import { JoinBudget, compileJoinBudgetOptions, peerSource, type CompiledJoinBudget, type JoinBudgetOptions } from './join-budget.ts';
 import { LogLimiter } from './log-limiter.ts';
+import { WorkBudget, compileWorkBudgetOptions, type CompiledWorkBudget, type WorkBudgetOptions } from './work-budget.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -56,6 +57,8 @@ export interface AdmissionOptions {
   maxConnections?: number;
   /** Per-source Join budget. */
   joinBudget?: JoinBudgetOptions;
+  /** The coordinator-wide budget for expensive work (Join's CSR and signing, renewal, issuance). */
+  workBudget?: WorkBudgetOptions;
   /** Failed-join warn lines per source per window. @default 5 */
   failedJoinLinesPerSource?: number;
   /** Failed-join (and refused-connection) warn lines in all per window. @default 50 */
@@ -78,6 +81,7 @@ export interface CompiledAdmissionOptions {
   nodeMaxConcurrentCalls: number;
   maxConnections: number;
   joinBudget: CompiledJoinBudget;
+  workBudget: CompiledWorkBudget;
   log: { linesPerKey: number; linesTotal: number; intervalMs: number };
   clock: () => number;
 }
@@ -100,6 +104,7 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     nodeMaxConcurrentCalls: o.nodeMaxConcurrentCalls ?? 16,
     maxConnections: o.maxConnections ?? 20_000,
     joinBudget: compileJoinBudgetOptions({ ...o.joinBudget, clock: o.joinBudget?.clock ?? clock }),
+    workBudget: compileWorkBudgetOptions(o.workBudget),
     log: { linesPerKey: o.failedJoinLinesPerSource ?? 5, linesTotal: o.failedJoinLinesTotal ?? 50, intervalMs: o.failedJoinLogIntervalMs ?? 60_000 },
     clock,
   };
@@ -158,6 +163,7 @@ export interface Admission extends JoinGate {
   readonly servers: readonly grpc.Server[];
   readonly serverFor: Readonly<Record<PeerClass, grpc.Server>>;
   readonly joinBudget: JoinBudget;
+  readonly work: WorkBudget;
   readonly listener: AdmissionListener;
   /** Binds host:port (port 0: any) with TLS; resolves with the port. */
   listen(host: string, port: number, tls: ListenerTls): Promise<number>;
@@ -195,6 +201,7 @@ export function createAdmission(c: CompiledAdmissionOptions, baseServerOptions: 
   const insecure = grpc.ServerCredentials.createInsecure(); // TLS is done by the listener
   const injectors = Object.fromEntries(PEER_CLASSES.map((cls) => [cls, serverFor[cls].createConnectionInjector(insecure)])) as Record<PeerClass, grpc.ConnectionInjector>;
   const joinBudget = new JoinBudget(c.joinBudget);
+  const work = new WorkBudget(c.workBudget);
   let listener: AdmissionListener | null = null;
   let closed = false;
 
@@ -215,6 +222,7 @@ export function createAdmission(c: CompiledAdmissionOptions, baseServerOptions: 
     servers: PEER_CLASSES.map((cls) => serverFor[cls]),
     serverFor,
     joinBudget,
+    work,
     get listener(): AdmissionListener {
       if (!listener) throw new Error('admission: listen() has not been called');
       return listener;

@@ -219,6 +219,11 @@ export class AdmissionListener {
     this.#refusals.log(key, line);
   }
 
+  /** Whether it is bound and accepting connections now (readiness). */
+  get accepting(): boolean {
+    return !this.#closing && Boolean(this.#server?.listening);
+  }
+
   /** Stops accepting; connections already open are left to the grpc.Servers' shutdown. */
   stopAccepting(): Promise<void> {
     this.#closing = true;

@@ -1,0 +1,140 @@
+// Herd control. The coordinator-wide work budget: with room for one expensive call and no queue,
+// joins arriving together are answered RESOURCE_EXHAUSTED with a retry-after hint, counted in
+// /metrics, and every agent still joins through its retries (counts, no timing). The agents'
+// jitter: with a fixed random source, start-up delays and first reconnects spread over their
+// windows, and a hint is never undercut.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { join } from 'node:path';
+import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+import { FaultyStore } from '../helpers/faulty-store.ts';
+import { MemoryStore } from '../../coordinator/store/memory.ts';
+import { freePort } from '../../shared/net/free-port.ts';
+import { WorkBudget } from '../../coordinator/server/admission/work-budget.ts';
+import { ResourceExhaustedError, MusterError } from '../../shared/errors/index.ts';
+import { compileRetry, reconnectDelayMs, retryDelayMs, startupDelayMs } from '../../shared/retry.ts';
+import { scrape } from '../helpers/metrics-scrape.ts';
+
+const net = addressBlock(import.meta.url);
+const N = 6;
+
+test('a tiny work budget: concurrent real joins get RESOURCE_EXHAUSTED with a hint, and all join through their retries', async () => {
+  const dir = tempDir();
+  const store = new FaultyStore(new MemoryStore());
+  const metricsAddress = `${net.host(1)}:${await freePort(net.host(1))}`;
+  const c = await testCoordinator(join(dir, 'coord'), { store, listen: `${net.host(1)}:0`, metricsAddress, admission: { workBudget: { concurrency: 1, maxQueue: 0 } } });
+  const agents: RunningAgent[] = [];
+  try {
+    const { token } = await c.state.tokens.create({ uses: N });
+    // The first join to get the budget's one slot holds it while its commit is held, so every
+    // other join meanwhile finds the budget full: deterministic, whatever the machine's speed.
+    store.hold('before-commit');
+    for (let i = 0; i < N; i++) {
+      const name = `node-${i + 1}`;
+      agents.push(runAgent({ coordinator: c.address, token, caHash: c.identity.caPin, nodeName: name, address: net.host(i + 2), stateDir: join(dir, name, 'state'), root: join(dir, name, 'root') }));
+    }
+    await waitFor('joins refused by the work budget', async () => (await scrape(metricsAddress)).get('muster_expensive_work_rejected_total') >= N - 1, 60_000);
+    store.release();
+    await waitFor(`all ${N} joined`, () => c.state.nodes.all().length === N || null, 60_000);
+    const m = await scrape(metricsAddress);
+    const refused = m.get('muster_joins_total{result="RESOURCE_EXHAUSTED"}');
+    assert.ok(refused >= N - 1, `refused joins ${refused}`);
+    assert.is(m.get('muster_joins_total{result="joined"}'), N);
+    assert.ok(m.get('muster_expensive_work_rejected_total') >= refused);
+    assert.is(m.get('muster_expensive_work_queue_depth'), 0);
+    // The agents were told to wait, and waited at least that.
+    const waits = agents.flatMap((a) => a.log.lines.filter((l) => l.includes('the coordinator is busy')));
+    assert.ok(waits.length >= N - 1, waits.join('\n'));
+    for (const l of waits) {
+      const [, hint, delay] = /try again in ([\d.]+)s\); retry \d+ in ([\d.]+)s/.exec(l) ?? [];
+      assert.ok(hint && delay && Number(delay) >= Number(hint), l);
+    }
+  } finally {
+    store.release();
+    for (const a of agents) await a.stop();
+    await c.close();
+  }
+});
+
+test('the work budget: runs up to its concurrency, queues in order, refuses a full queue with a hint from the drain rate', async () => {
+  let now = 0;
+  const w = new WorkBudget({ concurrency: 2, maxQueue: 1, minRetryAfterMs: 10, clock: () => now });
+  const gates: Array<() => void> = [];
+  const order: number[] = [];
+  const job = (i: number) => w.run('test', () => new Promise<void>((r) => gates.push(() => { order.push(i); r(); })));
+  const runs = [job(1), job(2), job(3)];
+  await new Promise((r) => setImmediate(r));
+  assert.equal([w.running, w.queued, gates.length], [2, 1, 2]);
+  const refused = await job(4).catch((e: unknown) => e);
+  assert.instance(refused, ResourceExhaustedError);
+  assert.is((refused as ResourceExhaustedError).reason, 'coordinator-busy');
+  // No item finished yet, so 10 ms (the minimum) is assumed per item: (1 queued + 2 running + the caller) x 10 / 2.
+  assert.is((refused as ResourceExhaustedError).retryAfterMs, 20);
+  now = 400; // each of the first two took 400 ms
+  gates.shift()!();
+  gates.shift()!();
+  await new Promise((r) => setImmediate(r));
+  assert.equal([w.running, w.queued, w.rejected], [1, 0, 1]);
+  // Mean 400 ms per item, 2 at once: (0 queued + 1 running + the caller) x 400 / 2.
+  assert.is(w.retryAfterMs(), 400);
+  gates.shift()!();
+  await Promise.all(runs);
+  assert.equal(order, [1, 2, 3]);
+  assert.is(w.running, 0);
+});
+
+/** A fixed pseudo-random sequence (mulberry32, exact in 32-bit integer arithmetic): the same spread every run. */
+function lcg(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('start-up and reconnect jitter spread a fleet over their windows; a hint is never undercut', () => {
+  const random = lcg(42);
+  const WINDOW = 10_000;
+  const delays = Array.from({ length: 1000 }, () => startupDelayMs(WINDOW, random));
+  assert.ok(delays.every((d) => d >= 0 && d < WINDOW));
+  // Every tenth of the window gets some of the fleet, none more than twice its share.
+  const buckets = new Array(10).fill(0);
+  for (const d of delays) buckets[Math.floor(d / (WINDOW / 10))]++;
+  assert.ok(buckets.every((b) => b > 50 && b < 200), JSON.stringify(buckets));
+  assert.is(startupDelayMs(0, random), 0);
+
+  const retry = compileRetry({ initialMs: 500, maxMs: 30_000, random: lcg(7) });
+  const lost = new MusterError('unavailable', 'unavailable', 'connection refused');
+  const first = Array.from({ length: 1000 }, () => reconnectDelayMs(retry, 1, lost, 5_000));
+  assert.ok(first.every((d) => d >= 0 && d < 5_000));
+  assert.ok(Math.max(...first) > 4_000 && Math.min(...first) < 1_000, 'the first reconnects cover the window, not the first 500 ms');
+  // Later attempts are the backoff's; a hint is honoured and spread above.
+  assert.ok(Array.from({ length: 100 }, () => reconnectDelayMs(retry, 2, lost, 5_000)).every((d) => d < 1_000));
+  const busy = new ResourceExhaustedError('coordinator-busy', 'busy', { retryAfterMs: 2_000 });
+  const hinted = Array.from({ length: 100 }, () => reconnectDelayMs(retry, 1, busy, 5_000));
+  assert.ok(hinted.every((d) => d >= 2_000 && d <= 4_000), `never below the hint: ${Math.min(...hinted)}..${Math.max(...hinted)}`);
+  assert.ok(new Set(hinted).size > 50, 'spread above it');
+  assert.ok(retryDelayMs(retry, 1, busy) >= 2_000);
+});
+
+test('an agent waits its start-up jitter before first contact (a fixed random source says how long)', async () => {
+  const dir = tempDir();
+  const a = runAgent(
+    { coordinator: `${net.host(200)}:1`, token: 'abcdef.0123456789abcdef', caHash: `sha256:${'0'.repeat(64)}`, nodeName: 'jittery', address: net.host(200), stateDir: join(dir, 'state'), root: join(dir, 'root'), startupJitterMs: 60_000 },
+    undefined,
+    { retry: { random: () => 0.25 } },
+  );
+  try {
+    const line = await waitFor('the start-up line', () => a.log.lines.find((l) => l.includes('first contact with the coordinator')));
+    assert.match(line, /first contact with the coordinator in 15\.0s \(start-up jitter, up to 60\.0s\)/);
+    assert.is(a.agent.phase, 'starting', 'nothing sent yet');
+  } finally {
+    await a.stop();
+  }
+});
+
+test.run();
