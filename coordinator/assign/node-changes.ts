@@ -1,6 +1,6 @@
 // What a plan change does to each node: the roles before and after and every other assignment
 // field that changes, for `muster plan apply --dry-run`. Pure; compares the engine's bodies.
-import { stableStringify } from '../../shared/json.ts';
+import { jsonEqual, stableStringify } from '../../shared/json.ts';
 import { compareText } from './order.ts';
 
 export interface NodeChange {
@@ -27,7 +27,9 @@ function diffFields(prefix: string, a: Record<string, unknown>, b: Record<string
   for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(compareText)) {
     if (depth === 0 && SKIP.has(key)) continue;
     const [x, y] = [a[key], b[key]];
-    if (stableStringify(x ?? null) === stableStringify(y ?? null)) continue;
+    // Compared as their JSON would be, without making it (two texts per field per node were a
+    // tenth of a plan change at 10,000 nodes); only a changed field is printed.
+    if (jsonEqual(x ?? null, y ?? null)) continue;
     const path = `${prefix}${key}`;
     const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
     if (depth === 0 && isObj(x) && isObj(y)) {

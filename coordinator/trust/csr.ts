@@ -1,14 +1,14 @@
 // Identity CSRs the coordinator signs (a node's join and renewal, an admin's renewal): the CSR
 // verified and checked against the name it is for, and a node identity signed from it. The
 // subject and usages are ours, never the CSR's.
-import { parseCsr, signCsr, certInfo, type CertAndKey, type ParsedCsr } from '../../shared/pki/x509.ts';
+import { parseCsr, signCsr, signCsrLeaf, certInfo, type CertAndKey, type ParsedCsr } from '../../shared/pki/x509.ts';
 import { InvalidArgumentError } from '../../shared/errors/index.ts';
 import { ADMIN_CN, ADMIN_ORG, NODE_ORG } from '../../shared/constants.ts';
 
 /** Signs a node identity for a verified CSR: CN = node name, O = muster:nodes, client auth only, no SANs. */
 export function signNodeIdentity(nodeCa: CertAndKey, csr: ParsedCsr, name: string, ttlMs: number): { certPem: string; serial: string } {
-  const certPem = signCsr(nodeCa, csr, { cn: name, orgs: [NODE_ORG], usages: ['client'], days: 0, ttlMs });
-  return { certPem, serial: certInfo(certPem).serial };
+  const { certPem, serial } = signCsrLeaf(nodeCa, csr, { cn: name, orgs: [NODE_ORG], usages: ['client'], days: 0, ttlMs });
+  return { certPem, serial };
 }
 
 /** Signs an admin credential for a verified CSR: CN = muster-admin, O = muster:admins, client auth only. */

@@ -370,6 +370,11 @@ export interface ParsedCsr {
   publicKey: KeyObject;
   /** publicKeyId of the request's key. */
   keyId: string;
+  /**
+   * The key's SubjectPublicKeyInfo, DER, in the canonical form OpenSSL exports (named curve,
+   * uncompressed point): what signCsr puts into the certificate and what keyId hashes.
+   */
+  canonicalSpki?: Buffer;
 }
 
 /** Everything a CSR asks for, read but not judged (coordinator/pki/authorizer.ts judges). */
@@ -396,6 +401,9 @@ export interface CsrRequest extends ParsedCsr {
   /** OIDs of requested extensions other than SAN, keyUsage, extKeyUsage, basicConstraints, subjectKeyIdentifier. */
   otherExtensions: string[];
 }
+
+/** DER length of a P-256 SubjectPublicKeyInfo with a named curve and an uncompressed point. */
+const P256_SPKI_BYTES = 91;
 
 /** SubjectPublicKeyInfo { { id-ecPublicKey, prime256v1 }, ... } read from DER (KeyObject's details cost ~50 us). */
 function spkiIsP256(keyInfo: der.Node): boolean {
@@ -507,14 +515,19 @@ function readCsrFields(pem: string): ReadCsr {
     // CryptoKey by catching two exceptions, which doubled the cost of the import.
     const publicKey = createPublicKey(der.toPem('PUBLIC KEY', keyInfo.raw));
     let keyId: string | undefined;
+    // A P-256 key in the canonical encoding (named curve, uncompressed point: 91 bytes) is byte
+    // for byte what OpenSSL's export gives, so it is hashed as it came; any other encoding of a
+    // key is re-exported first, so one key has one id however the CSR spelled it.
+    const canonical = spkiIsP256(keyInfo) && keyInfo.raw.length === P256_SPKI_BYTES && der.readBits(der.children(keyInfo)[1]!)[0] === 0x04;
     out = {
       cn: '',
       orgs: [],
       publicKey,
       // Lazy: hashing the re-exported key costs as much as a signature, and only joins need it.
       get keyId() {
-        return (keyId ??= publicKeyId(publicKey));
+        return (keyId ??= canonical ? createHash('sha256').update(keyInfo.raw).digest('hex') : publicKeyId(publicKey));
       },
+      canonicalSpki: canonical ? keyInfo.raw : undefined,
       spkiDer: keyInfo.raw,
       keyType: spkiIsP256(keyInfo) ? 'ECDSA P-256' : keyDescription(publicKey),
       signatureAlgorithm: der.readOid(der.expect(der.children(sigAlg)[0], der.TAG.OID, 'CSR signature algorithm')),
@@ -553,12 +566,19 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   if (publicKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') throw new Error(`the CSR key must be ECDSA P-256, not ${publicKey.asymmetricKeyType} ${curve ?? ''}`.trim());
   if (csr.signatureAlgorithm !== OID.ecdsaWithSha256) throw new Error(`the CSR must be signed with ecdsa-with-SHA256 (${OID.ecdsaWithSha256}), not ${csr.signatureAlgorithm}`);
   if (!csr.signatureValid) throw new Error('the CSR signature does not verify');
-  return { cn: csr.cn, publicKey, keyId: csr.keyId };
+  return { cn: csr.cn, publicKey, keyId: csr.keyId, canonicalSpki: csr.canonicalSpki };
 }
 
-/** Coordinator side: sign a verified CSR's public key. Subject and SANs come from the caller, never the CSR. */
+/**
+ * Coordinator side: sign a verified CSR's public key. Subject and SANs come from the caller,
+ * never the CSR. The serial and validity come back without parsing the certificate.
+ */
+export function signCsrLeaf(ca: CertAndKey, csr: ParsedCsr, req: LeafRequest, now = new Date()): SignedLeaf {
+  return signLeaf(ca, csr.canonicalSpki ?? csr.publicKey, req, now);
+}
+
 export function signCsr(ca: CertAndKey, csr: ParsedCsr, req: LeafRequest, now = new Date()): string {
-  return signLeaf(ca, csr.publicKey, req, now).certPem;
+  return signCsrLeaf(ca, csr, req, now).certPem;
 }
 
 /**

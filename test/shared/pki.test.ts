@@ -4,7 +4,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, issueLeaf, createCsr, parseCsr, signCsr, caPin, certInfo } from '../../shared/pki/x509.ts';
+import { createCa, issueLeaf, createCsr, parseCsr, signCsr, caPin, certInfo, publicKeyId } from '../../shared/pki/x509.ts';
+import { createPublicKey } from 'node:crypto';
 import { requireTool } from '../helpers/tools.ts';
 import { rejects } from '../helpers/assert.ts';
 
@@ -95,6 +96,24 @@ test('a CA and a CSR made by openssl work with muster, and muster certificates v
   // an RSA CSR is refused by name
   run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'rsa.key', '-subj', '/CN=rsa', '-out', 'rsa.csr']);
   await rejects(() => parseCsr(readFileSync(join(dir, 'rsa.csr'), 'utf8')), /ECDSA P-256, not rsa/);
+});
+
+test('a CSR key keeps the id and the certified encoding of its OpenSSL export when its bytes are reused', async () => {
+  requireTool('openssl', 'openssl');
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  const ca = await createCa('form-ca', 1);
+  run(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'form.key']);
+  for (const form of ['uncompressed', 'compressed']) {
+    run(['ec', '-in', 'form.key', '-conv_form', form, '-out', `form-${form}.key`]);
+    run(['req', '-new', '-key', `form-${form}.key`, '-subj', '/CN=form-node', '-out', `form-${form}.csr`]);
+    const csr = await parseCsr(readFileSync(join(dir, `form-${form}.csr`), 'utf8'));
+    // The id is the hash of OpenSSL's export of the key, whether the CSR's bytes were reused or not.
+    assert.is(csr.keyId, publicKeyId(csr.publicKey), form);
+    assert.is(csr.canonicalSpki !== undefined, form === 'uncompressed', `${form}: reused as it came only when canonical`);
+    const cert = signCsr(ca, csr, { cn: 'form-node', usages: ['client'], days: 1 });
+    assert.is(certInfo(cert).keyId, csr.keyId, `${form}: the certificate carries that key`);
+    assert.ok(createPublicKey(cert).export({ type: 'spki', format: 'der' }).equals(csr.publicKey.export({ type: 'spki', format: 'der' })), `${form}: certified as exported`);
+  }
 });
 
 test.run();
