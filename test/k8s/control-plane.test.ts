@@ -81,7 +81,9 @@ test('the etcd members form one TLS cluster from their rendered manifests', asyn
   }
   // A client without a certificate is refused (client-cert-auth).
   const noCert = await c.exec([etcdProgram('etcdctl'), `--endpoints=https://${n1.host.ip}:2379`, `--cacert=${at(n1, CLUSTER_CA_PATHS.etcd)}`, '--command-timeout=5s', 'get', 'x'], { ns: n1.host.ns }).then(() => 'accepted', (e: Error) => e.message);
-  assert.match(noCert, /certificate required|bad certificate|tls/i);
+  // (etcd ends the handshake; etcdctl reports that, or its deadline, depending on timing.)
+  assert.is.not(noCert, 'accepted', 'a client without a certificate is refused');
+  assert.match(noCert, /certificate|tls|deadline exceeded/i);
 });
 
 test('both kube-apiservers are ready, through the load balancer and each at its own address, with the admin kubeconfig', async () => {
