@@ -189,7 +189,7 @@ export async function bringUpControlPlane(o: ControlPlaneOptions = {}): Promise<
     const agentFailed = () => {
       for (const n of nodes) if (n.agent.child.exitCode !== null) throw new Error(`agent ${n.name} exited (${n.agent.child.exitCode}); log tail:\n${n.agent.tail()}`);
     };
-    await until('every agent to join', deadline, () => { agentFailed(); return nodes.every((n) => existsSync(join(n.stateDir, 'identity.pem')) || /joined as /.test(n.agent.logs)); });
+    await until('every agent to join', deadline, () => { agentFailed(); return nodes.every((n) => existsSync(join(n.stateDir, 'identity.pem'))); });
     const joinMs = Date.now() - t0;
     progress(`joined: ${joinMs} ms`);
     await until('every node to hold its kubeconfigs', deadline, () => { agentFailed(); return nodes.every((n) => existsSync(join(n.root, 'etc/kubernetes/kubelet.conf'))); });

@@ -1,9 +1,12 @@
 // The plan's load balancer in tests: a TCP proxy, run as its own process inside the load
 // balancer's network namespace (`ip netns exec NS node tcp-proxy.ts LISTEN BACKEND...`).
-// Connections go to the backends in turn; a backend that refuses the connection is skipped for
-// that one (the next is tried), as a TCP health-checking balancer would. It prints "listening"
-// once bound, and one line per connection it could not place.
+// Like the HAProxy of kubeadm's HA guide (`option httpchk GET /readyz`, `check-ssl verify none`)
+// it checks each backend's HTTPS /readyz and sends connections, in turn, only to backends that
+// passed their last check (to all of them while none has); a backend that refuses the connection
+// is skipped for that one and the next is tried. It prints "listening" once bound, and one line
+// per connection it could not place.
 import { connect, createServer, type Socket } from 'node:net';
+import { request } from 'node:https';
 
 const [listen, ...backends] = process.argv.slice(2);
 if (!listen || !backends.length) {
@@ -15,14 +18,38 @@ const split = (hp: string) => {
   return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
 };
 let next = 0;
+const CHECK_EVERY_MS = 500;
+const CHECK_TIMEOUT_MS = 2_000;
+const healthy = new Set<string>();
+
+function check(b: string): void {
+  const { host, port } = split(b);
+  const req = request({ host, port, path: '/readyz', method: 'GET', rejectUnauthorized: false, timeout: CHECK_TIMEOUT_MS }, (res) => {
+    res.resume();
+    if (res.statusCode === 200) healthy.add(b);
+    else healthy.delete(b);
+  });
+  req.on('timeout', () => req.destroy());
+  req.on('error', () => healthy.delete(b));
+  req.end();
+}
+setInterval(() => backends.forEach(check), CHECK_EVERY_MS);
+backends.forEach(check);
+
+/** The backends to try for a new connection: the healthy ones, or all while none is. */
+const candidates = () => {
+  const h = backends.filter((b) => healthy.has(b));
+  return h.length ? h : backends;
+};
 
 function place(client: Socket, tries: number): void {
-  if (tries >= backends.length) {
+  const pool = candidates();
+  if (tries >= pool.length) {
     process.stdout.write(`no backend took a connection from ${client.remoteAddress}\n`);
     client.destroy();
     return;
   }
-  const b = split(backends[next++ % backends.length]!);
+  const b = split(pool[next++ % pool.length]!);
   const upstream = connect({ host: b.host, port: b.port });
   let connected = false;
   upstream.once('connect', () => {
