@@ -16,6 +16,7 @@ import type { CompiledAgentOptions } from '../config/options.ts';
 import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
 import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
+import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
@@ -83,6 +84,7 @@ export class Agent {
   #phaseListeners = new Set<(p: AgentPhase, applied: number) => void>();
   readonly #pki: ClusterCertificates;
   readonly #applier: NodeApplier;
+  readonly #clusterObjects: ClusterObjectsTask;
   /** The applied assignment's files, rendered again only when the assignment or a certificate changes. */
   readonly #rendered = new RenderCache();
   /** The node's muster identity: join, the channel on it, renewal, expiry (node-identity.ts). */
@@ -99,6 +101,7 @@ export class Agent {
     this.#clock = deps.clock ?? Date.now;
     this.#retry = compileRetry(deps.retry);
     this.#pki = new ClusterCertificates({ root: options.root, log: deps.log, clock: this.#clock, random: deps.renewRandom });
+    this.#clusterObjects = new ClusterObjectsTask({ root: options.root, log: deps.log });
     this.#applier = new NodeApplier({ root: options.root, stateDir: options.stateDir, log: deps.log, services: deps.services ?? detectServices(deps.log, options.root) });
     this.#id = new NodeIdentity({
       options,
@@ -409,10 +412,19 @@ export class Agent {
     try {
       const r = await this.#applyNode(a, signal, 'watching');
       await this.#reportDrift(client, a, r, signal);
+      this.#startClusterObjects(a, signal);
     } catch (err) {
       if (signal.aborted) throw err;
       this.#d.log.error(`cannot repair drift of revision ${a.revision}: ${errorMessage(err)}`);
     }
+  }
+
+  /**
+   * A master makes the cluster objects no component creates (agent/kube/cluster-objects.ts) once
+   * its own API server answers: in the background, so the loop goes on while the static pods start.
+   */
+  #startClusterObjects(a: AssignmentOut, signal: AbortSignal): void {
+    if (a.roles.includes('master')) this.#clusterObjects.start(signal);
   }
 
   /** Tells the coordinator about files a pass outside an apply restored (same revision, drift). */
@@ -461,6 +473,7 @@ export class Agent {
       await this.#store.saveApplied(this.#applied);
       const changed = files.filter((f) => f.changed).length;
       this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
+      this.#startClusterObjects(a, signal);
     } catch (err) {
       ok = false;
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;

@@ -124,6 +124,22 @@ export const CERT_KINDS: readonly CertKind[] = [
     kubeconfig: { path: 'etc/kubernetes/admin.conf', user: 'kubernetes-admin', server: 'endpoint' },
     usedBy: [],
   },
+  // kubeadm's super-admin.conf: system:masters, which no RBAC binding can take away. It exists for
+  // one job: a master's agent creates the ClusterRoleBinding that gives kubeadm:cluster-admins (the
+  // admin above) cluster-admin (agent/kube/cluster-objects.ts). It names the node's own API server.
+  {
+    kind: 'super-admin',
+    ca: 'kubernetes',
+    cn: () => 'kubernetes-super-admin',
+    orgs: ['system:masters'],
+    usages: ['client'],
+    sans: 'none',
+    roles: ['master'],
+    certPath: `${PKI}/super-admin.crt`,
+    keyPath: `${PKI}/super-admin.key`,
+    kubeconfig: { path: 'etc/kubernetes/super-admin.conf', user: 'kubernetes-super-admin', server: 'local' },
+    usedBy: [],
+  },
 ];
 
 /** Where a node keeps the cluster CAs' certificates (their keys stay on the coordinator). */

@@ -7,7 +7,7 @@
 // by the first test (uvu swallows errors thrown in test.before).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { bringUpControlPlane, type ControlPlane, type ControlPlaneNode } from '../helpers/control-plane/cluster.ts';
@@ -102,8 +102,7 @@ test('both kube-apiservers are ready, through the load balancer and each at its 
 test('the controller manager and the scheduler take their leader leases', async () => {
   const c = await cluster();
   for (const lease of ['kube-controller-manager', 'kube-scheduler']) {
-    // Read with the component's own kubeconfig: it may read its lease (the admin's may not; see the
-    // kubeadm:cluster-admins test below).
+    // Read with the component's own kubeconfig: each may read its own lease.
     const conf = at(c.masters[0]!, lease === 'kube-scheduler' ? '/etc/kubernetes/scheduler.conf' : '/etc/kubernetes/controller-manager.conf');
     const holder = await eventually(`the ${lease} lease`, async () => {
       const r = await c.kubectl(conf, ['-n', 'kube-system', 'get', 'lease', lease, '-o', 'jsonpath={.spec.holderIdentity}'], { ns: c.masters[0]!.host.ns });
@@ -125,6 +124,25 @@ test('kubectl auth whoami with the admin kubeconfig names the admin', async () =
   const who = JSON.parse((await c.kubectl(c.adminKubeconfig, ['auth', 'whoami', '-o', 'json'])).stdout);
   assert.is(who.status.userInfo.username, 'kubernetes-admin');
   assert.ok(who.status.userInfo.groups.includes('kubeadm:cluster-admins'), JSON.stringify(who.status.userInfo.groups));
+});
+
+test('the admin is cluster-admin: the masters\' agents bound kubeadm:cluster-admins through the super-admin kubeconfig', async () => {
+  const c = await cluster();
+  // The agents make the binding once their own API server answers (agent/kube/cluster-objects.ts).
+  const binding = await eventually('the kubeadm:cluster-admins binding', async () => {
+    const r = await c.kubectl(at(c.masters[0]!, '/etc/kubernetes/super-admin.conf'), ['get', 'clusterrolebinding', 'kubeadm:cluster-admins', '-o', 'json'], { ns: c.masters[0]!.host.ns });
+    return JSON.parse(r.stdout);
+  });
+  assert.is(binding.roleRef.name, 'cluster-admin');
+  assert.equal(binding.subjects, [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }]);
+  assert.is(binding.metadata.labels['app.kubernetes.io/managed-by'], 'muster');
+  const can = await c.kubectl(c.adminKubeconfig, ['auth', 'can-i', '*', '*', '--all-namespaces']);
+  assert.is(can.stdout.trim(), 'yes');
+  const leases = await c.kubectl(c.adminKubeconfig, ['-n', 'kube-system', 'get', 'lease', '-o', 'name']);
+  assert.match(leases.stdout, 'lease.coordination.k8s.io/kube-scheduler');
+  // The super-admin credential is a master's only; the worker holds none.
+  const worker = c.nodes.find((n) => !n.roles.includes('master'))!;
+  assert.not.ok(existsSync(at(worker, '/etc/kubernetes/super-admin.conf')), 'a worker holds the super-admin kubeconfig');
 });
 
 
