@@ -1,8 +1,9 @@
 // A plan change from Kubernetes 1.35 to 1.36 reaches the masters one at a time, each only after
 // the one before applied its new version, and the workers after every master (a kubelet may not
 // be newer than the API servers). Simulated agents: each applies what it was handed by rendering
-// it with muster's renderer (the kube-apiserver manifest must name its version's image) and reports the apply, as the agent does; the test decides when each reports,
-// so the holds are seen without timing.
+// it with muster's renderer (the kube-apiserver manifest must name its version's image) and
+// reports the apply, as the agent does; the test decides when each reports, so the holds are seen
+// without timing.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
