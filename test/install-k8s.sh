@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real Kubernetes programs and etcd the tests run, from the Go modules named in
-# test/k8s/go.mod and test/etcd/go.mod, into a cache outside the checkout keyed by version:
+# test/k8s/go.mod (the plan's default version), test/k8s-1.35/go.mod (the previous minor, for the
+# upgrade path) and test/etcd/go.mod, into a cache outside the checkout keyed by version:
 #   ${MUSTER_TOOL_CACHE:-$HOME/.cache/muster-tools}/k8s-vX.Y.Z/bin/  and  .../etcd-vX.Y.Z/bin/
 # A binary that is there and reports the right version is left alone, so a second run costs seconds.
 # Each build goes to a temporary directory beside bin/ and is renamed into place only after the new
@@ -30,7 +31,9 @@ version_in() {
   echo "$v"
 }
 
-k8s_version="$(version_in k8s/go.mod k8s.io/kubernetes)"
+# One module directory per Kubernetes version; the first is the plan's default.
+k8s_module_dirs=(k8s k8s-1.35)
+k8s_version="$(version_in k8s/go.mod k8s.io/kubernetes)" # set per build by build_k8s
 etcd_version="$(version_in etcd/go.mod go.etcd.io/etcd/server/v3)"
 etcdctl_version="$(version_in etcd/go.mod go.etcd.io/etcd/etcdctl/v3)"
 [[ "$etcd_version" == "$etcdctl_version" ]] || fail "test/etcd/go.mod: etcd server $etcd_version and etcdctl $etcdctl_version differ"
@@ -116,24 +119,29 @@ build_set() {
 }
 
 "$GO" version >/dev/null || fail "$GO version"
-log "Kubernetes $k8s_version, etcd $etcd_version, cache $cache, $("$GO" version)"
+log "Kubernetes $(for d in "${k8s_module_dirs[@]}"; do printf '%s ' "$(version_in "$d/go.mod" k8s.io/kubernetes)"; done)etcd $etcd_version, cache $cache, $("$GO" version)"
 total_start=$SECONDS
 
 # The variables hack/lib/version.sh (kube::version::ldflags) stamps, in both packages, as the
 # Kubernetes release build does: a binary reporting v0.0.0 confuses version-skew checks.
-k8s_minor="${k8s_version#v1.}"; k8s_minor="${k8s_minor%%.*}"
-k8s_ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
-  k8s_ldflags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-done
-build_set k8s "$cache/k8s-$k8s_version" "$k8s_ldflags" "k8s.io/kubernetes@$k8s_version" \
-  kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
-  kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
-  kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
-  kubelet=k8s.io/kubernetes/cmd/kubelet \
-  kube-proxy=k8s.io/kubernetes/cmd/kube-proxy \
-  kubectl=k8s.io/kubernetes/cmd/kubectl
+build_k8s() { # MODULE_DIR
+  k8s_version="$(version_in "$1/go.mod" k8s.io/kubernetes)"
+  local k8s_minor="${k8s_version#v1.}" k8s_ldflags="-s -w" pkg start=$SECONDS
+  k8s_minor="${k8s_minor%%.*}"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    k8s_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor"
+    k8s_ldflags+=" -X $pkg.gitTreeState=archive -X $pkg.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  done
+  build_set "$1" "$cache/k8s-$k8s_version" "$k8s_ldflags" "k8s.io/kubernetes@$k8s_version" \
+    kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver \
+    kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager \
+    kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler \
+    kubelet=k8s.io/kubernetes/cmd/kubelet \
+    kube-proxy=k8s.io/kubernetes/cmd/kube-proxy \
+    kubectl=k8s.io/kubernetes/cmd/kubectl
+  log "Kubernetes $k8s_version (test/$1) ready in $((SECONDS - start)) s"
+}
+for dir in "${k8s_module_dirs[@]}"; do build_k8s "$dir"; done
 
 # etcd's version is a constant in go.etcd.io/etcd/api/v3/version; only the git SHA is stamped by
 # its own build script, and a module carries none.

@@ -11,6 +11,7 @@ import { computeAssignments, type AssignOutput, type NodeAssignmentState, type R
 import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
 import { jsonEqual } from '../../shared/json.ts';
+import { rolloutHolds, type RolloutHold } from '../assign/rollout.ts';
 
 export interface Recomputed {
   ops: Op[];
@@ -18,6 +19,8 @@ export interface Recomputed {
   changed: string[];
   waiting: Map<string, string>;
   problems: string[];
+  /** Masters whose new Kubernetes version waits for another master's apply (coordinator/assign/rollout.ts). */
+  holds: RolloutHold[];
 }
 
 export class Assignments {
@@ -79,18 +82,39 @@ export class Assignments {
   }
 
   /** Called once the recomputation's transaction committed: its reasons may be shown now. */
-  publish(r: Pick<Recomputed, 'waiting' | 'problems'>): void {
+  publish(r: Pick<Recomputed, 'waiting' | 'problems'> & Partial<Pick<Recomputed, 'holds'>>): void {
     this.#waiting = r.waiting;
     this.#problems = r.problems;
+    this.#holds = r.holds ?? [];
+  }
+
+  #holds: RolloutHold[] = [];
+
+  /** Whether a master's version change is held (an apply report may release it: recompute then). */
+  holding(): boolean {
+    return this.#holds.length > 0;
   }
 
   /**
    * Runs the engine on the writer's view and returns the ops for what changed. `pki` gives each
    * node's PkiTarget (the cluster PKI's part of the body, not the engine's).
    */
-  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput): Recomputed {
+  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput, applied: (name: string) => { revision: number; ok: boolean } | undefined = () => undefined): Recomputed {
     // `computed`: the engine's output for these very inputs (an apply's preview), not run twice.
     const out = computed ?? this.preview(plan, nodes);
+    // Masters change Kubernetes version one at a time, the other nodes after them: a held node
+    // keeps its committed body (coordinator/assign/rollout.ts).
+    const previous = new Map<string, { body: StoredBody; revision: number }>();
+    const next = new Map<string, StoredBody>();
+    for (const [name, b] of out.assignments) {
+      next.set(name, b as StoredBody);
+      const c = this.bodies.latest(name);
+      if (c) previous.set(name, { body: c.body, revision: c.revision ?? this.bodies.revisionOf(name) });
+    }
+    const holds = rolloutHolds({ previous, next, applied });
+    const held = new Set(holds.map((h) => h.name));
+    const waiting = new Map(out.waiting);
+    for (const h of holds) waiting.set(h.name, `Kubernetes ${h.from} -> ${h.to} waits for master ${h.waitingFor} to apply it first (masters change version one at a time, then the other nodes)`);
 
     // Bodies are compared as their JSON would be, field by field, without making the JSON (two
     // serialisations per node per recompute were most of a join's cost). Hosts entries are one
@@ -112,6 +136,7 @@ export class Assignments {
     let seq = this.#lastRevision();
     const first = seq;
     for (const [name, engineBody] of out.assignments) {
+      if (held.has(name)) continue;
       const body: StoredBody = { ...engineBody, pki: pki(name, engineBody.roles) };
       const prev = this.bodies.latest(name);
       if (!prev || !same(prev.body, body)) {
@@ -131,7 +156,7 @@ export class Assignments {
       if (!prev || !jsonEqual(prev, st)) ops.push(this.states.put(name, st));
     }
     for (const name of this.states.latestNames()) if (!out.state.has(name)) ops.push(this.states.delete(name));
-    return { ops, changed: changed.sort(), waiting: out.waiting, problems: out.problems };
+    return { ops, changed: changed.sort(), waiting, problems: out.problems, holds };
   }
 
   /**

@@ -208,6 +208,8 @@ export class ClusterState {
       } else if (prefix === PREFIX.applies) {
         touched.add(name);
         rotationInput = true;
+        // A master's apply may release the next master's held version change.
+        if (this.plans.current() && this.assignments.holding()) recompute = true;
       }
       else if (prefix === PREFIX.meta && name === META.currentPlan) planChanged = true;
       else if (prefix === PREFIX.meta && name === META.preflightIgnore) this.preflight.setOperatorIgnore((this.#meta.get(name) as string[]) ?? []);
@@ -564,7 +566,8 @@ export class ClusterState {
   #recomputeOps(plan: CurrentPlan, skip?: string, preview?: { nodes: RegisteredNode[]; out: AssignOutput }): Recomputed {
     const nodes = preview?.nodes ?? this.#registeredNodes(skip);
     this.#registeredView.noteSeen(nodes);
-    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles), preview?.out);
+    const applied = (name: string) => this.reports.applies.latest(name);
+    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles), preview?.out, applied);
     if (r.changed.length) this.#log.info(`assignments change for ${r.changed.length} node(s)${r.changed.length <= 10 ? `: ${r.changed.join(', ')}` : ''}`);
     return r;
   }

@@ -1,0 +1,123 @@
+// A plan change from Kubernetes 1.35 to 1.36 reaches the masters one at a time, each only after
+// the one before applied its new version, and the workers after every master (a kubelet may not
+// be newer than the API servers). Simulated agents: each applies what it was handed by rendering
+// it with muster's renderer (the kube-apiserver manifest must name its version's image) and
+// reports the apply, as the agent does; the test decides when each reports, so the holds are seen
+// without timing.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { parse } from 'yaml';
+import { ClusterState } from '../../coordinator/state/cluster-state.ts';
+import { MemoryStore } from '../../coordinator/store/memory.ts';
+import { parseToken } from '../../coordinator/trust/tokens.ts';
+import { rolloutHolds } from '../../coordinator/assign/rollout.ts';
+import { renderNodeFiles } from '../../shared/render/index.ts';
+import { silentLogger } from '../../shared/log/logger.ts';
+import type { AssignmentOut } from '../../shared/wire/types.ts';
+import { addressBlock } from '../helpers/addresses.ts';
+
+const net = addressBlock(import.meta.url);
+const MASTERS = ['m1', 'm2', 'm3'];
+const NODES = [...MASTERS, 'w1'];
+const ip = (n: string) => net.host(NODES.indexOf(n) + 2);
+
+function plan(version: string): string {
+  const list = (names: string[]) => names.map((n) => `    - { host: ${n}, ip: ${ip(n)} }`).join('\n');
+  return `cluster:
+  name: rollout
+  version: ${version}
+  networking: { pod_cidr_block: 10.200.0.0/16, service_cidr_block: 172.17.0.0/16 }
+  preflight: { ignore: [all] }
+etcd:
+  expected_count: 3
+  nodes:
+${list(MASTERS)}
+master:
+  expected_count: 3
+  load_balancer: ${ip('m1')}:6443
+  nodes:
+${list(MASTERS)}
+worker:
+  expected_count: 1
+  nodes:
+${list(['w1'])}
+`;
+}
+
+test('pure: one master at a time, the others wait for it; non-masters wait for every master', () => {
+  const body = (roles: string[], v: string) => ({ roles, kubernetes_version: v });
+  const previous = new Map([
+    ['m1', { body: body(['master'], 'v1.35.4'), revision: 4 }],
+    ['m2', { body: body(['master'], 'v1.35.4'), revision: 5 }],
+    ['w1', { body: body(['worker'], 'v1.35.4'), revision: 6 }],
+  ]);
+  const next = new Map([...previous].map(([n, p]) => [n, body([...p.body.roles], 'v1.36.3')]));
+  const applied = new Map([['m1', { revision: 4, ok: true }], ['m2', { revision: 5, ok: true }]]);
+  const holds = rolloutHolds({ previous, next, applied: (n) => applied.get(n) });
+  assert.equal(holds.map((h) => [h.name, h.waitingFor]), [['m2', 'm1'], ['w1', 'm1']]);
+  // m1 was handed 1.36 (revision 7) but has not applied it: m2 and w1 wait for it.
+  previous.set('m1', { body: body(['master'], 'v1.36.3'), revision: 7 });
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['m2', 'm1'], ['w1', 'm1']]);
+  // A failed apply keeps them waiting; an ok apply of revision 7 releases m2 (w1 still waits, for m2).
+  applied.set('m1', { revision: 7, ok: false });
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => h.name), ['m2', 'w1']);
+  applied.set('m1', { revision: 7, ok: true });
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['w1', 'm2']]);
+  // No version change: nothing is held, whatever the reports say.
+  assert.equal(rolloutHolds({ previous, next: new Map([...previous].map(([n, p]) => [n, p.body])), applied: () => undefined }), []);
+});
+
+test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
+  const s = await ClusterState.open({ store: new MemoryStore(), logger: silentLogger(), recomputeDelayMs: 0 });
+  try {
+    const { token } = await s.tokens.create({ uses: 0, neverExpires: true, description: 'test' });
+    const { id, secret } = parseToken(token);
+    await s.applyPlan(plan('v1.35.4'), 'plan.yaml');
+    for (const [i, name] of NODES.entries()) {
+      await s.nodes.join({ tokenId: id, tokenSecret: secret, name, machineId: `m-${i}`, address: ip(name), labels: {}, agentVersion: 'test', keyId: `key-${i}`, sign: () => ({ certPem: `cert-${i}`, serial: `${i + 1}` }) });
+    }
+    await s.idle();
+    const serial = (name: string) => `${NODES.indexOf(name) + 1}`;
+    const version = (name: string) => s.assignments.get(name)?.body.kubernetes_version;
+    const applied = new Map<string, number>();
+
+    /** The simulated agent: renders its committed assignment, checks the apiserver image, reports ok. */
+    const agentApplies = async (name: string) => {
+      const c = s.assignments.get(name)!;
+      const assignment = { ...c.body, revision: c.revision, plan_revision: c.planRevision, pki: null } as unknown as AssignmentOut;
+      const { files } = renderNodeFiles({ assignment });
+      if (MASTERS.includes(name)) {
+        const pod = parse(files.find((f) => f.path.endsWith('manifests/kube-apiserver.yaml'))!.content);
+        assert.is(pod.spec.containers[0].image, `registry.k8s.io/kube-apiserver:${c.body.kubernetes_version}`, `${name}: the manifest names its version's image`);
+      }
+      await s.recordApply(name, serial(name), { revision: c.revision, ok: true, error: '', files: [], durationMs: 1 });
+      applied.set(name, c.revision);
+      await s.idle();
+    };
+    for (const n of NODES) await agentApplies(n);
+    assert.equal(NODES.map(version), ['v1.35.4', 'v1.35.4', 'v1.35.4', 'v1.35.4']);
+
+    const r = await s.applyPlan(plan('v1.36.3'), 'plan2.yaml');
+    assert.equal(r.refusals, [], 'a one-minor upgrade is allowed');
+    await s.idle();
+    const seen: string[][] = [NODES.map(version) as string[]];
+    for (let step = 0; step < NODES.length; step++) {
+      const upgradedNotApplied = NODES.filter((n) => version(n) === 'v1.36.3' && applied.get(n) !== s.assignments.get(n)!.revision);
+      assert.is(upgradedNotApplied.length, 1, `step ${step}: exactly one node handed 1.36 and not yet applied (${NODES.map((n) => `${n}=${version(n)}`).join(' ')})`);
+      const [next] = upgradedNotApplied;
+      assert.is(next, NODES[step], `step ${step}: masters in name order, then the worker`);
+      if (step < NODES.length - 1) {
+        const waiting = s.assignments.waitingReason(NODES[step + 1]!);
+        assert.match(waiting ?? '', `waits for master ${next}`, `step ${step}: the next node says what it waits for`);
+      }
+      await agentApplies(next!);
+      seen.push(NODES.map(version) as string[]);
+    }
+    assert.equal(seen.at(-1), ['v1.36.3', 'v1.36.3', 'v1.36.3', 'v1.36.3']);
+    for (const n of NODES) assert.not.match(s.assignments.waitingReason(n) ?? '', 'waits for master', `${n}: nothing held at the end`);
+  } finally {
+    await s.close();
+  }
+});
+
+test.run();
