@@ -28,6 +28,7 @@ export const RUN_FLAGS = {
   'probe-port': { type: 'string' },
   'startup-jitter-ms': { type: 'string' },
   'reconnect-jitter-ms': { type: 'string' },
+  'ready-timeout-ms': { type: 'string' },
 } as const;
 
 export function agentOptionsFromArgs(argv: string[], env: Record<string, string | undefined>): { options: AgentOptions; logFormat: LogFormat } {
@@ -47,6 +48,7 @@ export function agentOptionsFromArgs(argv: string[], env: Record<string, string 
   if (values['probe-port'] !== undefined) flags.probePort = values['probe-port'] as unknown as number; // checked in compileAgentOptions
   if (values['startup-jitter-ms'] !== undefined) flags.startupJitterMs = values['startup-jitter-ms'] as unknown as number; // likewise
   if (values['reconnect-jitter-ms'] !== undefined) flags.reconnectJitterMs = values['reconnect-jitter-ms'] as unknown as number;
+  if (values['ready-timeout-ms'] !== undefined) flags.readyTimeoutMs = values['ready-timeout-ms'] as unknown as number;
   const options = { ...readAgentConfigFile(values.config ?? env.MUSTER_AGENT_CONFIG), ...optionsFromEnv(env), ...flags };
   return { options, logFormat: (values['log-format'] as LogFormat) ?? 'text' };
 }

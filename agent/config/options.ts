@@ -42,6 +42,12 @@ export interface AgentOptions {
   startupJitterMs?: number;
   /** The first retry after the coordinator connection is lost waits a random time in [0, this) ms. @default DEFAULT_RECONNECT_JITTER_MS (5000) */
   reconnectJitterMs?: number;
+  /**
+   * After an apply that changed a master's kube-apiserver manifest, how long to wait for the local
+   * API server to be ready at the new version before reporting the apply (0: do not wait).
+   * @default 300000 where systemd runs the node (a kubelet will start the pod), 0 otherwise
+   */
+  readyTimeoutMs?: number;
 }
 
 export interface CompiledAgentOptions {
@@ -60,6 +66,8 @@ export interface CompiledAgentOptions {
   probePort: number;
   startupJitterMs: number;
   reconnectJitterMs: number;
+  /** null: decided by the service manager (agent/loop/agent.ts). */
+  readyTimeoutMs: number | null;
 }
 
 const FILE_KEYS: Record<string, keyof AgentOptions> = {
@@ -78,6 +86,7 @@ const FILE_KEYS: Record<string, keyof AgentOptions> = {
   probe_port: 'probePort',
   startup_jitter_ms: 'startupJitterMs',
   reconnect_jitter_ms: 'reconnectJitterMs',
+  ready_timeout_ms: 'readyTimeoutMs',
 };
 
 export const ENV_KEYS: Record<string, keyof AgentOptions> = {
@@ -94,6 +103,7 @@ export const ENV_KEYS: Record<string, keyof AgentOptions> = {
   MUSTER_PROBE_PORT: 'probePort',
   MUSTER_STARTUP_JITTER_MS: 'startupJitterMs',
   MUSTER_RECONNECT_JITTER_MS: 'reconnectJitterMs',
+  MUSTER_READY_TIMEOUT_MS: 'readyTimeoutMs',
 };
 
 export function parseLabels(text: string, where: string): Record<string, string> {
@@ -116,7 +126,8 @@ function coerce(key: keyof AgentOptions, value: unknown, where: string): unknown
     case 'watchHoldMs':
     case 'reportIntervalMs':
     case 'startupJitterMs':
-    case 'reconnectJitterMs': {
+    case 'reconnectJitterMs':
+    case 'readyTimeoutMs': {
       const n = Number(value);
       if (!Number.isFinite(n) || n < 0) throw new UsageError(`${where}: expected a number of milliseconds, got ${JSON.stringify(value)}`);
       return n;
@@ -193,5 +204,6 @@ export function compileAgentOptions(o: AgentOptions): CompiledAgentOptions {
     probePort,
     startupJitterMs: o.startupJitterMs === undefined ? DEFAULT_STARTUP_JITTER_MS : (coerce('startupJitterMs', o.startupJitterMs, '--startup-jitter-ms') as number),
     reconnectJitterMs: o.reconnectJitterMs === undefined ? DEFAULT_RECONNECT_JITTER_MS : (coerce('reconnectJitterMs', o.reconnectJitterMs, '--reconnect-jitter-ms') as number),
+    readyTimeoutMs: o.readyTimeoutMs === undefined ? null : (coerce('readyTimeoutMs', o.readyTimeoutMs, '--ready-timeout-ms') as number),
   };
 }

@@ -20,6 +20,27 @@ export class KubeApiError extends MusterError {
 
 export type CreateResult = 'created' | 'exists';
 
+/** GETs `path`; resolves with the status and the body's text (bounded), whatever the status. */
+export function getText(creds: KubeCredentials, path: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  const url = new URL(path, creds.server);
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', ca: creds.ca, cert: creds.cert, key: creds.key, timeout: REQUEST_TIMEOUT_MS, signal, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_RESPONSE_BYTES) req.destroy(new KubeApiError(res.statusCode ?? 0, `GET ${url.pathname}: answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+        else chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new KubeApiError(0, `GET ${url.origin}${url.pathname}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** POSTs `body` to `collectionPath` (e.g. /apis/rbac.authorization.k8s.io/v1/clusterrolebindings). */
 export function createObject(creds: KubeCredentials, collectionPath: string, body: object, signal?: AbortSignal): Promise<CreateResult> {
   const url = new URL(collectionPath, creds.server);

@@ -17,6 +17,7 @@ import { IdentityStore, type AgentIdentity, type AppliedState } from '../identit
 import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
 import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
+import { API_SERVER_MANIFEST, waitForApiServer } from '../kube/api-server-ready.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
@@ -420,6 +421,18 @@ export class Agent {
   }
 
   /**
+   * A master whose kube-apiserver manifest this apply changed reports only once that API server
+   * serves again at the assignment's version: the coordinator rolls version changes over the
+   * masters one at a time on those reports (agent/kube/api-server-ready.ts).
+   */
+  async #waitForApiServer(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], signal: AbortSignal): Promise<void> {
+    const timeoutMs = this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
+    if (!timeoutMs || !a.roles.includes('master')) return;
+    if (!files.some((f) => f.changed && f.path === API_SERVER_MANIFEST)) return;
+    await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, signal });
+  }
+
+  /**
    * A master makes the cluster objects no component creates (agent/kube/cluster-objects.ts) once
    * its own API server answers: in the background, so the loop goes on while the static pods start.
    */
@@ -474,6 +487,7 @@ export class Agent {
       const changed = files.filter((f) => f.changed).length;
       this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
       this.#startClusterObjects(a, signal);
+      await this.#waitForApiServer(a, files, signal);
     } catch (err) {
       ok = false;
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;

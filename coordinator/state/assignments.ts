@@ -11,6 +11,7 @@ import { computeAssignments, type AssignOutput, type NodeAssignmentState, type R
 import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
 import { jsonEqual } from '../../shared/json.ts';
+import { etcdFormationHolds } from '../assign/etcd-formation.ts';
 import { rolloutHolds, type RolloutHold } from '../assign/rollout.ts';
 
 export interface Recomputed {
@@ -115,6 +116,13 @@ export class Assignments {
     const held = new Set(holds.map((h) => h.name));
     const waiting = new Map(out.waiting);
     for (const h of holds) waiting.set(h.name, `Kubernetes ${h.from} -> ${h.to} waits for master ${h.waitingFor} to apply it first (masters change version one at a time, then the other nodes)`);
+    // etcd's first members all get their assignment together (coordinator/assign/etcd-formation.ts).
+    const formed = this.bodies.latestNames().some((name) => this.bodies.latest(name)?.body.roles.includes('etcd'));
+    const forming = etcdFormationHolds({ expected: plan.etcd.expected_count, formed, members: [...next].filter(([, b]) => b.roles.includes('etcd')).map(([name]) => name) });
+    for (const [name, why] of forming) {
+      held.add(name);
+      waiting.set(name, why);
+    }
 
     // Bodies are compared as their JSON would be, field by field, without making the JSON (two
     // serialisations per node per recompute were most of a join's cost). Hosts entries are one

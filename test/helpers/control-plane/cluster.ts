@@ -81,6 +81,8 @@ export interface ControlPlaneOptions {
   version?: string;
   /** Progress lines (the demo prints them). */
   progress?: (line: string) => void;
+  /** Static pod images to programs. @default controlPlanePrograms() (the default version's) */
+  programs?: ProgramTable;
   /** Bound on the whole bring-up. @default 6 min */
   timeoutMs?: number;
 }
@@ -136,7 +138,7 @@ async function until<T>(what: string, deadline: number, fn: () => T | undefined 
 }
 
 export async function bringUpControlPlane(o: ControlPlaneOptions = {}): Promise<ControlPlane> {
-  const programs = controlPlanePrograms();
+  const programs = o.programs ?? controlPlanePrograms();
   const kubectlBin = k8sProgram('kubectl');
   const progress = o.progress ?? (() => {});
   const deadline = Date.now() + (o.timeoutMs ?? 360_000);
@@ -182,7 +184,7 @@ export async function bringUpControlPlane(o: ControlPlaneOptions = {}): Promise<
       const stateDir = join(dir, n.name, 'state');
       mkdirSync(root, { recursive: true });
       progress(`${n.name} (${n.roles.join(',')}) on ${n.host.ip} (netns ${n.host.ns}), root ${root}`);
-      const agent = spawnInNetns(n.host.ns, `agent ${n.name}`, [process.execPath, AGENT_MAIN, 'run', '--coordinator', coordAddr!, '--token', token!, '--ca-hash', caHash!, '--state-dir', stateDir, '--root', root, '--node-name', n.name, '--address', n.host.ip, '--probe-port', '0']);
+      const agent = spawnInNetns(n.host.ns, `agent ${n.name}`, [process.execPath, AGENT_MAIN, 'run', '--coordinator', coordAddr!, '--token', token!, '--ca-hash', caHash!, '--state-dir', stateDir, '--root', root, '--node-name', n.name, '--address', n.host.ip, '--probe-port', '0', '--ready-timeout-ms', '300000']);
       const pods = superviseStaticPods({ node: n.name, root, netns: n.host.ns, programs });
       nodes.push({ name: n.name, roles: n.roles, host: n.host, root, stateDir, agent, pods });
     }
