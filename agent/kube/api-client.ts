@@ -20,69 +20,45 @@ export class KubeApiError extends MusterError {
 
 export type CreateResult = 'created' | 'exists';
 
-/** GETs `path`; resolves with the status and the body's text (bounded), whatever the status. */
-export function getText(creds: KubeCredentials, path: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+/** One bounded request; resolves with the status and the body's text, whatever the status. */
+function send(creds: KubeCredentials, method: 'GET' | 'POST', path: string, payload: Buffer | null, signal?: AbortSignal): Promise<{ status: number; body: string; where: string }> {
   const url = new URL(path, creds.server);
+  const where = `${method} ${url.origin}${url.pathname}`;
+  const headers = payload ? { 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.length } : { accept: 'application/json' };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'GET', ca: creds.ca, cert: creds.cert, key: creds.key, timeout: REQUEST_TIMEOUT_MS, signal, agent: false }, (res) => {
+    const req = request(url, { method, ca: creds.ca, cert: creds.cert, key: creds.key, headers, timeout: REQUEST_TIMEOUT_MS, signal, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
         size += c.length;
-        if (size > MAX_RESPONSE_BYTES) req.destroy(new KubeApiError(res.statusCode ?? 0, `GET ${url.pathname}: answer larger than ${MAX_RESPONSE_BYTES} bytes`));
+        if (size > MAX_RESPONSE_BYTES) req.destroy(new KubeApiError(res.statusCode ?? 0, `${where}: answer larger than ${MAX_RESPONSE_BYTES} bytes`));
         else chunks.push(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), where }));
       res.on('error', reject);
     });
-    req.on('timeout', () => req.destroy(new KubeApiError(0, `GET ${url.origin}${url.pathname}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on('timeout', () => req.destroy(new KubeApiError(0, `${where}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
     req.on('error', reject);
-    req.end();
+    req.end(payload ?? undefined);
   });
 }
 
+/** GETs `path`; resolves with the status and the body's text (bounded), whatever the status. */
+export async function getText(creds: KubeCredentials, path: string, signal?: AbortSignal): Promise<{ status: number; body: string }> {
+  const r = await send(creds, 'GET', path, null, signal);
+  return { status: r.status, body: r.body };
+}
+
 /** POSTs `body` to `collectionPath` (e.g. /apis/rbac.authorization.k8s.io/v1/clusterrolebindings). */
-export function createObject(creds: KubeCredentials, collectionPath: string, body: object, signal?: AbortSignal): Promise<CreateResult> {
-  const url = new URL(collectionPath, creds.server);
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method: 'POST',
-        ca: creds.ca,
-        cert: creds.cert,
-        key: creds.key,
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'content-length': payload.length },
-        timeout: REQUEST_TIMEOUT_MS,
-        signal,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_RESPONSE_BYTES) req.destroy(new KubeApiError(res.statusCode ?? 0, `POST ${url.pathname}: answer larger than ${MAX_RESPONSE_BYTES} bytes`));
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return resolve('created');
-          if (status === 409) return resolve('exists');
-          let message = Buffer.concat(chunks).toString('utf8').slice(0, 500);
-          try {
-            message = JSON.parse(message).message ?? message;
-          } catch {
-            // not a Status object: keep the text
-          }
-          reject(new KubeApiError(status, `POST ${url.origin}${url.pathname}: ${status} ${message}`));
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new KubeApiError(0, `POST ${url.origin}${url.pathname}: no answer in ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+export async function createObject(creds: KubeCredentials, collectionPath: string, body: object, signal?: AbortSignal): Promise<CreateResult> {
+  const r = await send(creds, 'POST', collectionPath, Buffer.from(JSON.stringify(body)), signal);
+  if (r.status >= 200 && r.status < 300) return 'created';
+  if (r.status === 409) return 'exists';
+  let message = r.body.slice(0, 500);
+  try {
+    message = JSON.parse(message).message ?? message;
+  } catch {
+    // not a Status object: keep the text
+  }
+  throw new KubeApiError(r.status, `${r.where}: ${r.status} ${message}`);
 }
