@@ -2,6 +2,7 @@
 // sends what happened to the parent over IPC, batched (one message per 100 ms, not per event).
 // Started by fleet.ts with fork(); stops on the parent's "stop" message or when the parent goes.
 import { runSimAgent, type SimEvents } from './sim-agent.ts';
+import type { MusterError } from '../shared/errors/index.ts';
 
 export interface SimConfig {
   coordinator: string;
@@ -55,15 +56,16 @@ if (process.send) {
       joined: (at) => batch.push([0, i, 0, at]),
       received: (rev, at) => batch.push([1, i, rev, at]),
       applied: (rev, at) => batch.push([2, i, rev, at]),
-      error: (what, message) => {
-        errors[what] = (errors[what] ?? 0) + 1;
+      error: (what, kind, message) => {
+        const key = `${what} ${kind}`;
+        errors[key] = (errors[key] ?? 0) + 1;
         lastError = `${nodeName(i)} ${what}: ${message}`;
       },
     };
     const o = { coordinator: cfg.coordinator, token: cfg.token, caHash: cfg.caHash, name: nodeName(i), address: ip(i), reportIntervalMs: cfg.reportIntervalMs, watchHoldMs: cfg.watchHoldMs, joinSlot };
     runs.push(
       runSimAgent(o, ev, ac.signal).catch((e) => {
-        if (!ac.signal.aborted) ev.error('fatal', (e as Error).message);
+        if (!ac.signal.aborted) ev.error('fatal', (e as MusterError).kind ?? 'internal', (e as Error).message);
       }),
     );
   }

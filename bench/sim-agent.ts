@@ -10,13 +10,15 @@ import { agentClient } from '../agent/client/channels.ts';
 import { createCsr, createKey } from '../shared/pki/x509.ts';
 import { kindsForRoles } from '../shared/pki/catalogue.ts';
 import { unary, isRetryable, fromServiceError } from '../shared/wire/status.ts';
-import { compileRetry, retryDelayMs, sleep } from '../shared/retry.ts';
+import { compileRetry, reconnectDelayMs, sleep } from '../shared/retry.ts';
 import { silentLogger } from '../shared/log/logger.ts';
 import type { AgentClient } from '../shared/wire/proto.ts';
 import type { Facts } from '../shared/wire/types.ts';
 import { MusterError } from '../shared/errors/index.ts';
 
 const CALL_TIMEOUT_MS = 15_000;
+/** The real agent's default first-reconnect window (--reconnect-jitter-ms). */
+const RECONNECT_JITTER_MS = 5000;
 const log = silentLogger();
 const retry = compileRetry({ initialMs: 200, maxMs: 5000 });
 
@@ -39,8 +41,8 @@ export interface SimEvents {
   received(revision: number, at: number): void;
   /** ReportApply for `revision` was acknowledged. */
   applied(revision: number, at: number): void;
-  /** A call failed for good or was retried (counted, not fatal). */
-  error(what: string, message: string): void;
+  /** A call failed for good or was retried (counted by call and error kind, not fatal). */
+  error(what: string, kind: string, message: string): void;
 }
 
 function facts(address: string, availableBytes: number): Facts {
@@ -62,9 +64,11 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
       } catch (err) {
         if (signal.aborted) throw signal.reason;
         const e = err instanceof MusterError ? err : fromServiceError(err, o.coordinator);
-        ev.error(what, e.message);
+        ev.error(what, e.kind, e.message);
         if (!isRetryable(e)) throw e;
-        await sleep(retryDelayMs(retry, n, e), signal);
+        // As the real agent (agent/loop/agent.ts): a lost coordinator's first retry is spread
+        // over the reconnect window, then backoff with full jitter, never sooner than a hint.
+        await sleep(reconnectDelayMs(retry, n, e, e.kind === 'unavailable' ? RECONNECT_JITTER_MS : 0), signal);
       }
     }
   };

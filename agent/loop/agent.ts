@@ -173,11 +173,20 @@ export class Agent {
   }
 
   /** Retries `attempt` while the coordinator is unreachable, with backoff and full jitter. */
-  async #withRetry<T>(what: string, signal: AbortSignal, attempt: () => Promise<T>, resumePhase: AgentPhase): Promise<T> {
+  async #withRetry<T>(what: string, signal: AbortSignal, attempt: (reached: () => void) => Promise<T>, resumePhase: AgentPhase): Promise<T> {
     for (let n = 1; ; n++) {
+      // "Back" when the call is answered, or earlier when the coordinator says it has accepted it
+      // (a held watch sends its headers at once): an agent waiting 55 s for its watch's answer
+      // would otherwise look lost until then.
+      let back = n === 1;
+      const reached = () => {
+        if (back) return;
+        back = true;
+        this.#d.log.info(`coordinator at ${this.#o.coordinator} is back`);
+      };
       try {
-        const r = await attempt();
-        if (n > 1) this.#d.log.info(`coordinator at ${this.#o.coordinator} is back`);
+        const r = await attempt(reached);
+        reached();
         return r;
       } catch (err) {
         if (signal.aborted) throw signal.reason;
@@ -329,7 +338,7 @@ export class Agent {
       const res = await this.#withRetry(
         'watch',
         signal,
-        () => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan, probe_port: probePort }, hold + CALL_TIMEOUT_MS, signal),
+        (reached) => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan, probe_port: probePort }, hold + CALL_TIMEOUT_MS, signal, reached),
         'watching',
       );
       if (res.probe_plan) {

@@ -13,6 +13,8 @@ export interface MetricSources {
   nodes(): Iterable<{ state: string; roles: readonly string[] }>;
   /** WatchAssignment calls held open now. */
   watchesHeld(): number;
+  /** TLS connections past their handshake, open now and accepted since start, by class (anonymous, node, admin). */
+  connections(): { open: Record<string, number>; accepted: Record<string, number> };
   /** The expensive-work budget (admission/work-budget.ts). */
   work(): WorkBudgetStats;
   /** ms since the epoch of the earliest expiry known, per scope; Infinity when none. */
@@ -62,6 +64,26 @@ export class CoordinatorMetrics {
           if (!n.roles.length) this.inc({ state: n.state, role: NO_ROLE });
           for (const r of n.roles) this.inc({ state: n.state, role: r });
         }
+      },
+    });
+    new Gauge({
+      name: 'muster_connections',
+      help: 'TLS connections open past their handshake, by class: anonymous (bootstrap: GetCA and Join), node or admin (by the verified client certificate).',
+      labelNames: ['class'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [c, n] of Object.entries(self.#sources?.connections().open ?? {})) this.set({ class: c }, n);
+      },
+    });
+    new Counter({
+      name: 'muster_connections_accepted_total',
+      help: 'TLS connections accepted past their handshake since start, by class (a join costs one anonymous and one node connection).',
+      labelNames: ['class'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [c, n] of Object.entries(self.#sources?.connections().accepted ?? {})) this.inc({ class: c }, n);
       },
     });
     new Gauge({ name: 'muster_watches_held', help: 'WatchAssignment long polls held open.', registers: [this.registry], collect() { this.set(self.#sources?.watchesHeld() ?? 0); } });

@@ -2,6 +2,7 @@
 // calling node from its certificate (requireNode); a node can only ever read and write its own
 // records. Every request is validated (./input) before it touches state, and everything served
 // comes from committed state.
+import * as grpc from '@grpc/grpc-js';
 import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
 import type { Assignment, ReportRequestOut } from '../../shared/wire/types.ts';
@@ -115,6 +116,9 @@ export class AgentService {
         };
         const now = answer();
         if (now.changed || now.probe_plan || hold === 0) return now;
+        // Accepted and held: the response headers go now, so the agent knows its watch is in
+        // place (after a restart it says the coordinator is back) without waiting for the answer.
+        call.sendMetadata(new grpc.Metadata());
         const ac = new AbortController();
         const onCancel = () => ac.abort();
         call.once('cancelled', onCancel);

@@ -353,6 +353,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
     metrics.bind({
       nodes: () => state.status(),
       watchesHeld: () => hub.pending,
+      connections: () => ({ open: admission.listener.counts, accepted: admission.listener.accepted }),
       work: () => admission.work,
       earliestExpiryMs: () => earliestExpiryMs({ identity, serverCertPem: () => server.certPem, issuer }),
       now: c.clock,

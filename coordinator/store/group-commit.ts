@@ -1,8 +1,9 @@
 // How a commit becomes visible, shared by every Store so they cannot drift apart: transactions
-// submitted in one turn of the event loop are committed together (one fsync for sqlite), then
-// each committed transaction is shown to the watchers, in revision order, and only then is its
-// txn() promise resolved. A failed commit rejects the whole batch, shows nothing, and latches:
-// the store is fail-stop from then on.
+// submitted in one turn of the event loop are committed together (one fsync for sqlite), then,
+// once the store says the batch is durable, each committed transaction is shown to the watchers,
+// in revision order, and only then is its txn() promise resolved. A failed commit or sync rejects
+// the whole batch (and every batch after it), shows nothing, and latches: the store is fail-stop
+// from then on.
 import type { Guard, Op, TxnResult, WatchEvent } from './store.ts';
 import { StoreClosedError, StoreCommitError } from './errors.ts';
 
@@ -16,6 +17,14 @@ export interface PendingTxn {
  * transaction's guards see the writes of the ones before it. Throws when nothing was committed.
  */
 export type CommitBatch = (batch: readonly PendingTxn[]) => TxnResult[];
+
+/**
+ * Makes everything committed so far durable (sqlite: an fdatasync of its WAL, on the libuv pool,
+ * so the event loop does not wait for the disk). Called once per batch, right after its commit;
+ * a batch is shown and acknowledged only when the promise resolves. Promises must resolve in the
+ * order of the calls.
+ */
+export type MakeDurable = () => Promise<void>;
 
 /** A group commit's duration in ms and its number of transactions. */
 export type CommitObserver = (ms: number, transactions: number) => void;
@@ -33,11 +42,15 @@ export class GroupCommit {
   #failure: StoreCommitError | null = null;
   #closed = false;
   readonly #commitObservers = new Set<CommitObserver>();
+  readonly #durable: MakeDurable | null;
+  /** The last batch's publication: the next one is shown after it, so revision order holds. */
+  #published: Promise<void> = Promise.resolve();
 
-  /** `name` (the database file) goes into error messages. */
-  constructor(name: string, commit: CommitBatch) {
+  /** `name` (the database file) goes into error messages; without `durable`, a commit is durable when it returns. */
+  constructor(name: string, commit: CommitBatch, durable?: MakeDurable) {
     this.#name = name;
     this.#commit = commit;
+    this.#durable = durable ?? null;
   }
 
   submit(ops: readonly Op[], guards: readonly Guard[]): Promise<TxnResult> {
@@ -82,21 +95,40 @@ export class GroupCommit {
       for (const t of batch) t.reject(this.#failure);
       return;
     }
-    const took = performance.now() - started;
-    for (const o of this.#commitObservers) o(took, batch.length);
-    // Resolving only queues the callers' continuations, so every event of the batch is out
-    // before any caller runs.
-    batch.forEach((t, i) => {
-      const r = results[i]!;
-      if (r.ok) this.#watchers.emit({ revision: r.revision, ops: t.ops });
-      t.resolve(r);
+    const publish = () => {
+      const took = performance.now() - started;
+      for (const o of this.#commitObservers) o(took, batch.length);
+      // Resolving only queues the callers' continuations, so every event of the batch is out
+      // before any caller runs.
+      batch.forEach((t, i) => {
+        const r = results[i]!;
+        if (r.ok) this.#watchers.emit({ revision: r.revision, ops: t.ops });
+        t.resolve(r);
+      });
+    };
+    if (!this.#durable) return publish();
+    const durable = this.#durable();
+    durable.catch(() => undefined); // handled below, in order; not an unhandled rejection meanwhile
+    this.#published = this.#published.then(
+      () => durable,
+    ).then(
+      () => {
+        if (this.#failure) throw this.#failure;
+        publish();
+      },
+    ).catch((err: unknown) => {
+      // Not known to be on disk: nothing of it (or of any batch after it) is shown. What SQLite
+      // holds is ahead of what callers were told; the store stops, as after a failed commit.
+      this.#failure ??= err instanceof StoreCommitError ? err : new StoreCommitError(this.#name, err);
+      for (const t of batch) t.reject(this.#failure);
     });
   }
 
-  /** Flushes what is pending and refuses everything after. */
-  close(): void {
+  /** Flushes what is pending and refuses everything after; resolves when every batch is shown or refused. */
+  close(): Promise<void> {
     this.flush();
     this.#closed = true;
+    return this.#published;
   }
 
   get closed(): boolean {

@@ -44,7 +44,7 @@ export class MemoryStore implements Store {
   }
 
   async close(): Promise<void> {
-    this.#commits.close();
+    await this.#commits.close();
   }
 
   #commitBatch(batch: readonly PendingTxn[]): TxnResult[] {

@@ -79,7 +79,11 @@ export function isRetryable(err: MusterError): boolean {
 type RequestOf<F> = F extends (arg: infer A, cb: grpc.requestCallback<any>) => unknown ? A : never;
 type ResponseOf<F> = F extends (arg: never, cb: grpc.requestCallback<infer R>) => unknown ? R : never;
 
-/** One unary call with a deadline, as a promise; failures become typed MusterErrors. */
+/**
+ * One unary call with a deadline, as a promise; failures become typed MusterErrors. `onHeaders`
+ * is called when the server's response headers arrive: for a held WatchAssignment that is as soon
+ * as the coordinator has accepted the watch (it sends them before it holds), long before the answer.
+ */
 export function unary<C, K extends keyof C & string>(
   target: string,
   client: C,
@@ -87,6 +91,7 @@ export function unary<C, K extends keyof C & string>(
   req: RequestOf<C[K]>,
   timeoutMs: number,
   signal?: AbortSignal,
+  onHeaders?: () => void,
 ): Promise<ResponseOf<C[K]>> {
   type Res = ResponseOf<C[K]>;
   return new Promise<Res>((resolve, reject) => {
@@ -99,5 +104,6 @@ export function unary<C, K extends keyof C & string>(
     });
     const onAbort = () => call.cancel();
     signal?.addEventListener('abort', onAbort, { once: true });
+    if (onHeaders) call.once('metadata', onHeaders);
   });
 }

@@ -2,10 +2,12 @@
 // joins arriving together are answered RESOURCE_EXHAUSTED with a retry-after hint, counted in
 // /metrics, and every agent still joins through its retries (counts, no timing). The agents'
 // jitter: with a fixed random source, start-up delays and first reconnects spread over their
-// windows, and a hint is never undercut.
+// windows, and a hint is never undercut. A clean restart of a coordinator (a child process, real
+// sqlite store) with agents connected: each comes back by itself through its jittered retries.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { tempDir, testCoordinator, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 import { FaultyStore } from '../helpers/faulty-store.ts';
@@ -15,6 +17,9 @@ import { WorkBudget } from '../../coordinator/server/admission/work-budget.ts';
 import { ResourceExhaustedError, MusterError } from '../../shared/errors/index.ts';
 import { compileRetry, reconnectDelayMs, retryDelayMs, startupDelayMs } from '../../shared/retry.ts';
 import { scrape } from '../helpers/metrics-scrape.ts';
+import { spawnCoordinator } from '../helpers/coordinator-child.ts';
+import { loadAdminConfig } from '../../coordinator/admin/config.ts';
+import { connectAdmin } from '../../coordinator/admin/client.ts';
 
 const net = addressBlock(import.meta.url);
 const N = 6;
@@ -134,6 +139,89 @@ test('an agent waits its start-up jitter before first contact (a fixed random so
     assert.is(a.agent.phase, 'starting', 'nothing sent yet');
   } finally {
     await a.stop();
+  }
+});
+
+const RESTART_AGENTS = 10;
+const RECONNECT_WINDOW_MS = 4000;
+
+test('a clean coordinator restart with agents connected: each comes back by itself through its own jittered retries, holds its watch at the revision it had applied, and nothing is re-joined or re-applied', async () => {
+  const dir = tempDir('muster-restart-');
+  const dataDir = join(dir, 'coord');
+  const host = net.host(1);
+  const address = `${host}:${await freePort(host)}`;
+  const metricsAddress = `${host}:${await freePort(host)}`;
+  const nodeAddress = (i: number) => net.host(20 + i);
+  const workers = Array.from({ length: RESTART_AGENTS - 1 }, (_, i) => `    - { host: node-${i + 2}, ip: ${nodeAddress(i + 1)} }`).join('\n');
+  const planFile = join(dir, 'plan.yaml');
+  writeFileSync(
+    planFile,
+    `cluster:\n  name: restart\n  version: v1.36.3\n  networking: { pod_cidr_block: 172.16.0.0/16, service_cidr_block: 172.17.0.0/16 }\n  preflight: { ignore: [all] }\n` +
+      `etcd: { expected_count: 1, nodes: [ { host: node-1, ip: ${nodeAddress(0)} } ] }\nmaster: { expected_count: 1, nodes: [ { host: node-1, ip: ${nodeAddress(0)} } ] }\n` +
+      `worker:\n  expected_count: ${RESTART_AGENTS - 1}\n  nodes:\n${workers}\n`,
+  );
+  const args = ['--data-dir', dataDir, '--listen', address, '--plan', planFile, '--log-level', 'warn', '--metrics-address', metricsAddress];
+  let proc = spawnCoordinator(args);
+  const agents: RunningAgent[] = [];
+  const failed: string[] = [];
+  try {
+    await proc.until('Join nodes');
+    const cfg = await loadAdminConfig({ dataDir, env: {} });
+    let admin = connectAdmin(cfg);
+    const { token } = await admin.call('CreateToken', { ttl_ms: 0, uses: 0, description: 'restart' });
+    admin.close();
+    for (let i = 0; i < RESTART_AGENTS; i++) {
+      const name = `node-${i + 1}`;
+      const a = runAgent(
+        { coordinator: address, token, caHash: cfg.ca_hash, nodeName: name, address: nodeAddress(i), stateDir: join(dir, name, 'state'), root: join(dir, name, 'root'), reconnectJitterMs: RECONNECT_WINDOW_MS },
+        undefined,
+        // A fixed random source per agent: the spread below is the same every run.
+        { retry: { initialMs: 50, maxMs: 500, random: lcg(100 + i) } },
+      );
+      a.done.catch(() => failed.push(name));
+      agents.push(a);
+    }
+    const held = async () => (await scrape(metricsAddress).catch(() => null))?.get('muster_watches_held') ?? 0;
+    const allApplied = async () => {
+      const m = await scrape(metricsAddress).catch(() => null);
+      return m !== null && m.get('muster_nodes{state="applied",role="worker"}') === RESTART_AGENTS - 1 && m.get('muster_nodes{state="applied",role="master"}') === 1;
+    };
+    await waitFor(`all ${RESTART_AGENTS} applied and watching`, async () => agents.every((a) => a.agent.phase === 'watching') && (await allApplied()) && (await held()) === RESTART_AGENTS, 120_000, 100);
+    const revisions = agents.map((a) => a.agent.appliedRevision);
+    const logLength = agents.map((a) => a.log.lines.length);
+
+    await proc.stop();
+    // Every agent notices (its held watch ends) before the coordinator is back.
+    await waitFor('every agent waiting for the coordinator', () => agents.every((a) => a.agent.phase === 'waiting-for-coordinator'), 60_000);
+    proc = spawnCoordinator(args);
+    await proc.until('Join command');
+    await waitFor(`all ${RESTART_AGENTS} watching the restarted coordinator`, async () => (await held()) === RESTART_AGENTS && agents.every((a) => a.agent.phase === 'watching') && (await allApplied()), 120_000, 100);
+
+    assert.equal(failed, [], 'no agent gave up');
+    assert.equal(agents.map((a) => a.agent.appliedRevision), revisions, 'each holds the revision it had applied');
+    const since = agents.map((a, i) => a.log.lines.slice(logLength[i]));
+    for (const [i, lines] of since.entries()) {
+      assert.not.ok(lines.some((l) => / joined \S+ as node /.test(l)), `node-${i + 1} did not join again:\n${lines.join('\n')}`);
+      assert.not.ok(lines.some((l) => /applied revision /.test(l)), `node-${i + 1} applied nothing again:\n${lines.join('\n')}`);
+      assert.ok(lines.some((l) => l.includes('is back')), `node-${i + 1} says the coordinator is back:\n${lines.join('\n')}`);
+    }
+    // The first retry of each is spread over the reconnect window (full jitter), not at once.
+    const firsts = since.map((lines, i) => {
+      const l = lines.find((x) => /waiting for coordinator .* retry 1 in /.test(x));
+      assert.ok(l, `node-${i + 1} logged its first retry:\n${lines.join('\n')}`);
+      return Number(/retry 1 in ([\d.]+)s/.exec(l!)![1]);
+    });
+    assert.ok(firsts.every((s) => s >= 0 && s <= RECONNECT_WINDOW_MS / 1000), `within the window (printed to 0.1 s): ${firsts.join(' ')}`);
+    assert.ok(new Set(firsts).size >= RESTART_AGENTS / 2, `first retries spread: ${firsts.join(' ')}`);
+    assert.ok(Math.max(...firsts) - Math.min(...firsts) >= 1, `first retries spread over the window: ${firsts.join(' ')}`);
+    // The restarted coordinator saw no join and answered every finished call OK.
+    const m = await scrape(metricsAddress);
+    assert.is(m.sum('muster_joins_total'), 0, 'no joins after the restart');
+    const notOk = [...m.text.matchAll(/^muster_rpc_duration_seconds_count\{method="([^"]+)",code="([^"]+)"\} (\S+)$/gm)].filter(([, , code]) => code !== 'OK');
+    assert.equal(notOk.map((x) => x[0]), [], 'every call the restarted coordinator finished was OK');
+  } finally {
+    for (const a of agents) await a.stop();
+    await proc.stop();
   }
 });
 

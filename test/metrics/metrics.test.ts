@@ -56,6 +56,14 @@ test('joins, signatures, RPC latency, nodes by state and role, commits and the c
     assert.ok(after.get('muster_store_committed_transactions_total') >= after.get('muster_store_commit_duration_seconds_count'));
     assert.ok(after.get('muster_certificate_expiry_horizon_seconds{scope="cluster"}') > 0, 'cluster CAs and issued leaves are known');
     await waitFor('three watches held', async () => (await scrape(metricsAddress)).get('muster_watches_held') === 3);
+    // Two bootstrap connections per join (GetCA unverified, then Join verified against the pinned
+    // CA: Node checks nothing of a certificate whose chain failed, so one connection cannot be
+    // verified before the token goes out on it), then one mutual-TLS connection per node that stays open.
+    const conns = await scrape(metricsAddress);
+    assert.is(conns.get('muster_connections_accepted_total{class="anonymous"}'), 6, 'two bootstrap connections per join');
+    assert.is(conns.get('muster_connections_accepted_total{class="node"}'), 3);
+    assert.is(conns.get('muster_connections{class="node"}'), 3);
+    await waitFor('bootstrap connections closed', async () => (await scrape(metricsAddress)).get('muster_connections{class="anonymous"}') === 0);
     // Bounded labels: no node names, addresses or the token in what a scraper sees.
     for (const secretish of ['node-1', 'node-2', addresses[0], token, token.split('.')[1]!]) assert.not.ok(after.text.includes(secretish), `metrics mention ${secretish}`);
 

@@ -1,17 +1,17 @@
-// What only the sqlite store promises: it survives close and SIGKILL, runs with WAL +
-// synchronous=FULL, belongs to one process (an OS lock that dies with its holder), and a commit
+// What only the sqlite store promises: it survives close and SIGKILL, runs with WAL and
+// acknowledges a commit only after its own sync of the WAL (SQLite at synchronous=NORMAL), belongs to one process (an OS lock that dies with its holder), and a commit
 // that cannot reach the disk rejects its whole batch and shows nothing. The shared Store
 // contract is in contract.test.ts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, fstatSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createInterface } from 'node:readline';
 import { SqliteStore } from '../../coordinator/store/sqlite.ts';
-import { StoreInUseError } from '../../coordinator/store/errors.ts';
+import { StoreCommitError, StoreInUseError } from '../../coordinator/store/errors.ts';
 import { MusterError } from '../../shared/errors/index.ts';
 
 const dirs: string[] = [];
@@ -89,15 +89,88 @@ test('survives close and reopen: entries, revisions, the next revision', async (
   }
 });
 
-test('pragmas read back from SQLite: WAL, synchronous=FULL, exclusive locking; also after reopen', async () => {
+test('pragmas read back from SQLite: WAL, synchronous=NORMAL (the store syncs the WAL itself), exclusive locking; also after reopen', async () => {
   const path = dbPath();
   for (let i = 0; i < 2; i++) {
     const s = new SqliteStore(path);
     try {
-      assert.equal(s.pragmas(), { journalMode: 'wal', synchronous: 2, lockingMode: 'exclusive' });
+      assert.equal(s.pragmas(), { journalMode: 'wal', synchronous: 1, lockingMode: 'exclusive' });
     } finally {
       await s.close();
     }
+  }
+});
+
+/** A WAL sync the test releases (or fails) by hand; records the descriptors it was asked to sync. */
+function heldSync() {
+  const calls: { fd: number; done: PromiseWithResolvers<void> }[] = [];
+  return {
+    calls,
+    fn: (fd: number) => {
+      const done = Promise.withResolvers<void>();
+      calls.push({ fd, done });
+      return done.promise;
+    },
+  };
+}
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('a commit is shown to watchers and acknowledged only after a WAL sync that began after it; syncs coalesce while one runs', async () => {
+  const path = dbPath();
+  const sync = heldSync();
+  const s = new SqliteStore(path, { syncWal: sync.fn });
+  const seen: number[] = [];
+  s.watch((e) => seen.push(e.revision));
+  const acked: number[] = [];
+  try {
+    const first = s.txn([{ type: 'put', key: 'a', value: '1' }]).then((r) => acked.push(r.revision));
+    await turn();
+    assert.is(sync.calls.length, 1, 'the first batch asked for a sync');
+    // The descriptor synced is the database's WAL file.
+    assert.is(fstatSync(sync.calls[0]!.fd).ino, statSync(`${path}-wal`).ino);
+    // Committed to SQLite, not yet synced: nobody sees it.
+    await turn();
+    assert.equal([seen, acked], [[], []]);
+    // Two more batches while the first sync runs: they share the one next sync.
+    const second = s.txn([{ type: 'put', key: 'b', value: '2' }]).then((r) => acked.push(r.revision));
+    await turn();
+    const third = s.txn([{ type: 'put', key: 'c', value: '3' }]).then((r) => acked.push(r.revision));
+    await turn();
+    assert.is(sync.calls.length, 1, 'no second sync while the first runs');
+    sync.calls[0]!.done.resolve();
+    await first;
+    assert.equal([seen, acked], [[1], [1]]);
+    await turn();
+    assert.is(sync.calls.length, 2, 'one more sync for the two batches committed meanwhile');
+    assert.equal(acked, [1], 'not before their sync');
+    sync.calls[1]!.done.resolve();
+    await Promise.all([second, third]);
+    assert.equal([seen, acked], [[1, 2, 3], [1, 2, 3]]);
+  } finally {
+    for (const c of sync.calls) c.done.resolve();
+    await s.close();
+  }
+});
+
+test('a failed WAL sync rejects its batch, shows nothing, and the store stays failed (fail-stop)', async () => {
+  const path = dbPath();
+  const sync = heldSync();
+  const s = new SqliteStore(path, { syncWal: sync.fn });
+  const seen: number[] = [];
+  s.watch((e) => seen.push(e.revision));
+  try {
+    const t = s.txn([{ type: 'put', key: 'a', value: '1' }]);
+    await turn();
+    sync.calls[0]!.done.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    const err = await t.catch((e: unknown) => e);
+    assert.instance(err, StoreCommitError);
+    assert.ok((err as Error).message.includes(path), (err as Error).message);
+    assert.equal(seen, []);
+    const later = await s.txn([{ type: 'put', key: 'b', value: '2' }]).catch((e: unknown) => e);
+    assert.instance(later, StoreCommitError, 'nothing is accepted after a failed sync');
+    assert.equal(seen, []);
+  } finally {
+    await s.close();
   }
 });
 

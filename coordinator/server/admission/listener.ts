@@ -88,6 +88,8 @@ export class AdmissionListener {
   #closing = false;
   /** Connections per class, for tests and metrics. */
   readonly counts: Record<PeerClass, number> = { anonymous: 0, node: 0, admin: 0 };
+  /** Connections accepted since start (past the handshake), per class. */
+  readonly accepted: Record<PeerClass, number> = { anonymous: 0, node: 0, admin: 0 };
 
   constructor(limits: ListenerLimits, injectors: Record<PeerClass, grpc.ConnectionInjector>, tls: ListenerTls, log: Logger, refusals: LogLimiter) {
     this.#limits = limits;
@@ -203,6 +205,7 @@ export class AdmissionListener {
     memoisePeerCertificate(socket);
     const cls = classifySocket(socket);
     this.counts[cls]++;
+    this.accepted[cls]++;
     if (cls !== 'anonymous') {
       this.#verified++;
       // The raw TCP socket was counted at accept; the TLS socket wraps it.
