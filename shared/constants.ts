@@ -177,14 +177,18 @@ export const ENV_PREFIX = 'MUSTER_';
 
 /**
  * V8 flags the coordinator runs with (the bundle's shebang, tests and benchmarks), measured with
- * `node bench/fleet.ts` at 1,000 agents:
- * - a 1 MiB young-generation semi-space instead of V8's default 16 MiB: heap 183 -> 64 MB and RSS
- *   423 -> 330 MB at the same CPU;
+ * `node bench/fleet.ts`:
  * - old space grows by at most 30% over what survived the last full GC (V8 picks 10-300% from its
  *   GC speed): right after a plan change reaches the fleet it held 70 MB for 26 MB live. Five runs
- *   each: RSS 281-294 -> 264-274 MB, coordinator CPU 6.9-7.7 -> 8.4-9.7 s, joins still 12-14 s.
+ *   at 1,000 agents: RSS 281-294 -> 264-274 MB, coordinator CPU 6.9-7.7 -> 8.4-9.7 s.
+ * - a 16 MiB young-generation semi-space (V8's default on 64-bit), not 1 MiB: with 256 joins in
+ *   flight a 1 MiB nursery promotes most of their short-lived objects, which the old-space GC then
+ *   marks and compacts. At 1,000 agents (two runs each, a quiet machine): coordinator CPU per join
+ *   26.2-27.1 -> 24.1-24.7 ms, RSS 291-300 -> 305-316 MB; `--heap-growing-percent=100` on top
+ *   measured 20.8-24.4 ms for 327-334 MB (not taken: within the noise for 7% more memory). 1 MiB
+ *   had been chosen for memory at a time when a join cost far less CPU; it is a constant ~30 MB.
  */
-export const COORDINATOR_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=30'] as const;
+export const COORDINATOR_NODE_FLAGS = ['--max-semi-space-size=16', '--heap-growing-percent=30'] as const;
 
 /**
  * V8 flags the agent runs with (the bundle's shebang, its single executable, bench/apply.ts),

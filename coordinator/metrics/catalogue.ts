@@ -47,7 +47,7 @@ export class CoordinatorMetrics {
     buckets: RPC_BUCKETS,
     registers: [this.registry],
   });
-  readonly commitDuration = new Histogram({ name: 'muster_store_commit_duration_seconds', help: 'Store group commits (one fsync for sqlite), by duration.', buckets: COMMIT_BUCKETS, registers: [this.registry] });
+  readonly commitDuration = new Histogram({ name: 'muster_store_commit_duration_seconds', help: 'Store group commits, from the commit to durable and shown (sqlite: COMMIT, then the WAL fdatasync off the event loop), by duration.', buckets: COMMIT_BUCKETS, registers: [this.registry] });
   readonly commitTransactions = new Counter({ name: 'muster_store_committed_transactions_total', help: 'Transactions committed by the store (several per group commit).', registers: [this.registry] });
 
   constructor() {
