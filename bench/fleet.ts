@@ -180,11 +180,13 @@ async function runSize(n: number, row: Row): Promise<void> {
   const BUNDLE = join(ROOT, 'dist/muster.cjs');
   if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
   const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
-  const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`, `--cpu-prof-name=coordinator-${n}.cpuprofile`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
-  // Every simulated agent comes from 127.0.0.1: one source, like a fleet behind one NAT, so the
-  // per-source join budget and unverified-connection cap are raised to let the whole fleet join at
-  // once (both are measured in test/server/admission and test/foundation/bounded-inputs).
-  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', '1024', '--metrics-address', metricsAddress, ...(process.env.BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])];
+  const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
+  // Every simulated agent comes from 127.0.0.1 (grpc-js cannot bind a client's source address):
+  // one source, like a fleet behind one NAT, so the per-source join budget and unverified-connection
+  // cap are raised to what a fleet of distinct addresses would meet, one connection per source
+  // (both limits are measured in test/server/admission and test/foundation/bounded-inputs); the
+  // cap at the fleet's size, or a restart's reconnect storm would be cut at 1,024 handshakes.
+  const serveArgs = ['--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--plan', planFile, '--log-level', 'warn', '--join-burst', '100000', '--join-rate', '100000', '--max-unverified-per-source', String(Math.max(1024, n)), '--metrics-address', metricsAddress, ...(process.env.BENCH_SERVE_ARGS?.split(' ').filter(Boolean) ?? [])];
   const coordEnv = Object.fromEntries((process.env.BENCH_COORD_ENV?.split(',').filter(Boolean) ?? []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
   const [command, args] = values.binary ? [values.binary, ['coordinator', 'serve', ...serveArgs]] : [process.execPath, [...nodeFlags, ...program, ...serveArgs]];
   let out = '';

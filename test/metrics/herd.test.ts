@@ -190,9 +190,12 @@ test('a clean coordinator restart with agents connected: each comes back by itse
     const revisions = agents.map((a) => a.agent.appliedRevision);
     const logLength = agents.map((a) => a.log.lines.length);
 
+    const noticed = new Set<string>();
+    const unsubscribe = agents.map((a, i) => a.agent.onPhase((p) => p === 'waiting-for-coordinator' && noticed.add(`node-${i + 1}`)));
     await proc.stop();
     // Every agent notices (its held watch ends) before the coordinator is back.
-    await waitFor('every agent waiting for the coordinator', () => agents.every((a) => a.agent.phase === 'waiting-for-coordinator'), 60_000);
+    await waitFor('every agent waiting for the coordinator', () => noticed.size === RESTART_AGENTS, 60_000);
+    unsubscribe.forEach((u) => u());
     proc = spawnCoordinator(args);
     await proc.until('Join command');
     await waitFor(`all ${RESTART_AGENTS} watching the restarted coordinator`, async () => (await held()) === RESTART_AGENTS && agents.every((a) => a.agent.phase === 'watching') && (await allApplied()), 120_000, 100);
