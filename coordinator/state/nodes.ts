@@ -175,12 +175,7 @@ export class Nodes {
   authorize(name: string, serial: string): NodeRecord {
     const n = this.#t.get(name);
     if (!n) throw new PermissionDeniedError('node-unknown', `node ${name} is not registered with this coordinator; join it with a bootstrap token`);
-    if (n.removedAtMs) {
-      throw new PermissionDeniedError(
-        'node-removed',
-        `node ${name} was removed by an operator at ${new Date(n.removedAtMs).toISOString()}; to bring it back, delete the agent's state dir and join again with a new token`,
-      );
-    }
+    if (n.removedAtMs) throw removedError(name, n.removedAtMs);
     if (serial === n.certSerial) return n;
     if (n.pending && serial === n.pending.serial) {
       void this.#promote(name, serial).catch((e) => this.#log.warn(`cannot make node ${name}'s renewed certificate its only one: ${e}`));
@@ -210,7 +205,10 @@ export class Nodes {
    */
   assertCurrent(name: string, serial: string): void {
     const n = this.#t.latest(name);
-    if (!n || n.removedAtMs) throw new PermissionDeniedError('node-removed', `node ${name} was removed by an operator; its reports are no longer taken`);
+    // The same answer as at admission: a call in flight when the removal landed tells the agent
+    // the same thing, and what to do, as its next call would.
+    if (n?.removedAtMs) throw removedError(name, n.removedAtMs);
+    if (!n) throw new PermissionDeniedError('node-removed', `node ${name} was removed by an operator; its reports are no longer taken`);
     if (serial !== n.certSerial && serial !== n.pending?.serial) {
       throw new PermissionDeniedError('cert-superseded', `the identity certificate presented for node ${name} is no longer that node's; its reports are no longer taken`);
     }
@@ -273,4 +271,12 @@ export class Nodes {
     this.#dirty.clear();
     await this.#w.run(async () => void this.#w.txn(names.map((n) => this.#lastSeenTable.put(n, this.#seen.get(n) ?? 0))));
   }
+}
+
+/** A removed node's calls are refused with when, and how to bring the machine back. */
+function removedError(name: string, removedAtMs: number): PermissionDeniedError {
+  return new PermissionDeniedError(
+    'node-removed',
+    `node ${name} was removed by an operator at ${new Date(removedAtMs).toISOString()}; to bring it back, delete the agent's state dir and join again with a new token`,
+  );
 }

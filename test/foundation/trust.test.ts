@@ -277,7 +277,7 @@ test('a removed node is refused on its next call with the reason; the agent stop
   admin.close();
   const e = await rejects(() => a.done);
   assert.is(e.kind, 'permission-denied');
-  assert.match(e.message, /node node-3 was removed by an operator at .*; to bring it back, delete the agent's state dir and join again/);
+  assert.match(e.message, /node node-3 was removed by an operator at .*; to bring it back, delete the agent.s state dir and join again/, e.message);
   assert.is(a.agent.phase, 'failed');
   const row = c.state.status().find((r) => r.name === 'node-3')!;
   assert.is(row.state, 'removed');
