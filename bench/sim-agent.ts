@@ -9,7 +9,9 @@ import { join } from '../agent/client/join.ts';
 import { agentClient } from '../agent/client/channels.ts';
 import { createCsr, createKey } from '../shared/pki/x509.ts';
 import { kindsForRoles } from '../shared/pki/catalogue.ts';
-import { unary, isRetryable, fromServiceError } from '../shared/wire/status.ts';
+import { unary, isRetryable, fromServiceError, RECONNECT_WINDOW_KEY } from '../shared/wire/status.ts';
+import type { Metadata } from '@grpc/grpc-js';
+import { MAX_RECONNECT_WINDOW_MS } from '../shared/constants.ts';
 import { compileRetry, reconnectDelayMs, sleep } from '../shared/retry.ts';
 import { silentLogger } from '../shared/log/logger.ts';
 import type { AgentClient } from '../shared/wire/proto.ts';
@@ -17,7 +19,7 @@ import type { Facts } from '../shared/wire/types.ts';
 import { MusterError } from '../shared/errors/index.ts';
 
 const CALL_TIMEOUT_MS = 15_000;
-/** The real agent's default first-reconnect window (--reconnect-jitter-ms). */
+/** The real agent's default first-reconnect window (--reconnect-jitter-ms); the coordinator's advice can widen it. */
 const RECONNECT_JITTER_MS = 5000;
 const log = silentLogger();
 const retry = compileRetry({ initialMs: 200, maxMs: 5000 });
@@ -68,11 +70,17 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
         if (!isRetryable(e)) throw e;
         // As the real agent (agent/loop/agent.ts): a lost coordinator's first retry is spread
         // over the reconnect window, then backoff with full jitter, never sooner than a hint.
-        await sleep(reconnectDelayMs(retry, n, e, e.kind === 'unavailable' ? RECONNECT_JITTER_MS : 0), signal);
+        await sleep(reconnectDelayMs(retry, n, e, e.kind === 'unavailable' ? Math.max(RECONNECT_JITTER_MS, advisedMs) : 0), signal);
       }
     }
   };
 
+  // The coordinator's advised reconnect window, from its watch headers (as the real agent).
+  let advisedMs = 0;
+  const noteHeaders = (h: Metadata) => {
+    const v = Number(h.get(RECONNECT_WINDOW_KEY)[0]);
+    if (Number.isFinite(v) && v >= 0) advisedMs = Math.min(v, MAX_RECONNECT_WINDOW_MS);
+  };
   let client!: AgentClient;
   const call = <K extends 'Report' | 'ReportApply' | 'WatchAssignment' | 'IssueCertificates'>(what: K, req: Parameters<typeof unary<AgentClient, K>>[3], timeout = CALL_TIMEOUT_MS) =>
     withRetry(what, () => unary(o.coordinator, client, what, req, timeout, signal));
@@ -109,7 +117,7 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
       nextReportAt = Date.now() + o.reportIntervalMs;
     }
     const hold = Math.max(0, Math.min(o.watchHoldMs, nextReportAt - Date.now()));
-    const res = await call('WatchAssignment', { applied_revision: applied, hold_ms: hold, probe_plan_id: probeRan, probe_port: 0 }, hold + CALL_TIMEOUT_MS);
+    const res = await withRetry('WatchAssignment', () => unary(o.coordinator, client, 'WatchAssignment', { applied_revision: applied, hold_ms: hold, probe_plan_id: probeRan, probe_port: 0 }, hold + CALL_TIMEOUT_MS, signal, noteHeaders));
     if (res.probe_plan) probeRan = Number(res.probe_plan.id); // nothing to probe from: port 0, peers skip us
     if (!res.changed || !res.assignment) continue;
     const a = res.assignment;

@@ -28,6 +28,16 @@ export const DEFAULT_STARTUP_JITTER_MS = 2_000;
  * the first 500 ms of backoff together.
  */
 export const DEFAULT_RECONNECT_JITTER_MS = 5_000;
+/**
+ * Reconnections a coordinator takes back per second after a restart, for the window it advises
+ * its agents (the fleet's size over this rate; an agent uses the larger of that and its own
+ * --reconnect-jitter-ms). Each is a new mutual-TLS connection and a watch: `node
+ * bench/grpc-floor.ts` measured 3.7 ms of server CPU for a new connection with one call on a
+ * 2-core machine, about 270 a second on one core; 200 leaves room for the calls that follow.
+ */
+export const RECONNECTS_PER_SECOND = 200;
+/** The advised reconnect window is at most this (an agent also never waits longer). */
+export const MAX_RECONNECT_WINDOW_MS = 300_000;
 
 /** Default port an agent listens on for latency and reachability probes from its peers. */
 export const DEFAULT_PROBE_PORT = 7444;

@@ -20,14 +20,15 @@ import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { API_SERVER_MANIFEST, waitForApiServer } from '../kube/api-server-ready.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
-import { fromServiceError, isRetryable, unary } from '../../shared/wire/status.ts';
+import { fromServiceError, isRetryable, unary, RECONNECT_WINDOW_KEY } from '../../shared/wire/status.ts';
+import type { Metadata } from '@grpc/grpc-js';
 import { MusterError, errorMessage } from '../../shared/errors/index.ts';
 import { compileRetry, reconnectDelayMs, sleep, startupDelayMs, type RetryOptions } from '../../shared/retry.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
 import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
-import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
+import { MAX_RECONNECT_WINDOW_MS, PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
 import { ClusterCertificates, type EnsureResult, type IssueFn } from '../pki/index.ts';
 import { NodeIdentity } from './node-identity.ts';
 import { RenderCache } from './render-cache.ts';
@@ -172,6 +173,15 @@ export class Agent {
     }
   }
 
+  /** The reconnect window the coordinator advised with its last watch (its fleet's size over the rate it takes reconnections back). */
+  #advisedReconnectMs = 0;
+
+  /** From a WatchAssignment's response headers. */
+  #noteHeaders(headers: Metadata): void {
+    const v = Number(headers.get(RECONNECT_WINDOW_KEY)[0]);
+    if (Number.isFinite(v) && v >= 0) this.#advisedReconnectMs = Math.min(v, MAX_RECONNECT_WINDOW_MS);
+  }
+
   /** Retries `attempt` while the coordinator is unreachable, with backoff and full jitter. */
   async #withRetry<T>(what: string, signal: AbortSignal, attempt: (reached: () => void) => Promise<T>, resumePhase: AgentPhase): Promise<T> {
     for (let n = 1; ; n++) {
@@ -202,7 +212,7 @@ export class Agent {
         if (!isRetryable(e) && !impostor) throw e;
         // A connection lost (the coordinator restarted): the first retry is spread over the
         // reconnect window; after that, backoff with full jitter; never sooner than a hint.
-        const delay = reconnectDelayMs(this.#retry, n, e, e.kind === 'unavailable' ? this.#o.reconnectJitterMs : 0);
+        const delay = reconnectDelayMs(this.#retry, n, e, e.kind === 'unavailable' ? Math.max(this.#o.reconnectJitterMs, this.#advisedReconnectMs) : 0);
         this.#setPhase('waiting-for-coordinator');
         const line = `waiting for coordinator at ${this.#o.coordinator} (${what}: ${e.message}); retry ${n} in ${(delay / 1000).toFixed(1)}s`;
         if (impostor) this.#d.log.warn(line);
@@ -338,7 +348,11 @@ export class Agent {
       const res = await this.#withRetry(
         'watch',
         signal,
-        (reached) => unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan, probe_port: probePort }, hold + CALL_TIMEOUT_MS, signal, reached),
+        (reached) =>
+          unary(this.#o.coordinator, client, 'WatchAssignment', { applied_revision: have, hold_ms: hold, probe_plan_id: probeRan, probe_port: probePort }, hold + CALL_TIMEOUT_MS, signal, (headers) => {
+            this.#noteHeaders(headers);
+            reached();
+          }),
         'watching',
       );
       if (res.probe_plan) {

@@ -58,6 +58,7 @@ const serve: CommandSpec = {
     'max-unverified-per-source': { value: 'N', help: 'connections one address may hold before it authenticates (default 128)' },
     'work-concurrency': { value: 'N', help: 'expensive calls (join signing, renewal, issuance) run at once (default 8)' },
     'work-queue': { value: 'N', help: 'expensive calls waiting beyond those; more are told to retry later (default 1024)' },
+    'reconnect-rate': { value: 'N', help: 'reconnections per second taken back after a restart: agents spread theirs over fleet size / N seconds (default 200)' },
     'metrics-address': { value: 'HOST:PORT', help: `plain-HTTP /metrics, /healthz, /readyz (MUSTER_METRICS_ADDRESS, default ${DEFAULT_METRICS_ADDRESS}; off for none)` },
   }),
   run: serveCommand,

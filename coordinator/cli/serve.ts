@@ -23,6 +23,7 @@ export const SERVE_OPTIONS = {
   'max-unverified-per-source': { type: 'string' },
   'work-concurrency': { type: 'string' },
   'work-queue': { type: 'string' },
+  'reconnect-rate': { type: 'string' },
   'metrics-address': { type: 'string' },
 } as const;
 
@@ -68,7 +69,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     reinitialize: values.reinitialize,
     metricsAddress,
     metricsBestEffort: metricsGiven === undefined,
-    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']) },
+    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']), reconnectsPerSecond: integer('reconnect-rate', values['reconnect-rate']) },
     logger,
   });
   if (c.identity.created) {

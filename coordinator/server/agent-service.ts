@@ -7,6 +7,8 @@ import { musterV1 } from '../../shared/wire/proto.ts';
 import type { AgentHandlers } from '../../proto/gen/types/muster/v1/Agent.ts';
 import type { Assignment, ReportRequestOut } from '../../shared/wire/types.ts';
 import { unaryHandler, type ServiceRegistrar } from './boundary.ts';
+import { reconnectWindowMs } from './admission/reconnect-window.ts';
+import { RECONNECT_WINDOW_KEY } from '../../shared/wire/status.ts';
 import { requireNode } from './auth.ts';
 import type { ClusterState } from '../state/cluster-state.ts';
 import type { CommittedAssignment } from '../state/records.ts';
@@ -46,6 +48,8 @@ export interface AgentServiceDeps {
   issuer?: ClusterIssuer;
   /** The coordinator-wide budget for expensive work (admission/work-budget.ts): renewal and issuance run in it. @default none */
   work?: Pick<WorkBudget, 'run'>;
+  /** For the reconnect window advised in WatchAssignment's headers. @default RECONNECTS_PER_SECOND */
+  reconnectsPerSecond?: number;
 }
 
 /** Reports one node may have in flight: an agent sends one at a time; more is a loop or an attack. */
@@ -114,11 +118,18 @@ export class AgentService {
           }
           return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : state.waitingReason(node.name)), probe_plan: probePlan };
         };
+        // The headers say over how long the fleet should spread its reconnects if this
+        // coordinator goes away: its size over the rate it takes them back.
+        const headers = new grpc.Metadata();
+        headers.set(RECONNECT_WINDOW_KEY, String(reconnectWindowMs(nodes.table.size, this.#d.reconnectsPerSecond)));
         const now = answer();
-        if (now.changed || now.probe_plan || hold === 0) return now;
+        if (now.changed || now.probe_plan || hold === 0) {
+          call.sendMetadata(headers);
+          return now;
+        }
         // Accepted and held: the response headers go now, so the agent knows its watch is in
         // place (after a restart it says the coordinator is back) without waiting for the answer.
-        call.sendMetadata(new grpc.Metadata());
+        call.sendMetadata(headers);
         const ac = new AbortController();
         const onCancel = () => ac.abort();
         call.once('cancelled', onCancel);

@@ -342,7 +342,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Coo
       work: admission.work,
       onJoinRefused: (peer, err) => admission.joinFailed(peer, err.message),
     });
-    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node, issuer, work: admission.work });
+    const agent = new AgentService({ state, hub, log, nodeCa: identity.nodeCa, serverCaPem: identity.serverCa.certPem, names, clock: c.clock, nodeCertTtlMs: c.certTtlMs.node, issuer, work: admission.work, reconnectsPerSecond: admission.options.reconnectsPerSecond });
     const adminService = new AdminService(state, log, identity.adminCa, c.certTtlMs.admin, issuer);
     for (const server of admission.servers) {
       const s = instrumented(server, metrics);

@@ -21,6 +21,8 @@ const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
 const REASON_KEY = 'muster-reason';
 /** How long a RESOURCE_EXHAUSTED caller should wait, in ms (decimal string). */
 export const RETRY_AFTER_KEY = 'retry-after-ms';
+/** Response header of WatchAssignment: over how many ms to spread the first reconnect after losing the coordinator. */
+export const RECONNECT_WINDOW_KEY = 'muster-reconnect-window-ms';
 /** A hint beyond this is treated as this: a confused server must not park an agent for days. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -91,7 +93,7 @@ export function unary<C, K extends keyof C & string>(
   req: RequestOf<C[K]>,
   timeoutMs: number,
   signal?: AbortSignal,
-  onHeaders?: () => void,
+  onHeaders?: (headers: grpc.Metadata) => void,
 ): Promise<ResponseOf<C[K]>> {
   type Res = ResponseOf<C[K]>;
   return new Promise<Res>((resolve, reject) => {

@@ -16,6 +16,8 @@ import { freePort } from '../../shared/net/free-port.ts';
 import { WorkBudget } from '../../coordinator/server/admission/work-budget.ts';
 import { ResourceExhaustedError, MusterError } from '../../shared/errors/index.ts';
 import { compileRetry, reconnectDelayMs, retryDelayMs, startupDelayMs } from '../../shared/retry.ts';
+import { reconnectWindowMs } from '../../coordinator/server/admission/reconnect-window.ts';
+import { MAX_RECONNECT_WINDOW_MS } from '../../shared/constants.ts';
 import { scrape } from '../helpers/metrics-scrape.ts';
 import { spawnCoordinator } from '../helpers/coordinator-child.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
@@ -143,9 +145,21 @@ test('an agent waits its start-up jitter before first contact (a fixed random so
 });
 
 const RESTART_AGENTS = 10;
-const RECONNECT_WINDOW_MS = 4000;
+/** The coordinator takes 2 reconnections a second back: it advises 10 agents a 5 s window. */
+const RECONNECT_RATE = 2;
+const RECONNECT_WINDOW_MS = (RESTART_AGENTS / RECONNECT_RATE) * 1000;
 
-test('a clean coordinator restart with agents connected: each comes back by itself through its own jittered retries, holds its watch at the revision it had applied, and nothing is re-joined or re-applied', async () => {
+test('the advised reconnect window is the fleet over the reconnect rate, bounded', () => {
+  assert.is(reconnectWindowMs(0), 0);
+  assert.is(reconnectWindowMs(1000), 5_000);
+  assert.is(reconnectWindowMs(10_000), 50_000);
+  assert.is(reconnectWindowMs(10, 2), 5_000);
+  assert.is(reconnectWindowMs(3, 2), 1_500);
+  assert.is(reconnectWindowMs(10_000_000), MAX_RECONNECT_WINDOW_MS);
+  assert.is(reconnectWindowMs(10, 0), 0);
+});
+
+test('a clean coordinator restart with agents connected: each comes back by itself, its first retry spread over the window the coordinator advised; it holds its watch at the revision it had applied, and nothing is re-joined or re-applied', async () => {
   const dir = tempDir('muster-restart-');
   const dataDir = join(dir, 'coord');
   const host = net.host(1);
@@ -160,7 +174,7 @@ test('a clean coordinator restart with agents connected: each comes back by itse
       `etcd: { expected_count: 1, nodes: [ { host: node-1, ip: ${nodeAddress(0)} } ] }\nmaster: { expected_count: 1, nodes: [ { host: node-1, ip: ${nodeAddress(0)} } ] }\n` +
       `worker:\n  expected_count: ${RESTART_AGENTS - 1}\n  nodes:\n${workers}\n`,
   );
-  const args = ['--data-dir', dataDir, '--listen', address, '--plan', planFile, '--log-level', 'warn', '--metrics-address', metricsAddress];
+  const args = ['--data-dir', dataDir, '--listen', address, '--plan', planFile, '--log-level', 'warn', '--metrics-address', metricsAddress, '--reconnect-rate', String(RECONNECT_RATE)];
   let proc = spawnCoordinator(args);
   const agents: RunningAgent[] = [];
   const failed: string[] = [];
@@ -173,7 +187,7 @@ test('a clean coordinator restart with agents connected: each comes back by itse
     for (let i = 0; i < RESTART_AGENTS; i++) {
       const name = `node-${i + 1}`;
       const a = runAgent(
-        { coordinator: address, token, caHash: cfg.ca_hash, nodeName: name, address: nodeAddress(i), stateDir: join(dir, name, 'state'), root: join(dir, name, 'root'), reconnectJitterMs: RECONNECT_WINDOW_MS },
+        { coordinator: address, token, caHash: cfg.ca_hash, nodeName: name, address: nodeAddress(i), stateDir: join(dir, name, 'state'), root: join(dir, name, 'root'), reconnectJitterMs: 0 },
         undefined,
         // A fixed random source per agent: the spread below is the same every run.
         { retry: { initialMs: 50, maxMs: 500, random: lcg(100 + i) } },
@@ -208,7 +222,8 @@ test('a clean coordinator restart with agents connected: each comes back by itse
       assert.not.ok(lines.some((l) => /applied revision /.test(l)), `node-${i + 1} applied nothing again:\n${lines.join('\n')}`);
       assert.ok(lines.some((l) => l.includes('is back')), `node-${i + 1} says the coordinator is back:\n${lines.join('\n')}`);
     }
-    // The first retry of each is spread over the reconnect window (full jitter), not at once.
+    // The first retry of each is spread over the window the coordinator advised (the agents'
+    // own window is 0 here: without the advice every first retry would be the 50 ms backoff).
     const firsts = since.map((lines, i) => {
       const l = lines.find((x) => /waiting for coordinator .* retry 1 in /.test(x));
       assert.ok(l, `node-${i + 1} logged its first retry:\n${lines.join('\n')}`);

@@ -19,6 +19,7 @@ import { AdmissionListener, PEER_CLASSES, type ListenerTls, type PeerClass } fro
 import { JoinBudget, compileJoinBudgetOptions, peerSource, type CompiledJoinBudget, type JoinBudgetOptions } from './join-budget.ts';
 import { LogLimiter } from './log-limiter.ts';
 import { WorkBudget, compileWorkBudgetOptions, type CompiledWorkBudget, type WorkBudgetOptions } from './work-budget.ts';
+import { RECONNECTS_PER_SECOND } from '../../../shared/constants.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -59,6 +60,11 @@ export interface AdmissionOptions {
   joinBudget?: JoinBudgetOptions;
   /** The coordinator-wide budget for expensive work (Join's CSR and signing, renewal, issuance). */
   workBudget?: WorkBudgetOptions;
+  /**
+   * Reconnections per second this coordinator takes back after a restart: its agents are told to
+   * spread their first reconnect over (fleet size / this) seconds (reconnect-window.ts). @default RECONNECTS_PER_SECOND (200)
+   */
+  reconnectsPerSecond?: number;
   /** Failed-join warn lines per source per window. @default 5 */
   failedJoinLinesPerSource?: number;
   /** Failed-join (and refused-connection) warn lines in all per window. @default 50 */
@@ -82,6 +88,7 @@ export interface CompiledAdmissionOptions {
   maxConnections: number;
   joinBudget: CompiledJoinBudget;
   workBudget: CompiledWorkBudget;
+  reconnectsPerSecond: number;
   log: { linesPerKey: number; linesTotal: number; intervalMs: number };
   clock: () => number;
 }
@@ -105,6 +112,7 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     maxConnections: o.maxConnections ?? 20_000,
     joinBudget: compileJoinBudgetOptions({ ...o.joinBudget, clock: o.joinBudget?.clock ?? clock }),
     workBudget: compileWorkBudgetOptions(o.workBudget),
+    reconnectsPerSecond: o.reconnectsPerSecond ?? RECONNECTS_PER_SECOND,
     log: { linesPerKey: o.failedJoinLinesPerSource ?? 5, linesTotal: o.failedJoinLinesTotal ?? 50, intervalMs: o.failedJoinLogIntervalMs ?? 60_000 },
     clock,
   };
@@ -113,6 +121,7 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     ['nodeMaxMessageBytes', c.maxMessageBytes.node],
     ['adminMaxMessageBytes', c.maxMessageBytes.admin],
     ['handshakeTimeoutMs', c.handshakeTimeoutMs],
+    ['reconnectsPerSecond', c.reconnectsPerSecond],
     ['anonymousIdleTimeoutMs', c.anonymousIdleTimeoutMs],
     ['anonymousMaxAgeMs', c.anonymousMaxAgeMs],
     ['anonymousMaxAgeGraceMs', c.anonymousMaxAgeGraceMs],
