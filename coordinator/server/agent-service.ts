@@ -118,18 +118,15 @@ export class AgentService {
           }
           return { changed: false, assignment: null, waiting_reason: gate ?? (a ? '' : state.waitingReason(node.name)), probe_plan: probePlan };
         };
-        // The headers say over how long the fleet should spread its reconnects if this
-        // coordinator goes away: its size over the rate it takes them back.
+        // The response headers go at once, also for a call that will be held: the agent knows
+        // its watch is in place (after a restart it says the coordinator is back) without waiting
+        // for the answer, and learns over how long the fleet should spread its reconnects if this
+        // coordinator goes away (its size over the rate it takes them back).
         const headers = new grpc.Metadata();
         headers.set(RECONNECT_WINDOW_KEY, String(reconnectWindowMs(nodes.table.size, this.#d.reconnectsPerSecond)));
-        const now = answer();
-        if (now.changed || now.probe_plan || hold === 0) {
-          call.sendMetadata(headers);
-          return now;
-        }
-        // Accepted and held: the response headers go now, so the agent knows its watch is in
-        // place (after a restart it says the coordinator is back) without waiting for the answer.
         call.sendMetadata(headers);
+        const now = answer();
+        if (now.changed || now.probe_plan || hold === 0) return now;
         const ac = new AbortController();
         const onCancel = () => ac.abort();
         call.once('cancelled', onCancel);
