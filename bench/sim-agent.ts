@@ -9,9 +9,8 @@ import { join } from '../agent/client/join.ts';
 import { agentClient } from '../agent/client/channels.ts';
 import { createCsr, createKey } from '../shared/pki/x509.ts';
 import { kindsForRoles } from '../shared/pki/catalogue.ts';
-import { unary, isRetryable, fromServiceError, RECONNECT_WINDOW_KEY } from '../shared/wire/status.ts';
+import { unary, isRetryable, fromServiceError, advisedReconnectMs } from '../shared/wire/status.ts';
 import type { Metadata } from '@grpc/grpc-js';
-import { MAX_RECONNECT_WINDOW_MS } from '../shared/constants.ts';
 import { compileRetry, reconnectDelayMs, sleep } from '../shared/retry.ts';
 import { silentLogger } from '../shared/log/logger.ts';
 import type { AgentClient } from '../shared/wire/proto.ts';
@@ -77,10 +76,7 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
 
   // The coordinator's advised reconnect window, from its watch headers (as the real agent).
   let advisedMs = 0;
-  const noteHeaders = (h: Metadata) => {
-    const v = Number(h.get(RECONNECT_WINDOW_KEY)[0]);
-    if (Number.isFinite(v) && v >= 0) advisedMs = Math.min(v, MAX_RECONNECT_WINDOW_MS);
-  };
+  const noteHeaders = (h: Metadata) => (advisedMs = advisedReconnectMs(h) ?? advisedMs);
   let client!: AgentClient;
   const call = <K extends 'Report' | 'ReportApply' | 'WatchAssignment' | 'IssueCertificates'>(what: K, req: Parameters<typeof unary<AgentClient, K>>[3], timeout = CALL_TIMEOUT_MS) =>
     withRetry(what, () => unary(o.coordinator, client, what, req, timeout, signal));

@@ -20,7 +20,7 @@ import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { API_SERVER_MANIFEST, waitForApiServer } from '../kube/api-server-ready.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
-import { fromServiceError, isRetryable, unary, RECONNECT_WINDOW_KEY } from '../../shared/wire/status.ts';
+import { fromServiceError, isRetryable, unary, advisedReconnectMs } from '../../shared/wire/status.ts';
 import type { Metadata } from '@grpc/grpc-js';
 import { MusterError, errorMessage } from '../../shared/errors/index.ts';
 import { compileRetry, reconnectDelayMs, sleep, startupDelayMs, type RetryOptions } from '../../shared/retry.ts';
@@ -28,7 +28,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut, Facts } from '../../shared/wire/types.ts';
 import { startProbeListener, runProbePlan, RolePortListeners } from '../probe/index.ts';
 import type { ProbePlanOut, ProbeResults } from '../../shared/wire/types.ts';
-import { MAX_RECONNECT_WINDOW_MS, PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
+import { PROBE_LISTEN_HOLD_MS } from '../../shared/constants.ts';
 import { ClusterCertificates, type EnsureResult, type IssueFn } from '../pki/index.ts';
 import { NodeIdentity } from './node-identity.ts';
 import { RenderCache } from './render-cache.ts';
@@ -178,8 +178,7 @@ export class Agent {
 
   /** From a WatchAssignment's response headers. */
   #noteHeaders(headers: Metadata): void {
-    const v = Number(headers.get(RECONNECT_WINDOW_KEY)[0]);
-    if (Number.isFinite(v) && v >= 0) this.#advisedReconnectMs = Math.min(v, MAX_RECONNECT_WINDOW_MS);
+    this.#advisedReconnectMs = advisedReconnectMs(headers) ?? this.#advisedReconnectMs;
   }
 
   /** Retries `attempt` while the coordinator is unreachable, with backoff and full jitter. */

@@ -5,6 +5,7 @@ import * as grpc from '@grpc/grpc-js';
 import { coordinatorNotVerified } from './tls-errors.ts';
 import { unreachableMessage } from './transport-errors.ts';
 import { MusterError, ResourceExhaustedError, type ErrorKind } from '../errors/index.ts';
+import { MAX_RECONNECT_WINDOW_MS } from '../constants.ts';
 
 const KIND_TO_CODE: Record<ErrorKind, grpc.status> = {
   'invalid-argument': grpc.status.INVALID_ARGUMENT,
@@ -23,6 +24,13 @@ const REASON_KEY = 'muster-reason';
 export const RETRY_AFTER_KEY = 'retry-after-ms';
 /** Response header of WatchAssignment: over how many ms to spread the first reconnect after losing the coordinator. */
 export const RECONNECT_WINDOW_KEY = 'muster-reconnect-window-ms';
+
+/** The reconnect window a WatchAssignment's headers advise, at most MAX_RECONNECT_WINDOW_MS; undefined when absent or not a number of ms. */
+export function advisedReconnectMs(headers: grpc.Metadata): number | undefined {
+  const raw = headers.get(RECONNECT_WINDOW_KEY)[0];
+  const v = typeof raw === 'string' && /^\d{1,12}$/.test(raw) ? Number(raw) : NaN;
+  return Number.isFinite(v) ? Math.min(v, MAX_RECONNECT_WINDOW_MS) : undefined;
+}
 /** A hint beyond this is treated as this: a confused server must not park an agent for days. */
 const MAX_RETRY_AFTER_MS = 3_600_000;
 

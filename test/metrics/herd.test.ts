@@ -19,6 +19,8 @@ import { compileRetry, reconnectDelayMs, retryDelayMs, startupDelayMs } from '..
 import { reconnectWindowMs } from '../../coordinator/server/admission/reconnect-window.ts';
 import { MAX_RECONNECT_WINDOW_MS } from '../../shared/constants.ts';
 import { scrape } from '../helpers/metrics-scrape.ts';
+import * as grpc from '@grpc/grpc-js';
+import { advisedReconnectMs, RECONNECT_WINDOW_KEY } from '../../shared/wire/status.ts';
 import { spawnCoordinator } from '../helpers/coordinator-child.ts';
 import { loadAdminConfig } from '../../coordinator/admin/config.ts';
 import { connectAdmin } from '../../coordinator/admin/client.ts';
@@ -157,6 +159,18 @@ test('the advised reconnect window is the fleet over the reconnect rate, bounded
   assert.is(reconnectWindowMs(3, 2), 1_500);
   assert.is(reconnectWindowMs(10_000_000), MAX_RECONNECT_WINDOW_MS);
   assert.is(reconnectWindowMs(10, 0), 0);
+});
+
+test('an advised window from the headers is taken only as a whole number of ms, and never beyond the maximum', () => {
+  const headers = (v?: string) => {
+    const m = new grpc.Metadata();
+    if (v !== undefined) m.set(RECONNECT_WINDOW_KEY, v);
+    return m;
+  };
+  assert.is(advisedReconnectMs(headers('5000')), 5000);
+  assert.is(advisedReconnectMs(headers('0')), 0);
+  assert.is(advisedReconnectMs(headers(String(10 * MAX_RECONNECT_WINDOW_MS))), MAX_RECONNECT_WINDOW_MS, 'a coordinator cannot park its fleet for days');
+  for (const junk of [undefined, '', '-5', 'abc', '1e9', ' 5', '5.5', '9'.repeat(400)]) assert.is(advisedReconnectMs(headers(junk)), undefined, `${junk}`);
 });
 
 test('a clean coordinator restart with agents connected: each comes back by itself, its first retry spread over the window the coordinator advised; it holds its watch at the revision it had applied, and nothing is re-joined or re-applied', async () => {
