@@ -52,10 +52,17 @@ export interface SignSpec {
   ttlMs: number;
 }
 
+/** Leaf lifetimes by plan object (a plan is never mutated once applied): parsed once, not per certificate. */
+const leafTtls = new WeakMap<Plan, number>();
+
 /** The plan's leaf lifetime (cluster.certificates.expiry, a Go duration) in ms. */
 export function leafTtlMs(plan: Plan): number {
-  const ms = parseGoDuration(plan.cluster.certificates.expiry);
-  return ms && ms > 0 ? ms : DEFAULT_LEAF_TTL_MS;
+  let ttl = leafTtls.get(plan);
+  if (ttl === undefined) {
+    const ms = parseGoDuration(plan.cluster.certificates.expiry);
+    leafTtls.set(plan, (ttl = ms && ms > 0 ? ms : DEFAULT_LEAF_TTL_MS));
+  }
+  return ttl;
 }
 
 function denied(reason: string, message: string): PermissionDeniedError {

@@ -458,6 +458,8 @@ function readExtensionRequest(attrs: der.Node | undefined, out: CsrRequest): voi
 /** A read CSR and what checking its self-signature takes. */
 interface ReadCsr {
   out: CsrRequest;
+  /** The request's public key as PEM, for verify() (which imports it more cheaply than a KeyObject is made). */
+  key: string;
   /** The signed part (certificationRequestInfo), the signature, and whether the algorithm fits the key. */
   info: Buffer;
   sig: Buffer;
@@ -471,7 +473,7 @@ interface ReadCsr {
 export function readCsr(pem: string): CsrRequest {
   const r = readCsrFields(pem);
   try {
-    r.out.signatureValid = r.algFits && verify('sha256', r.info, r.out.publicKey, r.sig);
+    r.out.signatureValid = r.algFits && verify('sha256', r.info, r.key, r.sig);
   } catch {
     // a signature that is not even DER: same answer
   }
@@ -490,7 +492,7 @@ export async function readCsrAsync(pem: string): Promise<CsrRequest> {
     r.out.signatureValid = await new Promise<boolean>((resolve) => {
       try {
         // An error (a signature that is not even DER) is the same answer: it does not verify.
-        verify('sha256', r.info, r.out.publicKey, r.sig, (err, ok) => resolve(!err && ok));
+        verify('sha256', r.info, r.key, r.sig, (err, ok) => resolve(!err && ok));
       } catch {
         resolve(false);
       }
@@ -500,7 +502,7 @@ export async function readCsrAsync(pem: string): Promise<CsrRequest> {
 }
 
 function readCsrFields(pem: string): ReadCsr {
-  let info: der.Node, sig: Buffer, out: CsrRequest;
+  let info: der.Node, sig: Buffer, out: CsrRequest, keyPem: string;
   try {
     const parts = der.children(der.expect(der.parse(der.fromPem('CERTIFICATE REQUEST', pem)), der.TAG.SEQUENCE, 'CSR'));
     info = der.expect(parts[0], der.TAG.SEQUENCE, 'CSR certificationRequestInfo');
@@ -513,23 +515,32 @@ function readCsrFields(pem: string): ReadCsr {
     const attrs = fields[3] && der.expect(fields[3], der.contextTag(0, true), 'CSR attributes');
     // As PEM text, not { key, format: 'der' }: Node tells a key object from a KeyObject or a
     // CryptoKey by catching two exceptions, which doubled the cost of the import.
-    const publicKey = createPublicKey(der.toPem('PUBLIC KEY', keyInfo.raw));
+    keyPem = der.toPem('PUBLIC KEY', keyInfo.raw);
+    const p256 = spkiIsP256(keyInfo);
+    // A P-256 key is checked by OpenSSL when the signature is: verify() imports the PEM itself
+    // (a key that does not import does not verify), and a KeyObject is made only if asked for --
+    // making one for every request cost 28 us, a sixth of an issuance (bench/issuance.ts). Other
+    // keys are imported here, to be described ("RSA 2048") and refused by name.
+    let publicKey = p256 ? undefined : createPublicKey(keyPem);
+    const spkiPem = keyPem;
     let keyId: string | undefined;
     // A P-256 key in the canonical encoding (named curve, uncompressed point: 91 bytes) is byte
     // for byte what OpenSSL's export gives, so it is hashed as it came; any other encoding of a
     // key is re-exported first, so one key has one id however the CSR spelled it.
-    const canonical = spkiIsP256(keyInfo) && keyInfo.raw.length === P256_SPKI_BYTES && der.readBits(der.children(keyInfo)[1]!)[0] === 0x04;
+    const canonical = p256 && keyInfo.raw.length === P256_SPKI_BYTES && der.readBits(der.children(keyInfo)[1]!)[0] === 0x04;
     out = {
       cn: '',
       orgs: [],
-      publicKey,
+      get publicKey() {
+        return (publicKey ??= createPublicKey(spkiPem));
+      },
       // Lazy: hashing the re-exported key costs as much as a signature, and only joins need it.
       get keyId() {
-        return (keyId ??= canonical ? createHash('sha256').update(keyInfo.raw).digest('hex') : publicKeyId(publicKey));
+        return (keyId ??= canonical ? createHash('sha256').update(keyInfo.raw).digest('hex') : publicKeyId(this.publicKey));
       },
       canonicalSpki: canonical ? keyInfo.raw : undefined,
       spkiDer: keyInfo.raw,
-      keyType: spkiIsP256(keyInfo) ? 'ECDSA P-256' : keyDescription(publicKey),
+      keyType: p256 ? 'ECDSA P-256' : keyDescription(publicKey!),
       signatureAlgorithm: der.readOid(der.expect(der.children(sigAlg)[0], der.TAG.OID, 'CSR signature algorithm')),
       signatureValid: false,
       dnsNames: [],
@@ -555,7 +566,7 @@ function readCsrFields(pem: string): ReadCsr {
   }
   const ec = out.keyType.startsWith('ECDSA');
   const algFits = (out.signatureAlgorithm === OID.ecdsaWithSha256 && ec) || (out.signatureAlgorithm === OID.sha256WithRsa && out.keyType.startsWith('RSA'));
-  return { out, info: info.raw, sig, algFits };
+  return { out, key: keyPem, info: info.raw, sig, algFits };
 }
 
 /** Parses and verifies a CSR's self-signature. Throws on garbage or a bad signature. */
