@@ -5,9 +5,11 @@
 // wire encodes it), and the store's writes. No network and no simulator, so its figures move
 // less with the machine's load than bench/fleet.ts's; `--cpu-prof` on the command line profiles it.
 //
-//   node bench/plan-change.ts [--nodes 10000] [--rounds 2] [--profile FILE.cpuprofile]
+//   node bench/plan-change.ts [--nodes 10000] [--rounds 2] [--profile FILE.cpuprofile] [--profile-start FILE.cpuprofile]
 //
 // --profile writes a CPU profile of the plan-change rounds alone (not the joins before them).
+// Then the state is closed and opened again from the same store, as a restarted coordinator
+// does, and the time until its first recompute is done is printed (--profile-start profiles it).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,7 +26,7 @@ import { toWireAssignment } from '../coordinator/server/assignment-wire.ts';
 import { musterV1 } from '../shared/wire/proto.ts';
 import { ip, nodeName as name } from './fleet-sim.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '2' }, profile: { type: 'string' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, rounds: { type: 'string', default: '2' }, profile: { type: 'string' }, 'profile-start': { type: 'string' } } });
 const N = Math.min(Math.max(2, Number(values.nodes)), 20_000);
 const ROUNDS = Math.min(Math.max(1, Number(values.rounds)), 10);
 
@@ -105,6 +107,30 @@ try {
     writeFileSync(values.profile!, JSON.stringify(profile));
     session.disconnect();
   }
+  // A coordinator restart's state part: the same store opened again, until its first recompute
+  // (waiting reasons, nodes changed while it was down) is done and it would answer agents.
+  await s.close();
+  await store.close();
+  const startSession = values['profile-start'] ? new Session() : null;
+  if (startSession) {
+    startSession.connect();
+    await startSession.post('Profiler.enable');
+    await startSession.post('Profiler.start');
+  }
+  c0 = cpuMs();
+  const w0 = performance.now();
+  const store2 = new SqliteStore(join(dir, 'state.db'));
+  const s2 = await ClusterState.open({ store: store2, logger: log, clusterCas: new ClusterCas({ dataDir: dir, log }) });
+  const openWall = performance.now() - w0;
+  await s2.idle();
+  console.log(`  restart: state opened in ${openWall.toFixed(0)} ms wall, first recompute done at ${(performance.now() - w0).toFixed(0)} ms wall, ${(cpuMs() - c0).toFixed(0)} ms CPU in all; heap used ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MB`);
+  if (startSession) {
+    const { profile } = await startSession.post('Profiler.stop');
+    writeFileSync(values['profile-start']!, JSON.stringify(profile));
+    startSession.disconnect();
+  }
+  await s2.close();
+  await store2.close();
 } finally {
   await s.close();
   rmSync(dir, { recursive: true, force: true });

@@ -77,9 +77,10 @@ export async function inspectCommand(argv: string[], io: CliIO, deps: InspectDep
     return usageError(io, `--profile: "${values.profile}" is not production or prototyping`);
   }
 
-  const plan = await loadPlan(io, values.plan);
-  if (!plan) return 2;
-  if (values.profile) plan.cluster.preflight = { ...plan.cluster.preflight, profile: values.profile as PreflightProfile };
+  const parsed = await loadPlan(io, values.plan);
+  if (!parsed) return 2;
+  // A copy, not an edit: a parsed plan is shared (shared/plan/index.ts keeps the last parse).
+  const plan = values.profile ? { ...parsed, cluster: { ...parsed.cluster, preflight: { ...parsed.cluster.preflight, profile: values.profile as PreflightProfile } } } : parsed;
 
   let facts: Facts;
   try {

@@ -46,7 +46,24 @@ export interface ParseOptions {
   tolerate?: ReadonlySet<string>;
 }
 
+/**
+ * The last plan parsed without options, by its text. A coordinator starting with
+ * --plan parses the same text three times (the file checked before anything is written, the
+ * stored plan at open, the file again when applied) and a 10,000-node plan costs ~1 s each
+ * (bench/plan-change.ts). A parse is a pure function of its input and a compiled plan is never
+ * modified, so the same result serves all three.
+ */
+let lastParse: { text: string; file: string; result: PlanParseResult } | null = null;
+
 export function parsePlan(text: string, file: string, o: ParseOptions = {}): PlanParseResult {
+  if (o.tolerate) return parsePlanUncached(text, file, o);
+  if (lastParse?.text !== text) lastParse = { text, file, result: parsePlanUncached(text, file, o) };
+  const { result: r, file: parsedAs } = lastParse;
+  // The file name appears only in the problems (the stored plan may have been applied from another path).
+  return { ...r, problems: r.problems.map((p) => (p.file === parsedAs ? { ...p, file } : p)) };
+}
+
+function parsePlanUncached(text: string, file: string, o: ParseOptions): PlanParseResult {
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const yamlProblems = [...document.errors, ...document.warnings].map((e): PlanProblem => {
