@@ -56,6 +56,7 @@ const serve: CommandSpec = {
     'join-burst': { value: 'N', help: 'joins one source address may make at once (default 200)' },
     'join-rate': { value: 'N', help: 'joins per second per source after the burst (default 50)' },
     'max-unverified-per-source': { value: 'N', help: 'connections one address may hold before it authenticates (default 128)' },
+    'max-unverified': { value: 'N', help: 'connections from all addresses in TLS handshake or not yet authenticated; more are closed at accept, before any TLS work (default 512)' },
     'work-concurrency': { value: 'N', help: 'expensive calls (join signing, renewal, issuance) run at once (default 8)' },
     'work-queue': { value: 'N', help: 'expensive calls waiting beyond those; more are told to retry later (default 1024)' },
     'reconnect-rate': { value: 'N', help: 'reconnections per second taken back after a restart: agents spread theirs over fleet size / N seconds (default 200)' },

@@ -21,6 +21,7 @@ export const SERVE_OPTIONS = {
   'join-burst': { type: 'string' },
   'join-rate': { type: 'string' },
   'max-unverified-per-source': { type: 'string' },
+  'max-unverified': { type: 'string' },
   'work-concurrency': { type: 'string' },
   'work-queue': { type: 'string' },
   'reconnect-rate': { type: 'string' },
@@ -69,7 +70,7 @@ export async function serveCommand(argv: string[], io: CliIO, signal?: AbortSign
     reinitialize: values.reinitialize,
     metricsAddress,
     metricsBestEffort: metricsGiven === undefined,
-    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']), reconnectsPerSecond: integer('reconnect-rate', values['reconnect-rate']) },
+    admission: { joinBudget, workBudget, maxUnverifiedPerSource: num('max-unverified-per-source', values['max-unverified-per-source']), maxUnverifiedConnections: integer('max-unverified', values['max-unverified']), reconnectsPerSecond: integer('reconnect-rate', values['reconnect-rate']) },
     logger,
   });
   if (c.identity.created) {

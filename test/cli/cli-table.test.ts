@@ -10,6 +10,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { once } from 'node:events';
 import { addressBlock } from '../helpers/addresses.ts';
 import { tempDir, testCoordinator, threeNodePlan, waitFor } from '../helpers/cluster.ts';
@@ -103,6 +104,7 @@ const ROWS: Row[] = [
   { name: '--ttl 5x', program: 'muster', args: () => ['token', 'create', '--ttl', '5x', ...admin()], code: 2, stderr: [/--ttl: "5x" is not a duration/] },
   { name: '--ttl past a year is refused', program: 'muster', args: () => ['token', 'create', '--ttl', '9000d', ...admin()], code: 2, stderr: [/longer than 365d/, /0 for a token that never expires/] },
   { name: '--uses abc', program: 'muster', args: () => ['token', 'create', '--uses', 'abc', ...admin()], code: 2, stderr: [/--uses abc: expected a whole number/] },
+  { name: '--max-unverified 1.5', program: 'muster', args: () => ['coordinator', 'serve', '--data-dir', join(tmpdir(), 'muster-never-made'), '--max-unverified', '1.5'], code: 2, stderr: [/--max-unverified 1.5: expected a whole number/] },
   { name: '--listen nonsense (and the default data dir said)', program: 'muster', args: () => ['coordinator', 'serve', '--listen', 'nonsense'], code: 2, stderr: [/no --data-dir \(or MUSTER_DATA_DIR\) given; using the default \/var\/lib\/muster/, /--listen nonsense: expected HOST:PORT/] },
   { name: 'plan show takes a number', program: 'muster', args: () => ['plan', 'show', 'latest', ...admin()], code: 2, stderr: [/plan show takes one revision number/] },
 
