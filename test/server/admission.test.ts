@@ -479,7 +479,7 @@ test('log limiter: keys are bounded; an evicted key still gets its summary', () 
 test('compileAdmissionOptions: documented defaults and refusals', () => {
   const c = compileAdmissionOptions();
   assert.equal(c.maxMessageBytes, { anonymous: 65536, node: MiB, admin: 4 * MiB });
-  assert.equal([c.handshakeTimeoutMs, c.anonymousIdleTimeoutMs, c.maxUnverifiedConnections, c.maxConnections], [10_000, 30_000, 512, 20_000]);
+  assert.equal([c.handshakeTimeoutMs, c.anonymousIdleTimeoutMs, c.maxUnverifiedConnections, c.maxUnverifiedPerSource, c.maxConnections], [10_000, 30_000, 128, 32, 20_000]);
   assert.throws(() => compileAdmissionOptions({ handshakeTimeoutMs: 0 }), /handshakeTimeoutMs must be a positive integer/);
   assert.throws(() => compileAdmissionOptions({ maxUnverifiedConnections: 10, maxConnections: 5 }), /more than maxConnections/);
 });

@@ -45,11 +45,18 @@ export interface AdmissionOptions {
   anonymousMaxAgeGraceMs?: number;
   /** Concurrent calls on one anonymous connection (an agent makes GetCA, then Join). @default 4 */
   anonymousMaxConcurrentCalls?: number;
-  /** Connections without a verified client certificate (in handshake or anonymous); beyond it new ones are closed at once. @default 512 */
+  /**
+   * Connections without a verified client certificate (in handshake or anonymous); beyond it new
+   * ones are closed at accept, before any TLS work. Small on purpose: a handshake admitted is
+   * paid for, and one that cannot finish within handshakeTimeoutMs (the event loop busy with the
+   * others) is paid for and redone. Measured at 10,000 agents reconnecting after a restart
+   * (bench/fleet.ts): 512 -> 88.6 s and 62.4 s of coordinator CPU until all were back; 128 ->
+   * 56.6 s and 47.6 s. It still keeps the work budget (8 joins at once) fed. @default 128
+   */
   maxUnverifiedConnections?: number;
   /**
    * Connections without a verified client certificate from one source address: one attacker
-   * holding half-open handshakes cannot take every unverified slot. @default 128
+   * holding half-open handshakes cannot take every unverified slot. @default 32
    */
   maxUnverifiedPerSource?: number;
   /** Concurrent calls on one node connection (an agent holds one watch and makes one call at a time). @default 16 */
@@ -106,8 +113,8 @@ export function compileAdmissionOptions(o: AdmissionOptions = {}): CompiledAdmis
     anonymousMaxAgeMs: o.anonymousMaxAgeMs ?? 60_000,
     anonymousMaxAgeGraceMs: o.anonymousMaxAgeGraceMs ?? 10_000,
     anonymousMaxConcurrentCalls: o.anonymousMaxConcurrentCalls ?? 4,
-    maxUnverifiedConnections: o.maxUnverifiedConnections ?? 512,
-    maxUnverifiedPerSource: o.maxUnverifiedPerSource ?? 128,
+    maxUnverifiedConnections: o.maxUnverifiedConnections ?? 128,
+    maxUnverifiedPerSource: o.maxUnverifiedPerSource ?? 32,
     nodeMaxConcurrentCalls: o.nodeMaxConcurrentCalls ?? 16,
     maxConnections: o.maxConnections ?? 20_000,
     joinBudget: compileJoinBudgetOptions({ ...o.joinBudget, clock: o.joinBudget?.clock ?? clock }),
