@@ -22,7 +22,8 @@
 //
 // Environment for experiments: BENCH_NODE_FLAGS="--flag ..." adds Node/V8 flags to the
 // coordinator, BENCH_COORD_ENV=NAME=VALUE,... sets its environment (e.g. MALLOC_ARENA_MAX=2),
-// BENCH_PROFILE=DIR writes its CPU profile there (one per size), BENCH_SERVE_ARGS="--flag value ..."
+// BENCH_PROFILE=DIR writes its CPU profile there (one per size), BENCH_SIM_PROFILE=DIR the
+// simulator processes' (one per process and size), BENCH_SERVE_ARGS="--flag value ..."
 // adds `muster coordinator serve` flags (e.g. --work-concurrency 64).
 //
 // Bounded: each size aborts after --timeout seconds (what it reached is printed, larger sizes
@@ -159,7 +160,18 @@ interface Row {
   /** What the agents were answered meanwhile, by call and error kind. */
   restartErrors?: string;
   simRssMB?: number;
+  /** The simulator processes' event-loop delay, the worst p99 and max (ms). */
+  simLagMs?: [number, number];
   errors?: string;
+  /** What the coordinator served before the restart (served()). */
+  served?: string;
+}
+
+/** From the coordinator's /metrics: calls by method (and code, when not OK), TLS connections accepted by class, store transactions. */
+function served(m: Scrape): string {
+  const calls = [...m.text.matchAll(/^muster_rpc_duration_seconds_count\{method="([^"]+)",code="([^"]+)"\} (\S+)$/gm)].map(([, method, code, v]) => `${method}${code === 'OK' ? '' : ` ${code}`} ${v}`);
+  const conns = [...m.text.matchAll(/^muster_connections_accepted_total\{class="([^"]+)"\} (\S+)$/gm)].map(([, c, v]) => `${c} ${v}`);
+  return `calls ${calls.join(', ')}; connections accepted ${conns.join(', ')}; ${m.get('muster_store_committed_transactions_total')} store transactions`;
 }
 
 /** Runs one size start to end; fills `row` as it goes, so a timeout still shows what was reached. */
@@ -181,7 +193,7 @@ async function runSize(n: number, row: Row): Promise<void> {
   if (!values.source && !values.binary && !existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\` first (or pass --source)`);
   const program = values.source ? [join(ROOT, 'test/helpers/coordinator-process.ts')] : [BUNDLE, 'coordinator', 'serve'];
   const nodeFlags = [...COORDINATOR_NODE_FLAGS, ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []), ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])];
-  // Every simulated agent comes from 127.0.0.1 (grpc-js cannot bind a client's source address):
+  // Every simulated agent comes from 127.0.0.1 (the real agent's grpc-js cannot bind a source address):
   // one source, like a fleet behind one NAT, so the per-source join budget and unverified-connection
   // cap are raised to what a fleet of distinct addresses would meet, one connection per source
   // (both limits are measured in test/server/admission and test/foundation/bounded-inputs); the
@@ -232,7 +244,8 @@ async function runSize(n: number, row: Row): Promise<void> {
       const from = Math.floor((p * n) / SIM_PROCS);
       const to = Math.floor(((p + 1) * n) / SIM_PROCS);
       const sc: SimConfig = { coordinator: `127.0.0.1:${port}`, token, caHash: cfg.ca_hash, from, to, reportIntervalMs: REPORT_MS, watchHoldMs: 55_000, joinConcurrency: Math.ceil(Number(values['join-concurrency']) / SIM_PROCS) };
-      const child = fork(join(import.meta.dirname, 'fleet-sim.ts'), [JSON.stringify(sc)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const execArgv = [...process.execArgv, ...(process.env.BENCH_SIM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SIM_PROFILE}`] : [])];
+      const child = fork(join(import.meta.dirname, 'fleet-sim.ts'), [JSON.stringify(sc)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
       child.on('message', (m: SimMessage) => {
         for (const [kind, i, rev, at] of m.events) {
           if (kind === 0) joinedAt[i] = at;
@@ -243,6 +256,7 @@ async function runSize(n: number, row: Row): Promise<void> {
         }
         for (const [k, c] of Object.entries(m.errors)) errors[k] = (errors[k] ?? 0) + c;
         if (m.lastError) lastError = m.lastError;
+        if (m.lagMs) row.simLagMs = [Math.max(m.lagMs[0], row.simLagMs?.[0] ?? 0), Math.max(m.lagMs[1], row.simLagMs?.[1] ?? 0)];
       });
       sims.push(child);
     }
@@ -295,6 +309,7 @@ async function runSize(n: number, row: Row): Promise<void> {
       row.netPerJoinMs = ((row.joinCpuS! - row.steadyCores * row.settleS!) * 1000) / n;
       if ((errors.Report ?? 0) > reports0) lastError ||= 'report errors in the steady phase';
     }
+    row.served = served(await metrics());
     admin.close();
 
     // A restart with every agent connected: SIGTERM, start again on the same data dir and port,
@@ -360,8 +375,9 @@ function printRow(r: Row): void {
   console.log(`  plan change (${f(r.changed)} nodes changed; ApplyPlan call ${f(r.applyCallMs, 0, ' ms')}): reached agents p50 ${f(r.p50, 0, ' ms')}, p99 ${f(r.p99, 0, ' ms')}, max ${f(r.max, 0, ' ms')}; all applied after ${f(r.appliedAllMs, 0, ' ms')}`);
   console.log(`  coordinator RSS ${f(r.rssMB, 0, ' MB')} (peak ${f(r.hwmMB, 0, ' MB')}); by region (MB): ${r.rssSplit ?? '—'}`);
   if (STEADY_S > 0) console.log(`  steady state (${STEADY_S} s, reports every ${REPORT_MS / 1000} s, watches held 55 s): coordinator ${f(r.steadyCores, 3, ' cores')}, RSS ${f(r.steadyRssMB, 0, ' MB')}`);
+  console.log(`  served by the coordinator before any restart (its /metrics): ${r.served ?? '—'}`);
   if (values.restart) console.log(`  restart (SIGTERM, start again, every agent back): stopped after ${f(r.restartStopMs, 0, ' ms')}, listening again after ${f(r.restartStartMs, 0, ' ms')}, all ${r.agents} watching again after ${f(r.restartBackMs, 0, ' ms')} (coordinator CPU meanwhile ${f(r.restartCpuS, 1, ' s')}); what the agents were answered meanwhile: ${r.restartErrors ?? '—'}`);
-  console.log(`  simulator (${SIM_PROCS} processes): CPU ${f(r.simCpuS, 1, ' s')}, RSS ${f(r.simRssMB, 0, ' MB')}; agent-side errors/retries: ${r.errors ?? '—'}`);
+  console.log(`  simulator (${SIM_PROCS} processes): CPU ${f(r.simCpuS, 1, ' s')} (${f(r.simCpuS !== undefined ? (r.simCpuS * 1000) / r.agents : undefined, 1, ' ms')} per agent), RSS ${f(r.simRssMB, 0, ' MB')}, event-loop delay p99 ${f(r.simLagMs?.[0], 0, ' ms')}, max ${f(r.simLagMs?.[1], 0, ' ms')}; agent-side errors/retries: ${r.errors ?? '—'}`);
 }
 
 const rows: Row[] = [];

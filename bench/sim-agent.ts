@@ -5,23 +5,53 @@
 // reports every apply -- so the coordinator does for it exactly what it does for a real node.
 // What it skips is the node side: no files rendered or written, no probe listener, no facts
 // collection, no state dir (the real agent costs ~30 ms of CPU per node at join, most of it there).
-import { join } from '../agent/client/join.ts';
-import { agentClient } from '../agent/client/channels.ts';
-import { createCsr, createKey } from '../shared/pki/x509.ts';
-import { kindsForRoles } from '../shared/pki/catalogue.ts';
-import { unary, isRetryable, fromServiceError, advisedReconnectMs } from '../shared/wire/status.ts';
+// Its gRPC client is bench/h2-grpc.ts, not grpc-js: the same messages, headers and keepalive on
+// the wire, without grpc-js's per-channel machinery, which was most of a simulated agent's CPU.
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Metadata } from '@grpc/grpc-js';
+import { H2Channel, type ChannelTls, type Method } from './h2-grpc.ts';
+import { caPin, createCsr, createKey } from '../shared/pki/x509.ts';
+import { kindsForRoles } from '../shared/pki/catalogue.ts';
+import { checkCoordinatorIdentity } from '../shared/pki/coordinator-identity.ts';
+import { musterV1 } from '../shared/wire/proto.ts';
+import { isRetryable, fromServiceError, advisedReconnectMs } from '../shared/wire/status.ts';
 import { compileRetry, reconnectDelayMs, sleep } from '../shared/retry.ts';
-import { silentLogger } from '../shared/log/logger.ts';
-import type { AgentClient } from '../shared/wire/proto.ts';
 import type { Facts } from '../shared/wire/types.ts';
-import { MusterError } from '../shared/errors/index.ts';
+import { CaPinMismatchError, MusterError } from '../shared/errors/index.ts';
 
 const CALL_TIMEOUT_MS = 15_000;
 /** The real agent's default first-reconnect window (--reconnect-jitter-ms); the coordinator's advice can widen it. */
 const RECONNECT_JITTER_MS = 5000;
-const log = silentLogger();
 const retry = compileRetry({ initialMs: 200, maxMs: 5000 });
+
+const BOOTSTRAP = musterV1.Bootstrap.service;
+const AGENT = musterV1.Agent.service;
+
+// The bootstrap channels' TLS, shared by a process's agents (as in agent/client/channels.ts, but
+// one secure context for all: a bootstrap connection presents no client certificate, so the
+// context says only what is trusted). GetCA verifies nothing (its answer is checked against the
+// pin); Join trusts the CA that passed the pin and checks the coordinator's identity.
+const untrustedTls: ChannelTls = { secureContext: createSecureContext({}), rejectUnauthorized: false, checkServerIdentity: () => undefined };
+const pinnedContexts = new Map<string, SecureContext>();
+const pinnedTls = (caCertPem: string): ChannelTls => {
+  let secureContext = pinnedContexts.get(caCertPem);
+  if (!secureContext) pinnedContexts.set(caCertPem, (secureContext = createSecureContext({ ca: caCertPem })));
+  return { secureContext, rejectUnauthorized: true, checkServerIdentity: checkCoordinatorIdentity };
+};
+
+// The pin of each CA PEM answered, computed once: every agent's answer is still compared.
+const pins = new Map<string, string>();
+const pinOf = (pem: string): string => pins.get(pem) ?? pins.set(pem, caPin(pem)).get(pem)!;
+
+/** One call on a channel that lives for it, closed after (the real agent's bootstrap channels). */
+async function oneShot<Req, Res>(target: string, t: ChannelTls, m: Method<Req, Res>, req: Req, signal: AbortSignal): Promise<Res> {
+  const ch = new H2Channel(target, t);
+  try {
+    return await ch.call(m, req, CALL_TIMEOUT_MS, signal);
+  } finally {
+    ch.close();
+  }
+}
 
 export interface SimAgentOptions {
   coordinator: string;
@@ -77,14 +107,14 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
   // The coordinator's advised reconnect window, from its watch headers (as the real agent).
   let advisedMs = 0;
   const noteHeaders = (h: Metadata) => (advisedMs = advisedReconnectMs(h) ?? advisedMs);
-  let client!: AgentClient;
-  const call = <K extends 'Report' | 'ReportApply' | 'WatchAssignment' | 'IssueCertificates'>(what: K, req: Parameters<typeof unary<AgentClient, K>>[3], timeout = CALL_TIMEOUT_MS) =>
-    withRetry(what, () => unary(o.coordinator, client, what, req, timeout, signal));
+  let ch!: H2Channel;
+  const call = <Req, Res>(what: string, m: Method<Req, Res>, req: Req, timeout = CALL_TIMEOUT_MS, onHeaders?: (h: Metadata) => void) =>
+    withRetry(what, () => ch.call(m, req, timeout, signal, onHeaders));
   let available = 3 * 2 ** 30;
   const report = (full: boolean) => {
     available -= 4096; // a live node's memory moves: every report carries a (small) change
     const f = facts(o.address, available);
-    return call('Report', { facts: full ? f : { memory: f.memory }, full, sent_at_ms: Date.now(), labels: {}, address: o.address, agent_version: 'bench', probe_port: 0, probes: null });
+    return call('Report', AGENT.Report, { facts: full ? f : { memory: f.memory }, full, sent_at_ms: Date.now(), labels: {}, address: o.address, agent_version: 'bench', probe_port: 0, probes: null });
   };
 
   const release = await o.joinSlot();
@@ -92,11 +122,20 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
   let keyPem: string;
   try {
     keyPem = await createKey();
-    const id = await withRetry('join', () =>
-      join({ coordinator: o.coordinator, token: o.token, caHash: o.caHash, insecureSkipCaVerification: false, nodeName: o.name, keyPem, machineId: '', address: o.address, labels: {}, agentVersion: 'bench' }, log, signal),
-    );
-    client = agentClient(o.coordinator, id);
-    signal.addEventListener('abort', () => client.close(), { once: true });
+    // agent/client/join.ts, on these channels: GetCA checked against the pin, then Join with the
+    // token and a CSR for this agent's key (made again on each attempt, as there).
+    const { caCertPem, certPem } = await withRetry('join', async () => {
+      const { ca_cert_pem: caCertPem } = await oneShot(o.coordinator, untrustedTls, BOOTSTRAP.GetCA, {}, signal);
+      const actual = pinOf(caCertPem);
+      if (actual !== o.caHash) throw new CaPinMismatchError(o.caHash, actual, o.coordinator);
+      const { csrPem } = await createCsr(o.name, keyPem);
+      const req = { token: o.token, node_name: o.name, csr_pem: csrPem, machine_id: '', agent_version: 'bench', labels: {}, address: o.address };
+      const res = await oneShot(o.coordinator, pinnedTls(caCertPem), BOOTSTRAP.Join, req, signal);
+      return { caCertPem, certPem: res.cert_pem };
+    });
+    // The identity channel: mutual TLS with this agent's own key and certificate.
+    ch = new H2Channel(o.coordinator, { secureContext: createSecureContext({ ca: caCertPem, key: keyPem, cert: certPem }), rejectUnauthorized: true, checkServerIdentity: checkCoordinatorIdentity });
+    signal.addEventListener('abort', () => ch.close(), { once: true });
     needFull = (await report(true)).need_full_facts;
   } finally {
     release();
@@ -113,7 +152,7 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
       nextReportAt = Date.now() + o.reportIntervalMs;
     }
     const hold = Math.max(0, Math.min(o.watchHoldMs, nextReportAt - Date.now()));
-    const res = await withRetry('WatchAssignment', () => unary(o.coordinator, client, 'WatchAssignment', { applied_revision: applied, hold_ms: hold, probe_plan_id: probeRan, probe_port: 0 }, hold + CALL_TIMEOUT_MS, signal, noteHeaders));
+    const res = await call('WatchAssignment', AGENT.WatchAssignment, { applied_revision: applied, hold_ms: hold, probe_plan_id: probeRan, probe_port: 0 }, hold + CALL_TIMEOUT_MS, noteHeaders);
     if (res.probe_plan) probeRan = Number(res.probe_plan.id); // nothing to probe from: port 0, peers skip us
     if (!res.changed || !res.assignment) continue;
     const a = res.assignment;
@@ -126,10 +165,10 @@ export async function runSimAgent(o: SimAgentOptions, ev: SimEvents, signal: Abo
     if (want && want !== certsFor) {
       const requests = [];
       for (const k of kinds) requests.push({ kind: k.kind, csr_pem: (await createCsr(k.cn(o.name), keyPem)).csrPem });
-      await call('IssueCertificates', { requests });
+      await call('IssueCertificates', AGENT.IssueCertificates, { requests });
       certsFor = want;
     }
-    await call('ReportApply', { revision, ok: true, error: '', files: [], duration_ms: 0, roles: a.roles, drift: [], removed: [] });
+    await call('ReportApply', AGENT.ReportApply, { revision, ok: true, error: '', files: [], duration_ms: 0, roles: a.roles, drift: [], removed: [] });
     applied = revision;
     ev.applied(revision, now());
   }
