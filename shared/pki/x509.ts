@@ -572,12 +572,14 @@ function readCsrFields(pem: string): ReadCsr {
 /** Parses and verifies a CSR's self-signature. Throws on garbage or a bad signature. */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
   const csr = readCsr(pem);
-  const { publicKey } = csr;
-  const curve = publicKey.asymmetricKeyDetails?.namedCurve;
-  if (publicKey.asymmetricKeyType !== 'ec' || curve !== 'prime256v1') throw new Error(`the CSR key must be ECDSA P-256, not ${publicKey.asymmetricKeyType} ${curve ?? ''}`.trim());
+  if (csr.keyType !== 'ECDSA P-256') {
+    const { publicKey } = csr;
+    throw new Error(`the CSR key must be ECDSA P-256, not ${publicKey.asymmetricKeyType} ${publicKey.asymmetricKeyDetails?.namedCurve ?? ''}`.trim());
+  }
   if (csr.signatureAlgorithm !== OID.ecdsaWithSha256) throw new Error(`the CSR must be signed with ecdsa-with-SHA256 (${OID.ecdsaWithSha256}), not ${csr.signatureAlgorithm}`);
+  // Before the key is made: a P-256 key that does not import (a point off the curve) is a signature that does not verify.
   if (!csr.signatureValid) throw new Error('the CSR signature does not verify');
-  return { cn: csr.cn, publicKey, keyId: csr.keyId, canonicalSpki: csr.canonicalSpki };
+  return { cn: csr.cn, publicKey: csr.publicKey, keyId: csr.keyId, canonicalSpki: csr.canonicalSpki };
 }
 
 /**

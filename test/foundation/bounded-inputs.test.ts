@@ -2,6 +2,7 @@
 // before the CSR, the per-source join budget, failed joins logged at warn but rate-limited, and
 // authenticated input that would poison peers, logs or the status table refused or escaped.
 import { test } from 'uvu';
+import { compileAdmissionOptions } from '../../coordinator/server/admission/admission.ts';
 import * as assert from 'uvu/assert';
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
@@ -149,7 +150,7 @@ test('an apply report installs only what the node was handed: made-up revisions 
 test('one source cannot hold every unverified connection slot', async () => {
   const { connect } = await import('node:net');
   const [host, port] = [c.address.slice(0, c.address.lastIndexOf(':')), Number(c.address.slice(c.address.lastIndexOf(':') + 1))];
-  const cap = 128;
+  const cap = compileAdmissionOptions().maxUnverifiedPerSource; // the default the coordinator runs with
   const open = (localAddress: string) =>
     new Promise<{ closedAtOnce: boolean; sock: import('node:net').Socket }>((resolve) => {
       const sock = connect({ host, port, localAddress });

@@ -2,7 +2,7 @@
 // every kind allowed where the catalogue says. Pure: no server, the plan parsed from text.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authorizeCsr, authorizeCsrAsync, authorizeCsrs, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
@@ -42,6 +42,21 @@ function tamper(pem: string): string {
 function badSignature(pem: string): string {
   const b = der.fromPem('CERTIFICATE REQUEST', pem);
   b[b.length - 1]! ^= 0x01;
+  return der.toPem('CERTIFICATE REQUEST', b);
+}
+
+/**
+ * A CSR whose P-256 public key is moved off the curve (the last byte of its point changed): the
+ * key is not imported by the authoriser, only by verify(), so a key that does not import must be
+ * a signature that does not verify, never a certificate for a point nobody holds.
+ */
+async function offCurveKey(cn: string): Promise<string> {
+  const { keyPem, csrPem } = await createCsr(cn);
+  const spki = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+  const b = der.fromPem('CERTIFICATE REQUEST', csrPem);
+  const at = b.indexOf(spki);
+  assert.ok(at > 0, 'the CSR carries its key as exported');
+  b[at + spki.length - 1]! ^= 0x01;
   return der.toPem('CERTIFICATE REQUEST', b);
 }
 
@@ -88,6 +103,7 @@ const ROWS: Row[] = [
   { what: 'garbage', node: worker, kind: 'kubelet-client', csr: async () => 'not a csr', code: 'invalid-argument', message: 'kind "kubelet-client": not a PEM certificate request (CSR): no "CERTIFICATE REQUEST" PEM block' },
   { what: 'tampered CSR', node: worker, kind: 'kubelet-client', csr: async () => tamper(await csr('system:node:node-2')), code: 'invalid-argument', message: /^kind "kubelet-client": (the CSR signature does not verify|not a PEM certificate request)/ },
   { what: 'a signature that does not verify', node: worker, kind: 'kubelet-client', csr: async () => badSignature(await csr('system:node:node-2')), code: 'invalid-argument', message: 'kind "kubelet-client": the CSR signature does not verify' },
+  { what: 'a P-256 key off the curve', node: worker, kind: 'kubelet-client', csr: () => offCurveKey('system:node:node-2'), code: 'invalid-argument', message: 'kind "kubelet-client": the CSR signature does not verify' },
   { what: 'unknown kind', node: worker, kind: 'root-ca', csr: () => csr('x'), code: 'invalid-argument', message: `unknown certificate kind "root-ca"; kinds are ${CERT_KINDS.map((k) => k.kind).join(', ')}` },
 ];
 

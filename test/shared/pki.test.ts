@@ -55,6 +55,15 @@ test('parseCsr rejects garbage and tampered requests', async () => {
   der[der.length - 5] = der[der.length - 5]! ^ 0xff; // flip a signature byte
   const bad = `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`;
   await rejects(() => parseCsr(bad), /signature|CSR/i);
+  // A P-256 key moved off the curve (the point's last byte changed): refused as a signature that
+  // does not verify, before any KeyObject is made of it.
+  const { keyPem, csrPem: good } = await createCsr('node-3');
+  const spki = createPublicKey(keyPem).export({ type: 'spki', format: 'der' });
+  const moved = Buffer.from(good.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
+  const at = moved.indexOf(spki);
+  assert.ok(at > 0);
+  moved[at + spki.length - 1]! ^= 0x01;
+  await rejects(() => parseCsr(`-----BEGIN CERTIFICATE REQUEST-----\n${moved.toString('base64')}\n-----END CERTIFICATE REQUEST-----\n`), /^the CSR signature does not verify$/);
 });
 
 test('leaf extensions as openssl reads them; IPv6 and IPv4-mapped SANs', async () => {
