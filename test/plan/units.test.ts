@@ -7,6 +7,7 @@ import { parseGoDuration } from '../../shared/plan/duration.ts';
 import { parseSize, formatSize } from '../../shared/plan/size.ts';
 import { qualifiedNameErrors, labelValueErrors, hostnameErrors } from '../../shared/plan/k8s-names.ts';
 import { didYouMean, editDistance } from '../../shared/plan/suggest.ts';
+import { parsePlan } from '../../shared/plan/index.ts';
 
 const CIDRS: [string, string | null, bigint | null][] = [
   ['172.16.0.0/16', '172.16.0.0/16', 65536n],
@@ -89,6 +90,22 @@ test('did you mean: transpositions, typos, prefixes, nothing for strangers', () 
   assert.is(didYouMean('internalip', ['host', 'ip', 'internal_ip']), 'internal_ip');
   assert.is(didYouMean('pod_cidr', ['pod_cidr_block', 'service_cidr_block']), 'pod_cidr_block');
   assert.is(didYouMean('zebra', ['type', 'pod_cidr_block']), null);
+});
+
+test('parsePlan keeps its last parse: the same text again is the same plan, its problems named by the file asked for', () => {
+  const text = 'cluster:\n  name: memo\netcd:\n  expected_count: 1\n  nodes: [{ host: a, ip: 10.0.0.1 }]\nmaster:\n  expected_count: 1\n  nodes: [{ host: a, ip: 10.0.0.1 }]\nworker:\n  expected_count: 1\n  nodes: [{ host: a, ip: 10.0.0.1 }]\n';
+  const first = parsePlan(text, 'stored.yaml');
+  assert.ok(first.plan, JSON.stringify(first.problems));
+  assert.ok(first.problems.length > 0, 'a one-etcd plan has warnings');
+  const again = parsePlan(text, 'given.yaml');
+  assert.is(again.plan, first.plan);
+  assert.ok(again.problems.every((p) => p.file === 'given.yaml'));
+  assert.ok(first.problems.every((p) => p.file === 'stored.yaml'), 'the first answer is not changed by the second');
+  // Another text is parsed anew; so is the first again after it.
+  const other = parsePlan(text.replace('name: memo', 'name: memo2'), 'given.yaml');
+  assert.is.not(other.plan, first.plan);
+  assert.is(other.plan!.cluster.name, 'memo2');
+  assert.is(parsePlan(text, 'x.yaml').plan!.cluster.name, 'memo');
 });
 
 test.run();
