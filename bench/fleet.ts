@@ -261,8 +261,7 @@ async function runSize(n: number, row: Row): Promise<void> {
       sims.push(child);
     }
     row.reached = 'joining';
-    let joined = 0;
-    await until(`all ${n} joined`, () => (joined = joinedAt.reduce((c, t) => c + (t > 0 ? 1 : 0), 0)) === n);
+    await until(`all ${n} joined`, () => joinedAt.every((t) => t > 0));
     row.joinS = (Math.max(...joinedAt) - t0) / 1000;
     row.reached = 'applying first assignment';
     await until('all applied their first assignment', () => appliedRev.every((r) => r > 0));

@@ -522,7 +522,6 @@ function readCsrFields(pem: string): ReadCsr {
     // making one for every request cost 28 us, a sixth of an issuance (bench/issuance.ts). Other
     // keys are imported here, to be described ("RSA 2048") and refused by name.
     let publicKey = p256 ? undefined : createPublicKey(keyPem);
-    const spkiPem = keyPem;
     let keyId: string | undefined;
     // A P-256 key in the canonical encoding (named curve, uncompressed point: 91 bytes) is byte
     // for byte what OpenSSL's export gives, so it is hashed as it came; any other encoding of a
@@ -532,7 +531,7 @@ function readCsrFields(pem: string): ReadCsr {
       cn: '',
       orgs: [],
       get publicKey() {
-        return (publicKey ??= createPublicKey(spkiPem));
+        return (publicKey ??= createPublicKey(keyPem));
       },
       // Lazy: hashing the re-exported key costs as much as a signature, and only joins need it.
       get keyId() {
