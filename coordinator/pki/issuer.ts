@@ -116,7 +116,7 @@ export class ClusterIssuer {
     }
     const { plan, pki } = await this.#material();
     const node = this.#node(caller.name);
-    const specs = await authorizeCsrs(node, plan, requests.map((r) => ({ kind: r.kind, csrPem: r.csr_pem })));
+    const specs = authorizeCsrs(node, plan, requests.map((r) => ({ kind: r.kind, csrPem: r.csr_pem })));
     const requestedBy = `node ${caller.name} (identity serial ${caller.serial})`;
     // The node's committed target says which CA signs and what its bundles hold (a rotation in
     // progress moves them node by node); no target yet (cluster made by an older muster): the CAs of record.

@@ -48,8 +48,20 @@ export function caByFingerprint(m: ClusterPkiMaterial, kind: ClusterCaKind, fing
   return candidates(m, kind).find((c) => c.fingerprint === fingerprint);
 }
 
+/** Bundles built, by material (replaced, never changed, when a CA is) and kind + fingerprints: every issuance returns three. */
+const bundles = new WeakMap<ClusterPkiMaterial, Map<string, string | null>>();
+
 /** The PEM bundle a target names, in its order; null when it names a CA the coordinator lacks. */
 export function bundlePem(m: ClusterPkiMaterial, kind: ClusterCaKind, t: CaTargetOut): string | null {
+  let byKey = bundles.get(m);
+  if (!byKey) bundles.set(m, (byKey = new Map()));
+  const key = `${kind} ${t.bundle.join(' ')}`;
+  let pem = byKey.get(key);
+  if (pem === undefined) byKey.set(key, (pem = buildBundle(m, kind, t)));
+  return pem;
+}
+
+function buildBundle(m: ClusterPkiMaterial, kind: ClusterCaKind, t: CaTargetOut): string | null {
   const pems: string[] = [];
   for (const fp of t.bundle) {
     const ca = caByFingerprint(m, kind, fp);

@@ -130,31 +130,71 @@ export function oid(dotted: string): Buffer {
   return tlv(TAG.OID, Buffer.from(out));
 }
 
-const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+/** Writes `n` as two decimal digits at `at`. */
+function digits2(out: Buffer, at: number, n: number): void {
+  out[at] = 0x30 + Math.floor(n / 10);
+  out[at + 1] = 0x30 + (n % 10);
+}
 
 /** RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, both in UTC to the second. */
 export function time(d: Date): Buffer {
   const year = d.getUTCFullYear();
-  if (year < 1950 || year > 9999) throw new RangeError(`${d.toISOString()} is outside what a certificate can state (1950-9999)`);
-  const rest = `${two(d.getUTCMonth() + 1)}${two(d.getUTCDate())}${two(d.getUTCHours())}${two(d.getUTCMinutes())}${two(d.getUTCSeconds())}Z`;
-  return year < 2050 ? ascii(TAG.UTC_TIME, `${two(year % 100)}${rest}`) : ascii(TAG.GENERALIZED_TIME, `${year}${rest}`);
+  if (!(year >= 1950 && year <= 9999)) throw new RangeError(`${Number.isNaN(year) ? 'an invalid date' : d.toISOString()} is outside what a certificate can state (1950-9999)`);
+  // YYMMDDHHMMSSZ or YYYYMMDDHHMMSSZ, digit by digit: a certificate has two, every issuance.
+  const utc = year < 2050;
+  const { out, at } = element(utc ? TAG.UTC_TIME : TAG.GENERALIZED_TIME, utc ? 13 : 15);
+  let p = at;
+  if (!utc) {
+    digits2(out, p, Math.floor(year / 100));
+    p += 2;
+  }
+  for (const n of [year % 100, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]) {
+    digits2(out, p, n);
+    p += 2;
+  }
+  out[p] = 0x5a; // Z
+  return out;
 }
 
 // ---- reading -------------------------------------------------------------------------------
 
-export interface Node {
-  tag: number;
+/**
+ * An element read from a buffer: its tag and where it lies. `raw` and `content` are views made
+ * when asked for -- a CSR is about forty elements, and two views each was a tenth of reading one.
+ */
+export class Node {
+  readonly tag: number;
+  /** The buffer the element lies in. */
+  readonly buf: Buffer;
+  /** Offset of its tag, of its content, and just past its end. */
+  readonly start: number;
+  readonly contentStart: number;
+  readonly end: number;
+
+  constructor(tag: number, buf: Buffer, start: number, contentStart: number, end: number) {
+    this.tag = tag;
+    this.buf = buf;
+    this.start = start;
+    this.contentStart = contentStart;
+    this.end = end;
+  }
+
   /** The whole element, header included (what a signature covers). */
-  raw: Buffer;
+  get raw(): Buffer {
+    return this.buf.subarray(this.start, this.end);
+  }
+
   /** The content octets. */
-  content: Buffer;
+  get content(): Buffer {
+    return this.buf.subarray(this.contentStart, this.end);
+  }
 }
 
 export class DerError extends Error {}
 
-/** Reads one element at `offset`; returns it and the offset after it. */
-export function read(buf: Buffer, offset = 0): { node: Node; next: number } {
-  if (offset + 2 > buf.length) throw new DerError('truncated: no room for a tag and a length');
+/** Reads one element at `offset`, ending by `limit`. */
+function readAt(buf: Buffer, offset: number, limit: number): Node {
+  if (offset + 2 > limit) throw new DerError('truncated: no room for a tag and a length');
   const tag = buf[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new DerError('multi-byte tags are not used here');
   let len = buf[offset + 1]!;
@@ -162,31 +202,44 @@ export function read(buf: Buffer, offset = 0): { node: Node; next: number } {
   if (len & 0x80) {
     const n = len & 0x7f;
     if (n === 0) throw new DerError('indefinite length is not DER');
-    if (n > 4 || p + n > buf.length) throw new DerError('length field too long or truncated');
+    if (n > 4 || p + n > limit) throw new DerError('length field too long or truncated');
     len = 0;
     for (let i = 0; i < n; i++) len = len * 256 + buf[p + i]!;
     p += n;
   }
-  if (p + len > buf.length) throw new DerError(`truncated: element of ${len} bytes, ${buf.length - p} left`);
-  return { node: { tag, raw: buf.subarray(offset, p + len), content: buf.subarray(p, p + len) }, next: p + len };
+  if (p + len > limit) throw new DerError(`truncated: element of ${len} bytes, ${limit - p} left`);
+  return new Node(tag, buf, offset, p, p + len);
+}
+
+/** Reads one element at `offset`; returns it and the offset after it. */
+export function read(buf: Buffer, offset = 0): { node: Node; next: number } {
+  const node = readAt(buf, offset, buf.length);
+  return { node, next: node.end };
 }
 
 /** Parses exactly one element filling `buf`. */
 export function parse(buf: Buffer): Node {
-  const { node, next } = read(buf, 0);
-  if (next !== buf.length) throw new DerError(`${buf.length - next} bytes after the end of the structure`);
+  const node = readAt(buf, 0, buf.length);
+  if (node.end !== buf.length) throw new DerError(`${buf.length - node.end} bytes after the end of the structure`);
   return node;
 }
 
 /** The elements inside a constructed element. */
 export function children(node: Node): Node[] {
   const out: Node[] = [];
-  for (let p = 0; p < node.content.length; ) {
-    const r = read(node.content, p);
-    out.push(r.node);
-    p = r.next;
+  for (let p = node.contentStart; p < node.end; ) {
+    const c = readAt(node.buf, p, node.end);
+    out.push(c);
+    p = c.end;
   }
   return out;
+}
+
+/** The one element a primitive's content holds (an extension's OCTET STRING value), read in place. */
+export function parseContent(node: Node): Node {
+  const inner = readAt(node.buf, node.contentStart, node.end);
+  if (inner.end !== node.end) throw new DerError(`${node.end - inner.end} bytes after the end of the structure`);
+  return inner;
 }
 
 export function expect(node: Node | undefined, tag: number, what: string): Node {
@@ -196,29 +249,39 @@ export function expect(node: Node | undefined, tag: number, what: string): Node 
 }
 
 export function readOid(node: Node): string {
-  const b = node.content;
-  if (!b.length) throw new DerError('empty OBJECT IDENTIFIER');
-  const out = [Math.min(2, Math.floor(b[0]! / 40)), b[0]! - 40 * Math.min(2, Math.floor(b[0]! / 40))];
+  const b = node.buf;
+  const start = node.contentStart;
+  if (node.end === start) throw new DerError('empty OBJECT IDENTIFIER');
+  const first = Math.min(2, Math.floor(b[start]! / 40));
+  let out = `${first}.${b[start]! - 40 * first}`;
   let v = 0;
-  for (let i = 1; i < b.length; i++) {
+  for (let i = start + 1; i < node.end; i++) {
     v = v * 128 + (b[i]! & 0x7f);
     if (!(b[i]! & 0x80)) {
-      out.push(v);
+      out += `.${v}`;
       v = 0;
     }
   }
-  return out.join('.');
+  return out;
+}
+
+/** Whether an OBJECT IDENTIFIER element's content is `oidContent` (an oid()'s bytes after its header). */
+export function isOid(node: Node, oidContent: Buffer): boolean {
+  const n = node.end - node.contentStart;
+  if (n !== oidContent.length) return false;
+  for (let i = 0; i < n; i++) if (node.buf[node.contentStart + i] !== oidContent[i]) return false;
+  return true;
 }
 
 /** The text of a directory string (UTF8String, PrintableString, IA5String, T61String, BMPString). */
 export function readString(node: Node): string {
   switch (node.tag) {
     case TAG.UTF8_STRING:
-      return node.content.toString('utf8');
+      return node.buf.toString('utf8', node.contentStart, node.end);
     case TAG.PRINTABLE_STRING:
     case TAG.IA5_STRING:
     case TAG.T61_STRING:
-      return node.content.toString('latin1');
+      return node.buf.toString('latin1', node.contentStart, node.end);
     case TAG.BMP_STRING:
       return Buffer.from(node.content).swap16().toString('utf16le');
     default:
@@ -229,8 +292,8 @@ export function readString(node: Node): string {
 /** BIT STRING content as whole bytes (unused-bits octet must be 0). */
 export function readBits(node: Node): Buffer {
   expect(node, TAG.BIT_STRING, 'BIT STRING');
-  if (node.content[0] !== 0) throw new DerError('BIT STRING with unused bits where whole bytes are expected');
-  return node.content.subarray(1);
+  if (node.buf[node.contentStart] !== 0 || node.end === node.contentStart) throw new DerError('BIT STRING with unused bits where whole bytes are expected');
+  return node.buf.subarray(node.contentStart + 1, node.end);
 }
 
 // ---- PEM -----------------------------------------------------------------------------------

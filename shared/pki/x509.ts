@@ -58,6 +58,15 @@ function privatePem(key: KeyObject): string {
 
 /** OIDs muster writes, DER-encoded once (encoding one costs about as much as the rest of its element). */
 const OID_DER = Object.fromEntries(Object.entries(OID).map(([k, v]) => [k, der.oid(v)])) as Record<keyof typeof OID, Buffer>;
+/** Content bytes of OIDs the CSR reader compares with (comparing bytes, not dotted text). */
+const OID_BYTES = Object.fromEntries(Object.entries(OID_DER).map(([k, v]) => [k, der.parse(v).content])) as Record<keyof typeof OID, Buffer>;
+const EC_PUBLIC_KEY = der.parse(der.oid('1.2.840.10045.2.1')).content;
+const PRIME256V1 = der.parse(der.oid('1.2.840.10045.3.1.7')).content;
+
+const SAN_DNS = der.contextTag(2, false);
+const SAN_IP = der.contextTag(7, false);
+const SAN_EMAIL = der.contextTag(1, false);
+const SAN_URI = der.contextTag(6, false);
 
 /** Random bytes drawn in blocks, each slice used once: one CSPRNG call per 256 serials instead of one each. */
 let serialBlock = Buffer.alloc(0);
@@ -242,6 +251,8 @@ interface LoadedCa {
   key: KeyObject;
   /** signatureAlgorithm(key). */
   alg: Buffer;
+  /** alg followed by the CA's subject: the signature and issuer fields of a leaf's to-be-signed part, adjacent there. */
+  algAndName: Buffer;
   /** The leaves' authorityKeyIdentifier extension: the CA's key id. */
   authorityKeyId: Buffer;
 }
@@ -266,7 +277,8 @@ function loadCa(ca: CertAndKey): LoadedCa {
     }
     const key = createPrivateKey(ca.keyPem);
     const authorityKeyId = extension(OID_DER.authorityKeyIdentifier, false, der.seq(der.tlv(der.contextTag(0, false), id ?? keyId(spkiNode!.raw))));
-    c = { subject: subject!.raw, key, alg: signatureAlgorithm(key), authorityKeyId };
+    const alg = signatureAlgorithm(key);
+    c = { subject: subject!.raw, key, alg, algAndName: Buffer.concat([alg, subject!.raw]), authorityKeyId };
     caCache.set(ca.certPem, c);
   }
   return c;
@@ -281,35 +293,47 @@ export interface SignedLeaf {
   notAfter: Date;
 }
 
+/** A leaf's to-be-signed fields that are the same each time a node renews a kind: issuer, subject, extensions. */
+interface LeafParts {
+  subject: Buffer;
+  /** [3] { Extensions }, whole. */
+  extensions: Buffer;
+}
+
+/**
+ * LeafParts by CA and request, encoded once: a node renews the same kinds with the same names,
+ * and encoding them anew was half the DER work of an issuance. Bounded: cleared when full.
+ */
+const leafParts = new WeakMap<LoadedCa, Map<string, LeafParts>>();
+const LEAF_PARTS_MAX = 8192;
+
+function partsOf(issuer: LoadedCa, req: LeafRequest): LeafParts {
+  const key = `${req.cn}\0${req.orgs?.join('\u0001') ?? ''}\0${req.dnsNames?.join('\u0001') ?? ''}\0${req.ips?.join('\u0001') ?? ''}\0${req.usages.join(',')}`;
+  let byReq = leafParts.get(issuer);
+  if (!byReq) leafParts.set(issuer, (byReq = new Map()));
+  let p = byReq.get(key);
+  if (!p) {
+    const server = req.usages.includes('server');
+    const client = req.usages.includes('client');
+    const eku = server && client ? LEAF_EKUS.both : server ? LEAF_EKUS.server : client ? LEAF_EKUS.client : undefined;
+    const sans = sanNames(req.dnsNames, req.ips);
+    const extensions = [LEAF_BASIC_CONSTRAINTS, LEAF_KEY_USAGE, ...(eku ? [eku] : []), issuer.authorityKeyId, ...(sans.length ? [extension(OID_DER.subjectAltName, false, der.seq(...sans))] : [])];
+    p = { subject: name(req.cn, req.orgs), extensions: der.tlv(der.contextTag(3, true), der.seq(...extensions)) };
+    if (byReq.size >= LEAF_PARTS_MAX) byReq.clear();
+    byReq.set(key, p);
+  }
+  return p;
+}
+
 function signLeaf(ca: CertAndKey, publicKey: KeyObject | Buffer, req: LeafRequest, now: Date): SignedLeaf {
   const issuer = loadCa(ca);
-  const server = req.usages.includes('server');
-  const client = req.usages.includes('client');
-  const eku = server && client ? LEAF_EKUS.both : server ? LEAF_EKUS.server : client ? LEAF_EKUS.client : undefined;
-  const sans = sanNames(req.dnsNames, req.ips);
+  const parts = partsOf(issuer, req);
   const sn = serial();
   // Back-dated for clocks a little behind ours (./lifetime.ts).
   const notBefore = new Date(now.getTime() - backdateMs(req.ttlMs ?? req.days * DAY_MS));
   const notAfter = new Date(now.getTime() + (req.ttlMs ?? req.days * DAY_MS));
-  const certPem = signCertificate(
-    {
-      alg: issuer.alg,
-      serial: sn,
-      issuer: issuer.subject,
-      subject: name(req.cn, req.orgs),
-      notBefore,
-      notAfter,
-      spki: Buffer.isBuffer(publicKey) ? publicKey : spki(publicKey),
-      extensions: [
-        LEAF_BASIC_CONSTRAINTS,
-        LEAF_KEY_USAGE,
-        ...(eku ? [eku] : []),
-        issuer.authorityKeyId,
-        ...(sans.length ? [extension(OID_DER.subjectAltName, false, der.seq(...sans))] : []),
-      ],
-    },
-    issuer.key,
-  );
+  const tbs = der.seq(VERSION_V3, der.uint(sn), issuer.algAndName, der.seq(der.time(notBefore), der.time(notAfter)), parts.subject, Buffer.isBuffer(publicKey) ? publicKey : spki(publicKey), parts.extensions);
+  const certPem = der.toPem('CERTIFICATE', der.seq(tbs, issuer.alg, der.bits(sign('sha256', tbs, issuer.key))));
   // Certificates carry whole seconds: report what a parser would read back.
   const second = (d: Date) => new Date(Math.floor(d.getTime() / 1000) * 1000);
   return { certPem, serial: sn.toString('hex'), notBefore: second(notBefore), notAfter: second(notAfter) };
@@ -408,14 +432,14 @@ const P256_SPKI_BYTES = 91;
 /** SubjectPublicKeyInfo { { id-ecPublicKey, prime256v1 }, ... } read from DER (KeyObject's details cost ~50 us). */
 function spkiIsP256(keyInfo: der.Node): boolean {
   const alg = der.children(der.children(keyInfo)[0]!);
-  return alg.length === 2 && alg[0]!.tag === der.TAG.OID && alg[1]!.tag === der.TAG.OID && der.readOid(alg[0]!) === '1.2.840.10045.2.1' && der.readOid(alg[1]!) === '1.2.840.10045.3.1.7';
+  return alg.length === 2 && alg[0]!.tag === der.TAG.OID && alg[1]!.tag === der.TAG.OID && der.isOid(alg[0]!, EC_PUBLIC_KEY) && der.isOid(alg[1]!, PRIME256V1);
 }
 
 /** A CSR whose structure is not one (bad PEM, bad DER, missing fields). */
 export class CsrFormatError extends Error {}
 
 function ipText(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
   if (b.length !== 16) throw new der.DerError(`an iPAddress SAN of ${b.length} bytes`);
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
@@ -425,31 +449,37 @@ function ipText(b: Buffer): string {
 function readExtensionRequest(attrs: der.Node | undefined, out: CsrRequest): void {
   for (const attr of attrs ? der.children(attrs) : []) {
     const [type, values] = der.children(der.expect(attr, der.TAG.SEQUENCE, 'CSR attribute'));
-    if (der.readOid(der.expect(type, der.TAG.OID, 'CSR attribute type')) !== OID.extensionRequest) continue;
+    if (!der.isOid(der.expect(type, der.TAG.OID, 'CSR attribute type'), OID_BYTES.extensionRequest)) continue;
     for (const exts of der.children(der.expect(values, der.TAG.SET, 'extensionRequest values'))) {
       for (const ext of der.children(der.expect(exts, der.TAG.SEQUENCE, 'Extensions'))) {
         const parts = der.children(der.expect(ext, der.TAG.SEQUENCE, 'Extension'));
-        const id = der.readOid(der.expect(parts[0], der.TAG.OID, 'extension id'));
-        const value = der.parse(der.expect(parts[parts.length - 1], der.TAG.OCTET_STRING, `extension ${id} value`).content);
-        if (id === OID.subjectAltName) {
-          for (const gn of der.children(der.expect(value, der.TAG.SEQUENCE, 'subjectAltName'))) {
-            if (gn.tag === der.contextTag(2, false)) out.dnsNames.push(gn.content.toString('latin1'));
-            else if (gn.tag === der.contextTag(7, false)) out.ips.push(ipText(gn.content));
-            else if (gn.tag === der.contextTag(1, false)) out.otherSans.push(`email:${gn.content.toString('latin1')}`);
-            else if (gn.tag === der.contextTag(6, false)) out.otherSans.push(`URI:${gn.content.toString('latin1')}`);
+        const idNode = der.expect(parts[0], der.TAG.OID, 'extension id');
+        const valueOf = () => der.parseContent(der.expect(parts[parts.length - 1], der.TAG.OCTET_STRING, `extension ${der.readOid(idNode)} value`));
+        if (der.isOid(idNode, OID_BYTES.subjectAltName)) {
+          for (const gn of der.children(der.expect(valueOf(), der.TAG.SEQUENCE, 'subjectAltName'))) {
+            if (gn.tag === SAN_DNS) out.dnsNames.push(gn.buf.toString('latin1', gn.contentStart, gn.end));
+            else if (gn.tag === SAN_IP) out.ips.push(ipText(gn.content));
+            else if (gn.tag === SAN_EMAIL) out.otherSans.push(`email:${gn.content.toString('latin1')}`);
+            else if (gn.tag === SAN_URI) out.otherSans.push(`URI:${gn.content.toString('latin1')}`);
             else out.otherSans.push(`GeneralName [${gn.tag & 0x1f}]`);
           }
-        } else if (id === OID.keyUsage) {
-          const b = der.expect(value, der.TAG.BIT_STRING, 'keyUsage').content;
+        } else if (der.isOid(idNode, OID_BYTES.keyUsage)) {
+          const b = der.expect(valueOf(), der.TAG.BIT_STRING, 'keyUsage').content;
           for (let bit = 0; bit < (b.length - 1) * 8; bit++) {
             if (b[1 + Math.floor(bit / 8)]! & (0x80 >> bit % 8)) out.keyUsages.push(KEY_USAGE_NAMES[bit] ?? (`bit ${bit}` as KeyUsageName));
           }
-        } else if (id === OID.extKeyUsage) {
-          for (const o of der.children(der.expect(value, der.TAG.SEQUENCE, 'extKeyUsage'))) out.extKeyUsages.push(der.readOid(der.expect(o, der.TAG.OID, 'extKeyUsage purpose')));
-        } else if (id === OID.basicConstraints) {
-          const first = der.children(der.expect(value, der.TAG.SEQUENCE, 'basicConstraints'))[0];
-          out.requestsCa = first?.tag === der.TAG.BOOLEAN && first.content[0] !== 0;
-        } else if (id !== OID.subjectKeyIdentifier) out.otherExtensions.push(id);
+        } else if (der.isOid(idNode, OID_BYTES.extKeyUsage)) {
+          for (const o of der.children(der.expect(valueOf(), der.TAG.SEQUENCE, 'extKeyUsage'))) {
+            const purpose = der.expect(o, der.TAG.OID, 'extKeyUsage purpose');
+            out.extKeyUsages.push(der.isOid(purpose, OID_BYTES.serverAuth) ? OID.serverAuth : der.isOid(purpose, OID_BYTES.clientAuth) ? OID.clientAuth : der.readOid(purpose));
+          }
+        } else if (der.isOid(idNode, OID_BYTES.basicConstraints)) {
+          const first = der.children(der.expect(valueOf(), der.TAG.SEQUENCE, 'basicConstraints'))[0];
+          out.requestsCa = first?.tag === der.TAG.BOOLEAN && first.buf[first.contentStart] !== 0;
+        } else {
+          valueOf(); // well formed, whatever it is
+          if (!der.isOid(idNode, OID_BYTES.subjectKeyIdentifier)) out.otherExtensions.push(der.readOid(idNode));
+        }
       }
     }
   }
@@ -476,27 +506,6 @@ export function readCsr(pem: string): CsrRequest {
     r.out.signatureValid = r.algFits && verify('sha256', r.info, r.key, r.sig);
   } catch {
     // a signature that is not even DER: same answer
-  }
-  return r.out;
-}
-
-/**
- * readCsr with the signature checked on libuv's thread pool (node:crypto's callback form): the
- * check is the larger half of an issuance's CPU, and there the coordinator's other cores do it
- * while its main thread goes on. Same answers, same errors. (Signing on the pool as well was
- * measured and lost: the hand-over costs more than the 17 us signature it moves.)
- */
-export async function readCsrAsync(pem: string): Promise<CsrRequest> {
-  const r = readCsrFields(pem);
-  if (r.algFits) {
-    r.out.signatureValid = await new Promise<boolean>((resolve) => {
-      try {
-        // An error (a signature that is not even DER) is the same answer: it does not verify.
-        verify('sha256', r.info, r.key, r.sig, (err, ok) => resolve(!err && ok));
-      } catch {
-        resolve(false);
-      }
-    });
   }
   return r.out;
 }
@@ -554,9 +563,9 @@ function readCsrFields(pem: string): ReadCsr {
       for (const atv of der.children(rdn)) {
         const [type, value] = der.children(atv);
         if (!type || !value) continue;
-        const t = der.readOid(type);
-        if (t === OID.commonName && !out.cn) out.cn = der.readString(value);
-        else if (t === OID.organization) out.orgs.push(der.readString(value));
+        if (der.isOid(type, OID_BYTES.commonName)) {
+          if (!out.cn) out.cn = der.readString(value);
+        } else if (der.isOid(type, OID_BYTES.organization)) out.orgs.push(der.readString(value));
       }
     }
     readExtensionRequest(attrs, out);

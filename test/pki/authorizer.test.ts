@@ -5,7 +5,7 @@ import * as assert from 'uvu/assert';
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { authorizeCsr, authorizeCsrAsync, authorizeCsrs, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
+import { authorizeCsr, authorizeCsrs, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
 import { CERT_KINDS, kindsForRoles } from '../../shared/pki/catalogue.ts';
 import { createCsr, type CsrOptions } from '../../shared/pki/x509.ts';
 import * as der from '../../shared/pki/der.ts';
@@ -107,16 +107,17 @@ const ROWS: Row[] = [
   { what: 'unknown kind', node: worker, kind: 'root-ca', csr: () => csr('x'), code: 'invalid-argument', message: `unknown certificate kind "root-ca"; kinds are ${CERT_KINDS.map((k) => k.kind).join(', ')}` },
 ];
 
-// Each row twice: authorizeCsr, and authorizeCsrAsync (the issuer's path, the signature checked
-// on the thread pool) must refuse alike.
+// Each row twice: authorizeCsr, and authorizeCsrs with the row among good requests (the issuer's
+// path: one call, several kinds) must refuse alike.
 for (const row of ROWS) {
   test(`refused: ${row.what}`, async () => {
     const pem = await row.csr();
-    for (const variant of ['sync', 'async'] as const) {
+    const good = row.node === worker ? [{ kind: 'kube-proxy', csrPem: await csr('system:kube-proxy') }] : [];
+    for (const variant of ['one', 'in a call'] as const) {
       let err: unknown;
       try {
-        if (variant === 'sync') authorizeCsr(row.node, plan, { kind: row.kind, csrPem: pem });
-        else await authorizeCsrAsync(row.node, plan, { kind: row.kind, csrPem: pem });
+        if (variant === 'one') authorizeCsr(row.node, plan, { kind: row.kind, csrPem: pem });
+        else authorizeCsrs(row.node, plan, [...good, { kind: row.kind, csrPem: pem }, ...good]);
       } catch (e) {
         err = e;
       }
@@ -136,7 +137,7 @@ test('authorizeCsrs: what each request gets is what authorizeCsr gives it, in re
     { kind: 'kubelet-serving', csrPem: await csr('node-2', { dnsNames: ['node-2'], ips: [net.host(3)] }) },
     { kind: 'kube-proxy', csrPem: await csr('') },
   ];
-  const specs = await authorizeCsrs(worker, plan, reqs);
+  const specs = authorizeCsrs(worker, plan, reqs);
   assert.equal(
     specs.map((s) => [s.kind.kind, s.cn, s.dnsNames, s.ips, s.csr.signatureValid, s.csr.spkiDer.toString('hex')]),
     reqs.map((r) => {
@@ -147,14 +148,14 @@ test('authorizeCsrs: what each request gets is what authorizeCsr gives it, in re
 });
 
 test('authorizeCsrs: the refusal is the first in request order, not the first to finish', async () => {
-  // The second request is refused before any signature is checked (no such kind); the first
-  // only after its signature was checked on the pool. The first is the answer.
+  // The second request would be refused before any signature is checked (no such kind); the
+  // first only once its signature was checked. The first is the answer.
   const reqs = [
     { kind: 'kubelet-client', csrPem: badSignature(await csr('system:node:node-2')) },
     { kind: 'root-ca', csrPem: await csr('x') },
   ];
   try {
-    await authorizeCsrs(worker, plan, reqs);
+    authorizeCsrs(worker, plan, reqs);
     assert.unreachable('refused');
   } catch (e) {
     assert.instance(e, MusterError);
@@ -163,7 +164,7 @@ test('authorizeCsrs: the refusal is the first in request order, not the first to
   // One bad request refuses the whole call, wherever it is.
   const good = { kind: 'kubelet-client', csrPem: await csr('system:node:node-2') };
   try {
-    await authorizeCsrs(worker, plan, [good, good, { kind: 'kube-proxy', csrPem: await csr('system:kube-proxy', { orgs: ['system:masters'] }) }]);
+    authorizeCsrs(worker, plan, [good, good, { kind: 'kube-proxy', csrPem: await csr('system:kube-proxy', { orgs: ['system:masters'] }) }]);
     assert.unreachable('refused');
   } catch (e) {
     assert.is((e as MusterError).reason, 'csr-subject');
