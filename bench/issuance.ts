@@ -18,8 +18,10 @@
 //
 // Targets (the issue): muster's 64-in-flight rate per core >= half of openssl's sign+verify rate
 // per core, and muster >= 10x cfssl (printed for wall clock and per core). Printed beside them:
-// node:crypto's own sign+verify rate (the ceiling of any Node program), and whether 10x cfssl
-// exceeds openssl's own rate.
+// node:crypto's own sign+verify rate (the ceiling of any Node program) and how much of it each
+// muster line reaches, and whether 10x cfssl exceeds openssl's own rate. The coordinator checks
+// CSR signatures on its main thread (coordinator/pki/authorizer.ts says why), so its lines use
+// about one core: their wall-clock rates are about their per-core rates.
 //
 //   node bench/issuance.ts [certificates]
 import { execFileSync, spawn } from 'node:child_process';
@@ -264,6 +266,7 @@ else {
   line('cfssl serve (golang-cfssl 1.2, HTTP API on loopback, 8 in flight)', cf);
   console.log(`    (its HTTP client, in this process, kept ${cf.clientCores.toFixed(2)} cores busy meanwhile: not counted for cfssl)`);
 }
+console.log(`  share of node:crypto's own rate reached per core: 64 in flight ${(c.concurrent.perCore / floor).toFixed(2)}, a worker's calls ${(c.workerCalls.perCore / floor).toFixed(2)}, CPU part only ${(c.cpuOnly.perCore / floor).toFixed(2)}`);
 console.log('targets:');
 console.log(`  muster 64-in-flight per core / openssl sign+verify per core: ${verdict(c.concurrent.perCore / combined, 0.5)}`);
 console.log(`  the same, a worker's calls:                                  ${verdict(c.workerCalls.perCore / combined, 0.5)}`);

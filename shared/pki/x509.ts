@@ -308,7 +308,8 @@ const leafParts = new WeakMap<LoadedCa, Map<string, LeafParts>>();
 const LEAF_PARTS_MAX = 8192;
 
 function partsOf(issuer: LoadedCa, req: LeafRequest): LeafParts {
-  const key = `${req.cn}\0${req.orgs?.join('\u0001') ?? ''}\0${req.dnsNames?.join('\u0001') ?? ''}\0${req.ips?.join('\u0001') ?? ''}\0${req.usages.join(',')}`;
+  // JSON: no two requests share a key, whatever their names hold (a shared key would sign one request's names for another).
+  const key = JSON.stringify([req.cn, req.orgs ?? [], req.dnsNames ?? [], req.ips ?? [], req.usages]);
   let byReq = leafParts.get(issuer);
   if (!byReq) leafParts.set(issuer, (byReq = new Map()));
   let p = byReq.get(key);

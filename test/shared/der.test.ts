@@ -58,4 +58,38 @@ test('nested structures and strings read back', () => {
   assert.is(der.fromPem('X', der.toPem('X', s)).equals(s), true);
 });
 
+
+test('read in place: children of children keep their own bytes; content values read exactly once', () => {
+  const inner = der.seq(der.oid('2.5.4.3'), der.utf8('node-2'));
+  const outer = der.seq(der.set(inner), der.octets(der.seq(der.bool(false))), der.bits(Buffer.from('abcd', 'hex')));
+  const [set, octets, bits] = der.children(der.parse(outer));
+  const [seq] = der.children(set!);
+  assert.is(hex(seq!.raw), hex(inner));
+  const [id, name] = der.children(seq!);
+  assert.ok(der.isOid(id!, der.parse(der.oid('2.5.4.3')).content));
+  assert.not.ok(der.isOid(id!, der.parse(der.oid('2.5.4.10')).content), 'another OID of the same length');
+  assert.not.ok(der.isOid(id!, der.parse(der.oid('2.5.4.3.1')).content), 'a longer OID with the same start');
+  assert.is(der.readString(name!), 'node-2');
+  // An OCTET STRING holding one element is read inside it; a trailing byte is refused, not ignored.
+  assert.is(hex(der.parseContent(octets!).raw), hex(der.seq(der.bool(false))));
+  const padded = der.children(der.parse(der.seq(der.octets(Buffer.concat([der.seq(), Buffer.from([0])])))))[0]!;
+  assert.throws(() => der.parseContent(padded), /1 bytes after/);
+  // A child's length may not run past its parent, even when the buffer goes on.
+  const lying = Buffer.from('3003' + '0405' + 'aa' + 'bbccddee', 'hex');
+  assert.throws(() => der.children(der.read(lying).node), /truncated/);
+  assert.is(hex(der.readBits(bits!)), 'abcd');
+  // An empty BIT STRING has no unused-bits octet: refused, not read from the next element's bytes.
+  const [emptyBits] = der.children(der.parse(Buffer.from('30040300' + '0000', 'hex')));
+  assert.throws(() => der.readBits(emptyBits!), /unused bits/);
+});
+
+test('times are written digit by digit: edges of each field; an invalid date is refused by name', () => {
+  const t = (iso: string) => der.parse(der.time(new Date(iso))).content.toString();
+  assert.is(t('1950-01-01T00:00:00Z'), '500101000000Z');
+  assert.is(t('2009-09-09T09:09:09.999Z'), '090909090909Z');
+  assert.is(t('9999-12-31T23:59:59Z'), '99991231235959Z');
+  assert.throws(() => der.time(new Date('1949-12-31T23:59:59Z')), /outside what a certificate can state/);
+  assert.throws(() => der.time(new Date(Number.NaN)), /an invalid date is outside/);
+});
+
 test.run();

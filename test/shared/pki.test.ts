@@ -125,4 +125,45 @@ test('a CSR key keeps the id and the certified encoding of its OpenSSL export wh
   }
 });
 
+
+test('leaves signed from kept parts: each has its own request\'s names, serial, key and issuer', async () => {
+  requireTool('openssl', 'openssl');
+  const [caA, caB] = await Promise.all([createCa('parts-a', 10), createCa('parts-b', 10)]);
+  const csrFor = async () => parseCsr((await createCsr('x')).csrPem);
+  const one = { cn: 'system:node:n1', orgs: ['system:nodes'], dnsNames: ['n1'], ips: ['127.0.0.5'], usages: ['server' as const], days: 1 };
+  const [k1, k2, k3, k4, k5] = await Promise.all([csrFor(), csrFor(), csrFor(), csrFor(), csrFor()]);
+  const certs = {
+    first: signCsr(caA, k1, one),
+    again: signCsr(caA, k2, one), // the same request: its parts are kept from the first
+    other: signCsr(caA, k3, { ...one, cn: 'system:node:n2', dnsNames: ['n2'], ips: ['127.0.0.6'] }),
+    // Names that would run together if the kept parts were found by joined text.
+    joined: signCsr(caA, k4, { ...one, dnsNames: ['n1', 'x'], ips: ['127.0.0.5'] }),
+    otherCa: signCsr(caB, k5, one),
+  };
+  const text = (pem: string) => execFileSync('openssl', ['x509', '-noout', '-text'], { input: pem }).toString();
+  const sans = (pem: string) => /X509v3 Subject Alternative Name:\s+([^\n]+)/.exec(text(pem))?.[1]?.trim();
+  assert.is(sans(certs.first), 'DNS:n1, IP Address:127.0.0.5');
+  assert.is(sans(certs.again), 'DNS:n1, IP Address:127.0.0.5');
+  assert.is(sans(certs.other), 'DNS:n2, IP Address:127.0.0.6');
+  assert.is(sans(certs.joined), 'DNS:n1, DNS:x, IP Address:127.0.0.5');
+  assert.is(certInfo(certs.other).subjectCN, 'system:node:n2');
+  assert.is.not(certInfo(certs.first).serial, certInfo(certs.again).serial);
+  assert.is(certInfo(certs.first).keyId, k1.keyId);
+  assert.is(certInfo(certs.again).keyId, k2.keyId);
+  assert.is(certInfo(certs.otherCa).issuerCN, 'parts-b');
+  const verify = (ca: string, leaf: string) => {
+    writeFileSync(join(dir, 'parts-ca.crt'), ca);
+    writeFileSync(join(dir, 'parts-leaf.crt'), leaf);
+    try {
+      execFileSync('openssl', ['verify', '-CAfile', join(dir, 'parts-ca.crt'), join(dir, 'parts-leaf.crt')], { stdio: 'pipe' });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const name of ['first', 'again', 'other', 'joined'] as const) assert.ok(verify(caA.certPem, certs[name]), name);
+  assert.ok(verify(caB.certPem, certs.otherCa));
+  assert.not.ok(verify(caA.certPem, certs.otherCa), 'a leaf of CA B does not verify under CA A');
+});
+
 test.run();
