@@ -1,8 +1,9 @@
 // Cluster certificate issuance throughput, side by side on this machine:
 //   - the coordinator's path (ClusterIssuer.issueForNode: CSR parse + signature check +
 //     authorisation + sign + durable record in SqliteStore), one kubelet-serving CSR per call,
-//     sequential (one fsync per call) and with 64 calls in flight (group commit), and the CPU part
-//     alone (no record) for a per-core comparison;
+//     sequential (one fsync per call) and with 64 calls in flight (group commit); what agents send:
+//     a worker's call (its 3 kinds) and an etcd + master node's call (its 14), 64 in flight; and
+//     the CPU part alone (no record) for a per-core comparison;
 //   - `openssl speed ecdsap256`: ECDSA P-256 sign and verify per second, one core; an issuance
 //     needs one of each, so 1 / (1/sign + 1/verify) is the practical per-core limit;
 //   - cfssl (Debian's golang-cfssl), `cfssl serve` on loopback signing the same CSRs over its HTTP
@@ -79,7 +80,7 @@ function measured(n: number, ms: number, cpu: number): Measured {
 }
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-async function coordinatorPath(): Promise<{ sequential: Measured; concurrent: Measured; workerCalls: Measured; cpuOnly: Measured; csrs: string[]; caCert: string; caKey: string }> {
+async function coordinatorPath(): Promise<{ sequential: Measured; concurrent: Measured; workerCalls: Measured; masterCalls: Measured & { kinds: number }; cpuOnly: Measured; csrs: string[]; caCert: string; caKey: string }> {
   const log = silentLogger();
   const cas = new ClusterCas({ dataDir: dir, log });
   const store = new SqliteStore(join(dir, 'state.db'));
@@ -87,8 +88,12 @@ async function coordinatorPath(): Promise<{ sequential: Measured; concurrent: Me
   await state.applyPlan(PLAN, 'bench.yaml');
   const { token, record } = await state.tokens.create({});
   await state.nodes.join({ tokenId: record.id, tokenSecret: token.split('.')[1]!, name: 'node-2', machineId: 'm2', address: ADDRESS, labels: {}, agentVersion: 'bench', keyId: 'k', sign: () => ({ certPem: '', serial: 'b1' }) });
+  const second = await state.tokens.create({});
+  await state.nodes.join({ tokenId: second.record.id, tokenSecret: second.token.split('.')[1]!, name: 'node-1', machineId: 'm1', address: '127.0.0.2', labels: {}, agentVersion: 'bench', keyId: 'k1', sign: () => ({ certPem: '', serial: 'b0' }) });
   await state.idle();
   if (!state.assignments.get('node-2')?.body.roles.includes('worker')) throw new Error('node-2 has no worker assignment');
+  const masterRoles = state.assignments.get('node-1')?.body.roles ?? [];
+  if (!masterRoles.includes('master') || !masterRoles.includes('etcd')) throw new Error(`node-1 is not etcd + master (${masterRoles.join(', ')})`);
   const issuer = new ClusterIssuer({ cas, state, log });
   // Keys are made on nodes, not by the coordinator: CSRs are prepared before timing.
   const csrs = await Promise.all(Array.from({ length: N }, async () => (await createCsr('node-2', undefined, { dnsNames: ['node-2'], ips: [ADDRESS] })).csrPem));
@@ -128,6 +133,25 @@ async function coordinatorPath(): Promise<{ sequential: Measured; concurrent: Me
   );
   const workerCalls = measured(calls * workerKinds.length, performance.now() - t, cpuMicros(cpu));
 
+  // What an etcd + master node asks for: every kind of both roles in one call (and the SA key back).
+  const masterKinds = kindsForRoles(masterRoles);
+  const masterCallCount = Math.ceil(N / masterKinds.length);
+  const masterSets = await Promise.all(
+    Array.from({ length: masterCallCount }, () =>
+      Promise.all(masterKinds.map(async (k) => ({ kind: k.kind, csr_pem: (await createCsr(k.cn('node-1'), undefined, k.sans === 'none' ? {} : { dnsNames: ['node-1'], ips: ['127.0.0.2'] })).csrPem }))),
+    ),
+  );
+  const masterCaller = { name: 'node-1', serial: 'b0' };
+  t = performance.now();
+  cpu = process.cpuUsage();
+  next = 0;
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      while (next < masterSets.length) await issuer.issueForNode(masterCaller, masterSets[next++]!);
+    }),
+  );
+  const masterCalls = { ...measured(masterCallCount * masterKinds.length, performance.now() - t, cpuMicros(cpu)), kinds: masterKinds.length };
+
   const plan = state.plans.current()!.plan;
   const ca = cas.current()!.cas.kubernetes;
   const node = { name: 'node-2', roles: ['worker'], addresses: [ADDRESS] };
@@ -139,11 +163,11 @@ async function coordinatorPath(): Promise<{ sequential: Measured; concurrent: Me
   }
   const cpuOnly = measured(csrs.length, performance.now() - t, cpuMicros(cpu));
   const recorded = state.issuance.all().length;
-  const expected = 50 + seqN + N + calls * workerKinds.length;
+  const expected = 50 + seqN + N + calls * workerKinds.length + masterCallCount * masterKinds.length;
   if (recorded !== expected) throw new Error(`expected ${expected} records, found ${recorded}`);
   await state.close();
   await store.close();
-  return { sequential, concurrent, workerCalls, cpuOnly, csrs, caCert: join(dir, CLUSTER_PKI.kubernetes.cert), caKey: join(dir, CLUSTER_PKI.kubernetes.key) };
+  return { sequential, concurrent, workerCalls, masterCalls, cpuOnly, csrs, caCert: join(dir, CLUSTER_PKI.kubernetes.cert), caKey: join(dir, CLUSTER_PKI.kubernetes.key) };
 }
 
 /**
@@ -257,6 +281,7 @@ const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target 
 console.log(`certificates issued per second (${N} kubelet-serving CSRs, ECDSA P-256, this machine: ${availableParallelism()} cores)`);
 line('muster, coordinator path, 64 in flight (parse+verify+authorise+sign+record, sqlite group commit)', c.concurrent);
 line(`muster, coordinator path, a worker's calls (${kindsForRoles(['worker']).length} CSRs each), 64 in flight`, c.workerCalls);
+line(`muster, coordinator path, an etcd + master node's calls (${c.masterCalls.kinds} CSRs each), 64 in flight`, c.masterCalls);
 line('muster, coordinator path, sequential (one fsync per call)', c.sequential);
 line('muster, CPU part only (parse+verify+authorise+sign, no record), one call at a time', c.cpuOnly);
 console.log(`  openssl speed ecdsap256, one core: sign ${fmt(Math.round(o.sign))}/s, verify ${fmt(Math.round(o.verify))}/s, sign+verify ${fmt(combined)}/s per core`);
@@ -266,10 +291,11 @@ else {
   line('cfssl serve (golang-cfssl 1.2, HTTP API on loopback, 8 in flight)', cf);
   console.log(`    (its HTTP client, in this process, kept ${cf.clientCores.toFixed(2)} cores busy meanwhile: not counted for cfssl)`);
 }
-console.log(`  share of node:crypto's own rate reached per core: 64 in flight ${(c.concurrent.perCore / floor).toFixed(2)}, a worker's calls ${(c.workerCalls.perCore / floor).toFixed(2)}, CPU part only ${(c.cpuOnly.perCore / floor).toFixed(2)}`);
+console.log(`  share of node:crypto's own rate reached per core: 64 in flight ${(c.concurrent.perCore / floor).toFixed(2)}, a worker's calls ${(c.workerCalls.perCore / floor).toFixed(2)}, an etcd + master node's ${(c.masterCalls.perCore / floor).toFixed(2)}, CPU part only ${(c.cpuOnly.perCore / floor).toFixed(2)}`);
 console.log('targets:');
 console.log(`  muster 64-in-flight per core / openssl sign+verify per core: ${verdict(c.concurrent.perCore / combined, 0.5)}`);
 console.log(`  the same, a worker's calls:                                  ${verdict(c.workerCalls.perCore / combined, 0.5)}`);
+console.log(`  the same, an etcd + master node's calls:                     ${verdict(c.masterCalls.perCore / combined, 0.5)}`);
 if (cf) {
   console.log(`  muster 64-in-flight / cfssl, wall clock:                     ${verdict(c.concurrent.wall / cf.wall, 10)}`);
   console.log(`  muster 64-in-flight / cfssl, per core of CPU:                ${verdict(c.concurrent.perCore / cf.perCore, 10)}`);
