@@ -293,7 +293,7 @@ export interface SignedLeaf {
   notAfter: Date;
 }
 
-/** A leaf's to-be-signed fields that are the same each time a node renews a kind: issuer, subject, extensions. */
+/** A leaf's to-be-signed fields that are the same each time a node renews a kind: subject and extensions. */
 interface LeafParts {
   subject: Buffer;
   /** [3] { Extensions }, whole. */
