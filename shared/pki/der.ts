@@ -248,10 +248,26 @@ export function expect(node: Node | undefined, tag: number, what: string): Node 
   return node;
 }
 
+/**
+ * Throws unless the element is an OBJECT IDENTIFIER in DER's one encoding: not empty, no arc
+ * padded with a leading 0x80, the last arc finished. A lenient reader would take a padded OID for
+ * the one it pads while a byte comparison would not, and the two would disagree on what a CSR asks.
+ */
+function checkOid(node: Node): void {
+  if (node.tag !== TAG.OID) throw new DerError(`expected an OBJECT IDENTIFIER, found tag 0x${node.tag.toString(16)}`);
+  const b = node.buf;
+  if (node.end === node.contentStart) throw new DerError('empty OBJECT IDENTIFIER');
+  if (b[node.end - 1]! & 0x80) throw new DerError('an OBJECT IDENTIFIER whose last arc is unfinished');
+  for (let i = node.contentStart; i < node.end; i++) {
+    const arcStart = i === node.contentStart || !(b[i - 1]! & 0x80);
+    if (arcStart && b[i] === 0x80) throw new DerError('an OBJECT IDENTIFIER with a padded arc (not DER)');
+  }
+}
+
 export function readOid(node: Node): string {
+  checkOid(node);
   const b = node.buf;
   const start = node.contentStart;
-  if (node.end === start) throw new DerError('empty OBJECT IDENTIFIER');
   const first = Math.min(2, Math.floor(b[start]! / 40));
   let out = `${first}.${b[start]! - 40 * first}`;
   let v = 0;
@@ -265,8 +281,13 @@ export function readOid(node: Node): string {
   return out;
 }
 
-/** Whether an OBJECT IDENTIFIER element's content is `oidContent` (an oid()'s bytes after its header). */
+/**
+ * Whether an OBJECT IDENTIFIER element's content is `oidContent` (an oid()'s bytes after its
+ * header). Throws when the element is not a DER OBJECT IDENTIFIER (checkOid), so a padded
+ * spelling of an OID is refused, never taken for a different one.
+ */
 export function isOid(node: Node, oidContent: Buffer): boolean {
+  checkOid(node);
   const n = node.end - node.contentStart;
   if (n !== oidContent.length) return false;
   for (let i = 0; i < n; i++) if (node.buf[node.contentStart + i] !== oidContent[i]) return false;

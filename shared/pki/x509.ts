@@ -476,7 +476,10 @@ function readExtensionRequest(attrs: der.Node | undefined, out: CsrRequest): voi
           }
         } else if (der.isOid(idNode, OID_BYTES.basicConstraints)) {
           const first = der.children(der.expect(valueOf(), der.TAG.SEQUENCE, 'basicConstraints'))[0];
-          out.requestsCa = first?.tag === der.TAG.BOOLEAN && first.buf[first.contentStart] !== 0;
+          if (first?.tag === der.TAG.BOOLEAN) {
+            if (first.end - first.contentStart !== 1) throw new der.DerError(`basicConstraints cA: a BOOLEAN of ${first.end - first.contentStart} bytes`);
+            out.requestsCa = first.buf[first.contentStart] !== 0;
+          }
         } else {
           valueOf(); // well formed, whatever it is
           if (!der.isOid(idNode, OID_BYTES.subjectKeyIdentifier)) out.otherExtensions.push(der.readOid(idNode));

@@ -2,7 +2,7 @@
 // every kind allowed where the catalogue says. Pure: no server, the plan parsed from text.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { authorizeCsr, authorizeCsrs, MAX_CSR_PEM_CHARS, type NodeForCsr } from '../../coordinator/pki/authorizer.ts';
@@ -29,6 +29,21 @@ function opensslCsr(cn: string, addext: string[]): string {
   writeFileSync(key, openssl(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256']));
   return openssl(['req', '-new', '-key', key, '-subj', `/CN=${cn}`, ...addext.flatMap((e) => ['-addext', e])]);
 }
+
+/**
+ * A validly signed P-256 CSR with a subject and attributes given as raw DER (hex), for spellings
+ * no CSR tool writes: the authoriser must refuse what it cannot read exactly.
+ */
+function rawCsr(subjectSetsHex: string[], attributesHex: string[]): string {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const subject = der.seq(...subjectSetsHex.map((h) => Buffer.from(h, 'hex')));
+  const info = der.seq(der.uint(0), subject, publicKey.export({ type: 'spki', format: 'der' }), der.tlv(der.contextTag(0, true), ...attributesHex.map((h) => Buffer.from(h, 'hex'))));
+  return der.toPem('CERTIFICATE REQUEST', der.seq(info, der.seq(der.oid('1.2.840.10045.4.3.2')), der.bits(sign('sha256', info, privateKey))));
+}
+const CN_NODE2 = '310f300d06035504030c066e6f64652d32'; // CN=node-2
+/** An extensionRequest attribute holding one extension (hex). */
+const extensionRequest = (extHex: string, oidHex = '2a864886f70d01090e') => der.seq(der.tlv(der.TAG.OID, Buffer.from(oidHex, 'hex')), der.set(der.seq(Buffer.from(extHex, 'hex')))).toString('hex');
+const SAN_EVIL = '30170603551d110410300e820c6576696c2e6578616d706c65'; // subjectAltName DNS:evil.example
 
 function tamper(pem: string): string {
   const lines = pem.trim().split('\n');
@@ -104,6 +119,11 @@ const ROWS: Row[] = [
   { what: 'tampered CSR', node: worker, kind: 'kubelet-client', csr: async () => tamper(await csr('system:node:node-2')), code: 'invalid-argument', message: /^kind "kubelet-client": (the CSR signature does not verify|not a PEM certificate request)/ },
   { what: 'a signature that does not verify', node: worker, kind: 'kubelet-client', csr: async () => badSignature(await csr('system:node:node-2')), code: 'invalid-argument', message: 'kind "kubelet-client": the CSR signature does not verify' },
   { what: 'a P-256 key off the curve', node: worker, kind: 'kubelet-client', csr: () => offCurveKey('system:node:node-2'), code: 'invalid-argument', message: 'kind "kubelet-client": the CSR signature does not verify' },
+  { what: 'a padded extensionRequest OID (its SANs hidden from a byte comparison)', node: worker, kind: 'kubelet-serving', csr: async () => rawCsr([CN_NODE2], [extensionRequest(SAN_EVIL, '2a864886f70d0109800e')]), code: 'invalid-argument', message: 'kind "kubelet-serving": not a PEM certificate request (CSR): an OBJECT IDENTIFIER with a padded arc (not DER)' },
+  { what: 'the same extensionRequest in DER: its foreign SAN is seen', node: worker, kind: 'kubelet-serving', csr: async () => rawCsr([CN_NODE2], [extensionRequest(SAN_EVIL)]), code: 'permission-denied', reason: 'csr-san', message: 'kind "kubelet-serving": SAN "evil.example" is not this node\'s' },
+  { what: 'a padded O attribute type (system:masters)', node: worker, kind: 'kubelet-serving', csr: async () => rawCsr([CN_NODE2, '3118301606045504800a0c0e73797374656d3a6d617374657273'], []), code: 'invalid-argument', message: 'kind "kubelet-serving": not a PEM certificate request (CSR): an OBJECT IDENTIFIER with a padded arc (not DER)' },
+  { what: 'an empty OID as a subject attribute type', node: worker, kind: 'kubelet-serving', csr: async () => rawCsr([CN_NODE2, '3107300506000c0178'], []), code: 'invalid-argument', message: 'kind "kubelet-serving": not a PEM certificate request (CSR): empty OBJECT IDENTIFIER' },
+  { what: 'basicConstraints with an empty BOOLEAN', node: worker, kind: 'kubelet-serving', csr: async () => rawCsr([CN_NODE2], [extensionRequest('300d0603551d130406300401000000')]), code: 'invalid-argument', message: 'kind "kubelet-serving": not a PEM certificate request (CSR): basicConstraints cA: a BOOLEAN of 0 bytes' },
   { what: 'unknown kind', node: worker, kind: 'root-ca', csr: () => csr('x'), code: 'invalid-argument', message: `unknown certificate kind "root-ca"; kinds are ${CERT_KINDS.map((k) => k.kind).join(', ')}` },
 ];
 

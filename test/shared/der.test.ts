@@ -92,4 +92,21 @@ test('times are written digit by digit: edges of each field; an invalid date is 
   assert.throws(() => der.time(new Date(Number.NaN)), /an invalid date is outside/);
 });
 
+test('OBJECT IDENTIFIERs in any spelling but DER\'s are refused, not read as the OID they pad', () => {
+  const el = (h: string) => der.parse(Buffer.from(h, 'hex'));
+  const cn = der.parse(der.oid('2.5.4.3')).content;
+  for (const [h, why] of [
+    ['06045504800' + '3', /padded arc/], // 2.5.4.3 with its last arc padded: 80 03
+    ['0604805504' + '03', /padded arc/], // the first arc padded
+    ['0603550483', /unfinished/], // a continuation byte at the end
+    ['0600', /empty/],
+    ['0c03550403', /expected an OBJECT IDENTIFIER/], // the bytes of 2.5.4.3 in a UTF8String
+  ] as const) {
+    assert.throws(() => der.isOid(el(h), cn), why, h);
+    assert.throws(() => der.readOid(el(h)), why, h);
+  }
+  assert.ok(der.isOid(el('0603550403'), cn));
+  assert.is(der.readOid(el('06032a8100')), '1.2.128', 'a continuation byte 0x81 then 0x00: 128, minimal');
+});
+
 test.run();
