@@ -13,7 +13,7 @@
 // - A failed commit stops the coordinator (fail-stop, like etcd on a WAL error): the queued view
 //   would otherwise be ahead of disk.
 import type { Entry, Guard, Op, Store, TxnResult, WatchEvent } from '../store/store.ts';
-import { FailedPreconditionError } from '../../shared/errors/index.ts';
+import { FailedPreconditionError, UnavailableError } from '../../shared/errors/index.ts';
 
 /** Committed value of one key with the revision that last wrote it. */
 export interface Versioned<T> {
@@ -219,6 +219,10 @@ export class StateWriter {
    * fn's error, in which case fn must not have queued anything it did not mean).
    */
   run<T>(fn: () => T | Promise<T>): Promise<T> {
+    // After close, a mutation is refused, not run into a closed store: that commit would fail,
+    // and a failed commit stops the process (onFatal) -- a stopping coordinator (or a test that
+    // restarts one) would exit instead of answering the caller that it is going away.
+    if (this.#closed) return Promise.reject(new UnavailableError('the coordinator is stopping; retry once it is back'));
     const step = this.#queue.then(async () => {
       const txns: Promise<TxnResult>[] = [];
       this.#inRun = txns;
@@ -270,7 +274,11 @@ export class StateWriter {
     await this.#queue.catch(() => undefined);
   }
 
+  /** Stops following commits and refuses mutations from now on (run rejects with UNAVAILABLE). */
   close(): void {
+    this.#closed = true;
     this.#stopWatch?.();
   }
+
+  #closed = false;
 }
