@@ -161,6 +161,8 @@ export interface StateWriterOptions {
 export class StateWriter {
   readonly #store: Store;
   readonly #onFatal: (err: unknown) => void;
+  /** Set by close: mutations are refused from then on. */
+  #closed = false;
   readonly #tables: Table<unknown>[] = [];
   readonly #afterCommit = new Set<(event: WatchEvent) => void>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -279,6 +281,4 @@ export class StateWriter {
     this.#closed = true;
     this.#stopWatch?.();
   }
-
-  #closed = false;
 }

@@ -217,11 +217,16 @@ export function read(buf: Buffer, offset = 0): { node: Node; next: number } {
   return { node, next: node.end };
 }
 
+/** The one element filling buf[start, end); bytes after it are refused. */
+function readExactly(buf: Buffer, start: number, end: number): Node {
+  const node = readAt(buf, start, end);
+  if (node.end !== end) throw new DerError(`${end - node.end} bytes after the end of the structure`);
+  return node;
+}
+
 /** Parses exactly one element filling `buf`. */
 export function parse(buf: Buffer): Node {
-  const node = readAt(buf, 0, buf.length);
-  if (node.end !== buf.length) throw new DerError(`${buf.length - node.end} bytes after the end of the structure`);
-  return node;
+  return readExactly(buf, 0, buf.length);
 }
 
 /** The elements inside a constructed element. */
@@ -237,9 +242,7 @@ export function children(node: Node): Node[] {
 
 /** The one element a primitive's content holds (an extension's OCTET STRING value), read in place. */
 export function parseContent(node: Node): Node {
-  const inner = readAt(node.buf, node.contentStart, node.end);
-  if (inner.end !== node.end) throw new DerError(`${node.end - inner.end} bytes after the end of the structure`);
-  return inner;
+  return readExactly(node.buf, node.contentStart, node.end);
 }
 
 export function expect(node: Node | undefined, tag: number, what: string): Node {
