@@ -20,7 +20,7 @@ import { applyFiles, type AppliedFile } from '../apply/apply.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
 import { readPkiOnDisk } from './on-disk.ts';
-import type { NodeNames } from './checks.ts';
+import { inRenewalWindow, type NodeNames } from './checks.ts';
 import { PkiVerdicts } from './verdicts.ts';
 import { requestCertificates, type IssueFn } from './issue.ts';
 import { renderPkiFiles } from './files.ts';
@@ -153,6 +153,13 @@ export class ClusterCertificates {
       });
       const needServiceAccount = master && !serviceAccount;
       if (!due.length && !needServiceAccount && !staleBundles.length) break;
+      // A call is made: every certificate already in its renewal window goes with it.
+      for (const k of kinds) {
+        const pem = certs.get(k.kind);
+        if (!pem || due.some((d) => d.kind === k)) continue;
+        const c = v.certInfo(pem);
+        if (inRenewalWindow(c.notBefore, c.notAfter, now, RENEW_WINDOW[0])) due.push({ kind: k, why: `renewed with the others: past ${Math.round(RENEW_WINDOW[0] * 100)}% of its lifetime, expires ${c.notAfter.toISOString()}` });
+      }
       if (calls >= MAX_CALLS) {
         throw new ClusterPkiError(
           due.map((d) => d.kind.kind),

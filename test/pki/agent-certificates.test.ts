@@ -250,6 +250,52 @@ test('the renewal point is drawn once per certificate, inside 70-90% of its life
   }
 });
 
+test('certificates a node got together renew together, at the first one\'s point: one call, each component restarted once; one issued later waits for its own window', async () => {
+  const draws = [0.1, 0.5, 0.9];
+  let i = 0;
+  const n = await node(['worker'], 'node-t', net.host(18), () => draws[i++ % draws.length]!);
+  try {
+    await n.pki.ensure(n.a, n.issue);
+    const worker = kindsForRoles(['worker']);
+    const before = new Map(worker.map((k) => [k.kind, certInfo(n.read(k.certPath))]));
+    const c0 = before.get('kubelet-client')!;
+    const life = c0.notAfter.getTime() - c0.notBefore.getTime();
+    const first = n.pki.renewAt;
+    assert.is(first, c0.notBefore.getTime() + Math.floor(life * 0.72), 'the earliest of the three draws: 70% + 0.1 x 20%');
+
+    n.clock.now = first - 1;
+    assert.is((await n.pki.ensure(n.a, n.issue)).calls, 0, 'nothing before the first point');
+    n.clock.now = first;
+    const r = await n.pki.ensure(n.a, n.issue);
+    assert.is(r.calls, 1, 'one call for all three');
+    assert.equal(requested(n), ['kube-proxy', 'kubelet-client', 'kubelet-serving']);
+    assert.equal(r.restart, ['kube-proxy', 'kubelet']);
+    for (const k of worker) assert.not.equal(certInfo(n.read(k.certPath)).serial, before.get(k.kind)!.serial, k.kind);
+    // One certificate was due; the two others, inside their window, went with it.
+    assert.is((n.log.lines.filter((l) => l.includes('requesting cluster certificates:')).at(-1)!.match(/renewed with the others: past 70% of its lifetime/g) ?? []).length, 2, n.log.lines.join('\n'));
+    assert.ok(n.log.lines.some((l) => /requesting cluster certificates: .*\(due for renewal since .*renewed with the others: past 70% of its lifetime, expires /.test(l)), n.log.lines.join('\n'));
+
+    // kube-proxy made again half-way through the others' life (its key replaced): at their next
+    // point it is at a fifth of its own life, so it is left alone.
+    const again = new Map(worker.map((k) => [k.kind, certInfo(n.read(k.certPath))]));
+    const start = again.get('kubelet-client')!.notBefore.getTime();
+    n.clock.now = start + life / 2;
+    writeFileSync(n.at(certKind('kube-proxy')!.keyPath), 'garbage\n');
+    await n.pki.ensure(n.a, n.issue);
+    assert.equal(requested(n), ['kube-proxy']);
+    n.clock.now = Math.min(...['kubelet-client', 'kubelet-serving'].map((k) => {
+      const c = again.get(k)!;
+      return c.notBefore.getTime() + (c.notAfter.getTime() - c.notBefore.getTime()) * 0.9;
+    }));
+    const later = await n.pki.ensure(n.a, n.issue);
+    assert.is(later.calls, 1);
+    assert.equal(requested(n), ['kubelet-client', 'kubelet-serving'], 'kube-proxy is not in its window yet');
+    assert.equal(later.restart, ['kubelet']);
+  } finally {
+    await n.close();
+  }
+});
+
 test('a node offline past expiry asks again for everything by itself', async () => {
   const n = await node(['worker'], 'node-o', net.host(14));
   try {
