@@ -6,7 +6,7 @@
 // The service-account private key is the one secret all masters share: it goes only to a node
 // whose committed assignment holds master, and each delivery is logged (without content).
 import { signCsrRequest } from '../../shared/pki/x509.ts';
-import { CERT_KINDS, certKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { CERT_KINDS, certKind, type CertKind, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { FailedPreconditionError, InvalidArgumentError, PermissionDeniedError } from '../../shared/errors/index.ts';
@@ -139,30 +139,31 @@ export class ClusterIssuer {
       if (!pem) throw new FailedPreconditionError('signer-unknown', `node ${caller.name}'s assignment names a ${kind} CA bundle (${t.bundle.join(', ')}) this coordinator does not hold; see \`muster certs rotate-ca --status\``);
       return pem;
     };
-    const cas = { kubernetes: bundleOf('kubernetes'), etcd: bundleOf('etcd'), front_proxy: bundleOf('front-proxy') };
-    // The roles were read from committed state; a change queued since (a plan that takes the
-    // node's master role, say) is seen here, inside the mutation, before anything leaves.
-    await this.#state.issuance.record(
-      signed.map((s) => s.record),
-      caller,
-      () => this.#stillMay(caller.name, specs, master),
-    );
-    if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
-    if (signed.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${signed.map((s) => s.record.kind).join(', ')}`);
-    return {
+    // The answer is complete before the record is, so across the commit wait only it, the
+    // records and the kinds stay alive, not the parsed requests and their buffers (64 calls in
+    // flight hold 64 of them).
+    const response: IssueCertificatesResponse = {
       certificates: signed.map((s) => ({ kind: s.record.kind, cert_pem: s.certPem })),
-      cas,
+      cas: { kubernetes: bundleOf('kubernetes'), etcd: bundleOf('etcd'), front_proxy: bundleOf('front-proxy') },
       service_account_public_pem: master ? pki.serviceAccount.publicPem : '',
       service_account_private_pem: master ? pki.serviceAccount.privatePem : '',
       pki: target,
     };
+    const kinds = specs.map((s) => s.kind);
+    const records = signed.map((s) => s.record);
+    // The roles were read from committed state; a change queued since (a plan that takes the
+    // node's master role, say) is seen here, inside the mutation, before anything leaves.
+    await this.#state.issuance.record(records, caller, () => this.#stillMay(caller.name, kinds, master));
+    if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
+    if (records.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${records.map((r) => r.kind).join(', ')}`);
+    return response;
   }
 
   /** Throws unless the node's roles in the writer's view still allow every kind signed (and the SA key for a master). */
-  #stillMay(name: string, specs: readonly SignSpec[], master: boolean): void {
+  #stillMay(name: string, kinds: readonly CertKind[], master: boolean): void {
     const roles = this.#state.assignments.bodies.latest(name)?.body.roles ?? [];
-    const lost = specs.find((s) => !s.kind.roles.some((r) => roles.includes(r)));
-    if (lost) throw new PermissionDeniedError('kind-not-allowed', `node ${name} may no longer hold kind ${JSON.stringify(lost.kind.kind)} (its roles changed to ${roles.join(', ') || 'none'} while the request was signed)`);
+    const lost = kinds.find((k) => !k.roles.some((r) => roles.includes(r)));
+    if (lost) throw new PermissionDeniedError('kind-not-allowed', `node ${name} may no longer hold kind ${JSON.stringify(lost.kind)} (its roles changed to ${roles.join(', ') || 'none'} while the request was signed)`);
     if (master && !roles.includes('master')) throw new PermissionDeniedError('kind-not-allowed', `node ${name} is no longer a master (its roles changed to ${roles.join(', ') || 'none'}): no service-account key`);
   }
 
