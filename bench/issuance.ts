@@ -26,7 +26,7 @@
 // >= 10x cfssl. Against cfssl serve the second cannot be met by any signer here when 10x its rate
 // is above openssl's own; the bench says so.
 //
-//   node bench/issuance.ts [certificates per line] [rounds]
+//   node bench/issuance.ts [certificates per line] [rounds]      (CFSSL=PATH: another cfssl build)
 import { execFileSync, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -224,12 +224,18 @@ function childrenCpuMicros(): number {
 }
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-function haveCfssl(): boolean {
+/** The cfssl to compare with: $CFSSL (say, a current one built from Go modules), else `cfssl` on PATH. */
+const CFSSL = process.env.CFSSL || 'cfssl';
+
+/** cfssl's version line ("1.2.0 (go1.19.8)"), or null when there is none to run. */
+function cfsslVersion(): string | null {
   try {
-    execFileSync('sh', ['-c', 'command -v cfssl'], { stdio: 'ignore' });
-    return true;
+    const out = execFileSync(CFSSL, ['version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const v = /Version:\s*(\S+)/.exec(out)?.[1] ?? '?';
+    const go = /Runtime:\s*(\S+)/.exec(out)?.[1];
+    return go ? `${v}, ${go}` : v;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -254,7 +260,7 @@ async function cfsslCli(csrs: string[], caCert: string, caKey: string): Promise<
   });
   const signOne = (file: string) =>
     new Promise<void>((resolve, reject) => {
-      const p = spawn('cfssl', ['sign', '-loglevel', '5', '-ca', caCert, '-ca-key', caKey, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(CFSSL, ['sign', '-loglevel', '5', '-ca', caCert, '-ca-key', caKey, file], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -278,7 +284,7 @@ const CFSSL_CLI_CERTS = 200;
 async function cfsslServe(csrs: string[], caCert: string, caKey: string): Promise<Measured & { clientCores: number }> {
   const sec1 = caKey;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const proc = spawn('cfssl', ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', caCert, '-ca-key', sec1], { stdio: 'ignore' });
+  const proc = spawn(CFSSL, ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', caCert, '-ca-key', sec1], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/api/v1/cfssl/sign`;
   // node:http on kept-alive sockets, not fetch: fetch took a whole core of this 2-core machine
   // to drive cfssl, leaving it one, and cfssl's wall-clock rate measured our client.
@@ -344,7 +350,8 @@ await s.state.close();
 await s.store.close();
 let cli: Measured | null = null;
 let serve: (Measured & { clientCores: number }) | null = null;
-if (haveCfssl()) {
+const cfsslV = cfsslVersion();
+if (cfsslV) {
   const sec1 = sec1Key(s.caKey);
   cli = await cfsslCli(s.csrs, s.caCert, sec1);
   serve = await cfsslServe(s.csrs, s.caCert, sec1);
@@ -371,10 +378,10 @@ console.log(`certificates issued per second (${N} CSRs per line, ECDSA P-256, th
 for (const l of LINES) line(l.label, med((r) => r[l.key]));
 console.log(`  openssl speed ecdsap256, one core: sign ${fmt(Math.round(median(rounds.map((r) => r.openssl.sign))))}/s, verify ${fmt(Math.round(median(rounds.map((r) => r.openssl.verify))))}/s, sign+verify ${fmt(Math.round(combined))}/s per core (rounds: ${rounds.map((r) => fmt(Math.round(r.openssl.combined))).join(', ')})`);
 console.log(`  node:crypto one-shot sign + verify alone (no parse, no DER, no record), one core: ${fmt(Math.round(floor))}/s per core = ${(floor / combined).toFixed(2)} of openssl's`);
-if (!cli || !serve) console.log('  cfssl: not installed (apt-get install golang-cfssl), not measured');
+if (!cli || !serve) console.log(`  cfssl: ${CFSSL} not found (apt-get install golang-cfssl, or CFSSL=PATH for another build), not measured`);
 else {
-  line(`cfssl sign CLI as the handbook runs it (a process per certificate, ${availableParallelism()} at once, ${CFSSL_CLI_CERTS} CSRs)`, cli);
-  line('cfssl serve (golang-cfssl 1.2, HTTP API on loopback, 8 in flight): cfssl at its fastest', serve);
+  line(`cfssl ${cfsslV} sign CLI as the handbook runs it (a process per certificate, ${availableParallelism()} at once, ${CFSSL_CLI_CERTS} CSRs)`, cli);
+  line(`cfssl ${cfsslV} serve (HTTP API on loopback, 8 in flight): cfssl at its fastest`, serve);
   console.log(`    (its HTTP client, in this process, kept ${serve.clientCores.toFixed(2)} cores busy meanwhile: not counted for cfssl)`);
 }
 console.log('targets (per round, each against the openssl speed of its own round; median and range):');
