@@ -153,18 +153,22 @@ export class ClusterCertificates {
       });
       const needServiceAccount = master && !serviceAccount;
       if (!due.length && !needServiceAccount && !staleBundles.length) break;
-      // A call is made: every certificate already in its renewal window goes with it.
-      for (const k of kinds) {
-        const pem = certs.get(k.kind);
-        if (!pem || due.some((d) => d.kind === k)) continue;
-        const c = v.certInfo(pem);
-        if (inRenewalWindow(c.notBefore, c.notAfter, now, RENEW_WINDOW[0])) due.push({ kind: k, why: `renewed with the others: past ${Math.round(RENEW_WINDOW[0] * 100)}% of its lifetime, expires ${c.notAfter.toISOString()}` });
-      }
       if (calls >= MAX_CALLS) {
         throw new ClusterPkiError(
           due.map((d) => d.kind.kind),
           `the certificates the coordinator issued are still not right for this node: ${due.map((d) => `${d.kind.kind} (${d.why})`).join(', ')}`,
         );
+      }
+      // A call is made: every certificate already in its renewal window goes with it. On the
+      // first call only: a second corrects what the first answer got wrong, and renewing the
+      // certificates it just brought (past 70% already to a clock far ahead) would loop on them.
+      if (!calls) {
+        for (const k of kinds) {
+          const pem = certs.get(k.kind);
+          if (!pem || due.some((d) => d.kind === k)) continue;
+          const c = v.certInfo(pem);
+          if (inRenewalWindow(c.notBefore, c.notAfter, now, RENEW_WINDOW[0])) due.push({ kind: k, why: `renewed with the others: past ${Math.round(RENEW_WINDOW[0] * 100)}% of its lifetime, expires ${c.notAfter.toISOString()}` });
+        }
       }
       log.info(`requesting cluster certificates: ${due.map((d) => `${d.kind.kind} (${d.why})`).join(', ') || 'none'}${needServiceAccount ? '; the service-account key pair (missing)' : ''}${staleBundles.length ? `; ${staleBundles.join(', ')}` : ''}`);
       const got = await requestCertificates({ wanted: due.map((d) => d.kind), keys, nodeName: a.node_name, master, issue });

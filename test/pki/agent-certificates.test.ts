@@ -296,6 +296,27 @@ test('certificates a node got together renew together, at the first one\'s point
   }
 });
 
+test('only the first call of a pass takes certificates along: with a clock far ahead, a second call asks for what is wrong, and the error blames only that', async () => {
+  // The agent 45 s ahead of the coordinator and 60 s leaves (its floor when a CA is about to
+  // expire): every fresh certificate is at 77% of its life to the agent, so one drawn at 70%
+  // (the first of each three draws) is due on arrival.
+  const draws = [0, 0.9, 0.9];
+  let i = 0;
+  const n = await node(['worker'], 'node-s', net.host(19), () => draws[i++ % draws.length]!);
+  try {
+    n.fake.knobs.now = () => n.clock.now - 45_000;
+    for (const k of CERT_KINDS) n.fake.knobs.ttlMs[k.kind] = 60_000;
+    const e = await rejects(() => n.pki.ensure(n.a, n.issue), 'are still not right for this node');
+    assert.ok(e instanceof ClusterPkiError);
+    assert.ok(n.fake.issued.length >= 2, 'it asked again');
+    for (let call = 1; call < n.fake.issued.length; call++) assert.is(n.fake.issued[call]!.requests.length, 1, `call ${call + 1} asks only for the certificate that is due`);
+    assert.is(e.kinds.length, 1, e.message);
+    assert.not.match(e.message, /renewed with the others/);
+  } finally {
+    await n.close();
+  }
+});
+
 test('a node offline past expiry asks again for everything by itself', async () => {
   const n = await node(['worker'], 'node-o', net.host(14));
   try {
