@@ -108,10 +108,9 @@ export function certificateProblem(c: CheckInput): string | null {
 
 /**
  * Whether a certificate has entered its renewal window (RENEW_WINDOW's start of its lifetime,
- * 70%). One that has is renewed alongside any that is due, so the certificates a node got
- * together renew together: one call, and each component restarts once, not once per
- * certificate it uses (an API server uses five). The fleet is still spread: each node's first
- * point is its own random draw.
+ * 70%). One that has is renewed alongside any that is due (ClusterCertificates), so a node's
+ * certificates renew in one call and each component restarts once, not once per certificate it
+ * uses (an API server uses five).
  */
 export function inRenewalWindow(notBefore: Date, notAfter: Date, now: number, windowStart: number): boolean {
   const nb = notBefore.getTime();

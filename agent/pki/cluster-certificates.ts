@@ -58,14 +58,21 @@ export interface EnsureResult {
 
 export class ClusterCertificates {
   readonly #o: Required<ClusterCertificatesOptions>;
-  /** Renewal point per certificate fingerprint, so the random draw is made once per certificate. */
+  /** Renewal point per certificate fingerprint, so it is worked out once per certificate. */
   #renewAtByCert = new Map<string, number>();
+  /**
+   * The random draw (a fraction of RENEW_WINDOW) per issue time (notBefore): certificates issued
+   * together share one, so a node's renewal round falls at one uniform point of the window, not
+   * at the earliest of its certificates' draws (of fourteen on an etcd + master node: nearly
+   * always in the window's first tenth).
+   */
+  #drawByIssue = new Map<number, number>();
   #renewAt = Infinity;
   /** Checks of the files' bytes, kept by their hash from one pass to the next (verdicts.ts). */
   readonly #verdicts = new PkiVerdicts();
 
   constructor(o: ClusterCertificatesOptions) {
-    this.#o = { clock: Date.now, random: Math.random, ...o };
+    this.#o = { ...o, clock: o.clock ?? Date.now, random: o.random ?? Math.random };
   }
 
   /** Earliest renewal point found by the last successful `ensure`. */
@@ -77,7 +84,10 @@ export class ClusterCertificates {
     const c = this.#verdicts.certInfo(certPem);
     let at = this.#renewAtByCert.get(c.fingerprint256);
     if (at === undefined) {
-      at = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, this.#o.random);
+      const issued = c.notBefore.getTime();
+      let draw = this.#drawByIssue.get(issued);
+      if (draw === undefined) this.#drawByIssue.set(issued, (draw = this.#o.random()));
+      at = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, () => draw);
       this.#renewAtByCert.set(c.fingerprint256, at);
     }
     return at;
@@ -198,6 +208,8 @@ export class ClusterCertificates {
     // Forget renewal points of certificates no longer held, then find the earliest one.
     const held = new Set([...certs.values()].map((pem) => v.certInfo(pem).fingerprint256));
     for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
+    const issues = new Set([...certs.values()].map((pem) => v.certInfo(pem).notBefore.getTime()));
+    for (const t of this.#drawByIssue.keys()) if (!issues.has(t)) this.#drawByIssue.delete(t);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
     if (changedKinds.length) log.info(`cluster certificates changed: ${changedKinds.join(', ')}; next renewal ${new Date(this.#renewAt).toISOString()}`);
     const certHashes = pkiHashes({ certs, keys, cas: Object.fromEntries(caKinds.map((c) => [c, cas[c]])), serviceAccount: master ? serviceAccount : null });

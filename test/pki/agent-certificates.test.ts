@@ -226,7 +226,7 @@ test('a certificate renews at its point of the 70-90% window, keeping its key; e
   }
 });
 
-test('the renewal point is drawn once per certificate, inside 70-90% of its lifetime', async () => {
+test('the renewal point is drawn once per issue (certificates issued together share it), inside 70-90% of each one\'s lifetime', async () => {
   let draws = 0;
   const n = await node(['worker'], 'node-j', net.host(13), () => {
     draws++;
@@ -236,7 +236,7 @@ test('the renewal point is drawn once per certificate, inside 70-90% of its life
     await n.pki.ensure(n.a, n.issue);
     const first = n.pki.renewAt;
     const drawn = draws;
-    assert.is(drawn, 3, 'one draw per certificate');
+    assert.is(drawn, 1, 'one draw for the three certificates of one call');
     for (let i = 0; i < 3; i++) await n.pki.ensure(n.a, n.issue);
     assert.is(draws, drawn, 'checks do not re-roll');
     assert.is(n.pki.renewAt, first);
@@ -250,43 +250,52 @@ test('the renewal point is drawn once per certificate, inside 70-90% of its life
   }
 });
 
-test('certificates a node got together renew together, at the first one\'s point: one call, each component restarted once; one issued later waits for its own window', async () => {
-  const draws = [0.1, 0.5, 0.9];
-  let i = 0;
-  const n = await node(['worker'], 'node-t', net.host(18), () => draws[i++ % draws.length]!);
+test('certificates renew together: those issued together at their shared point, and one issued apart goes along once in its own window; one not yet in it waits', async () => {
+  let draws = 0;
+  const n = await node(['worker'], 'node-t', net.host(18), () => {
+    draws++;
+    return 0.9; // 70% + 0.9 x 20% = 88% of the lifetime
+  });
   try {
-    await n.pki.ensure(n.a, n.issue);
     const worker = kindsForRoles(['worker']);
-    const before = new Map(worker.map((k) => [k.kind, certInfo(n.read(k.certPath))]));
-    const c0 = before.get('kubelet-client')!;
+    const proxy = certKind('kube-proxy')!;
+    const serials = () => new Map(worker.map((k) => [k.kind, certInfo(n.read(k.certPath)).serial]));
+    await n.pki.ensure(n.a, n.issue);
+    const c0 = certInfo(n.read(certKind('kubelet-client')!.certPath));
     const life = c0.notAfter.getTime() - c0.notBefore.getTime();
-    const first = n.pki.renewAt;
-    assert.is(first, c0.notBefore.getTime() + Math.floor(life * 0.72), 'the earliest of the three draws: 70% + 0.1 x 20%');
+    const t0 = c0.notBefore.getTime();
+    assert.is(n.pki.renewAt, t0 + Math.floor(life * 0.88));
 
-    n.clock.now = first - 1;
-    assert.is((await n.pki.ensure(n.a, n.issue)).calls, 0, 'nothing before the first point');
-    n.clock.now = first;
+    // kube-proxy issued apart, a tenth into the others' life (its key replaced): its own draw.
+    n.clock.now = t0 + life / 10;
+    writeFileSync(n.at(proxy.keyPath), 'garbage\n');
+    await n.pki.ensure(n.a, n.issue);
+    assert.equal(requested(n), ['kube-proxy']);
+    assert.is(draws, 2);
+    const before = serials();
+
+    // The others' point: they are due, and kube-proxy, at 78% of its own life, goes along.
+    n.clock.now = n.pki.renewAt;
+    assert.is(n.clock.now, t0 + Math.floor(life * 0.88), 'the earliest point is the others\'');
     const r = await n.pki.ensure(n.a, n.issue);
     assert.is(r.calls, 1, 'one call for all three');
     assert.equal(requested(n), ['kube-proxy', 'kubelet-client', 'kubelet-serving']);
-    assert.equal(r.restart, ['kube-proxy', 'kubelet']);
-    for (const k of worker) assert.not.equal(certInfo(n.read(k.certPath)).serial, before.get(k.kind)!.serial, k.kind);
-    // One certificate was due; the two others, inside their window, went with it.
-    assert.is((n.log.lines.filter((l) => l.includes('requesting cluster certificates:')).at(-1)!.match(/renewed with the others: past 70% of its lifetime/g) ?? []).length, 2, n.log.lines.join('\n'));
-    assert.ok(n.log.lines.some((l) => /requesting cluster certificates: .*\(due for renewal since .*renewed with the others: past 70% of its lifetime, expires /.test(l)), n.log.lines.join('\n'));
+    assert.equal(r.restart, ['kube-proxy', 'kubelet'], 'each component once');
+    for (const k of worker) assert.not.equal(certInfo(n.read(k.certPath)).serial, before.get(k.kind), k.kind);
+    const asked = n.log.lines.filter((l) => l.includes('requesting cluster certificates:')).at(-1)!;
+    assert.match(asked, /kubelet-client \(due for renewal since /);
+    assert.match(asked, /kube-proxy \(renewed with the others: past 70% of its lifetime, expires /);
+    assert.is(draws, 3, 'the three issued together now share one draw');
 
-    // kube-proxy made again half-way through the others' life (its key replaced): at their next
-    // point it is at a fifth of its own life, so it is left alone.
-    const again = new Map(worker.map((k) => [k.kind, certInfo(n.read(k.certPath))]));
-    const start = again.get('kubelet-client')!.notBefore.getTime();
-    n.clock.now = start + life / 2;
-    writeFileSync(n.at(certKind('kube-proxy')!.keyPath), 'garbage\n');
+    // kube-proxy issued apart again, half-way this time: at the others' next point it is at 38%
+    // of its own life, so it is left alone.
+    const t2 = certInfo(n.read(certKind('kubelet-client')!.certPath)).notBefore.getTime();
+    n.clock.now = t2 + life / 2;
+    writeFileSync(n.at(proxy.keyPath), 'garbage\n');
     await n.pki.ensure(n.a, n.issue);
     assert.equal(requested(n), ['kube-proxy']);
-    n.clock.now = Math.min(...['kubelet-client', 'kubelet-serving'].map((k) => {
-      const c = again.get(k)!;
-      return c.notBefore.getTime() + (c.notAfter.getTime() - c.notBefore.getTime()) * 0.9;
-    }));
+    n.clock.now = n.pki.renewAt;
+    assert.is(n.clock.now, t2 + Math.floor(life * 0.88));
     const later = await n.pki.ensure(n.a, n.issue);
     assert.is(later.calls, 1);
     assert.equal(requested(n), ['kubelet-client', 'kubelet-serving'], 'kube-proxy is not in its window yet');
@@ -298,19 +307,18 @@ test('certificates a node got together renew together, at the first one\'s point
 
 test('only the first call of a pass takes certificates along: with a clock far ahead, a second call asks for what is wrong, and the error blames only that', async () => {
   // The agent 45 s ahead of the coordinator and 60 s leaves (its floor when a CA is about to
-  // expire): every fresh certificate is at 77% of its life to the agent, so one drawn at 70%
-  // (the first of each three draws) is due on arrival.
-  const draws = [0, 0.9, 0.9];
-  let i = 0;
-  const n = await node(['worker'], 'node-s', net.host(19), () => draws[i++ % draws.length]!);
+  // expire): every fresh certificate is at 77% of its life to the agent, inside its window. The
+  // coordinator signs kubelet-serving for another address, so every answer is wrong for it.
+  const n = await node(['worker'], 'node-s', net.host(19), () => 0.9);
   try {
     n.fake.knobs.now = () => n.clock.now - 45_000;
+    n.fake.knobs.addresses = [net.host(99)];
     for (const k of CERT_KINDS) n.fake.knobs.ttlMs[k.kind] = 60_000;
     const e = await rejects(() => n.pki.ensure(n.a, n.issue), 'are still not right for this node');
     assert.ok(e instanceof ClusterPkiError);
     assert.ok(n.fake.issued.length >= 2, 'it asked again');
-    for (let call = 1; call < n.fake.issued.length; call++) assert.is(n.fake.issued[call]!.requests.length, 1, `call ${call + 1} asks only for the certificate that is due`);
-    assert.is(e.kinds.length, 1, e.message);
+    for (let call = 1; call < n.fake.issued.length; call++) assert.equal(requested(n, call), ['kubelet-serving'], `call ${call + 1} asks only for the certificate that is wrong`);
+    assert.equal(e.kinds, ['kubelet-serving'], e.message);
     assert.not.match(e.message, /renewed with the others/);
   } finally {
     await n.close();
