@@ -12,6 +12,7 @@ import { MANAGED_NOTICE } from '../../shared/render/header.ts';
 import { MINORS } from '../../shared/render/versions.ts';
 import { buildFlags, type FlagRow } from '../../shared/render/static-pods/flags.ts';
 import { CERTIFICATES_HASH_ANNOTATION } from '../../shared/render/static-pods/pod.ts';
+import { APISERVER_SHUTDOWN_DELAY_S, APISERVER_TERMINATION_GRACE_S } from '../../shared/constants.ts';
 import { renderEtcdManifest } from '../../shared/render/static-pods/etcd.ts';
 import { nodeCidrMaskSize } from '../../shared/render/static-pods/kube-controller-manager.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
@@ -92,6 +93,8 @@ const APISERVER = [
   `--service-account-key-file=${PKI}/sa.pub`,
   `--service-account-signing-key-file=${PKI}/sa.key`,
   '--service-cluster-ip-range=172.17.0.0/16',
+  '--shutdown-delay-duration=15s',
+  '--shutdown-send-retry-after=true',
   `--tls-cert-file=${PKI}/apiserver.crt`,
   `--tls-private-key-file=${PKI}/apiserver.key`,
 ];
@@ -202,6 +205,16 @@ for (const minor of [34, 35, 36] as const) {
     assert.throws(() => new Pod(broken).validate(), /containerPort must be integer/);
   });
 }
+
+test('the API server restarts out of the load balancer first: it serves on for the shutdown delay while /readyz fails, and its grace period covers the delay and the drain; the others keep the default', () => {
+  const all = pods(stackedMaster());
+  const api = all.get('kube-apiserver');
+  assert.ok(container(api).command.includes(`--shutdown-delay-duration=${APISERVER_SHUTDOWN_DELAY_S}s`));
+  assert.ok(container(api).command.includes('--shutdown-send-retry-after=true'));
+  assert.is(api.spec.terminationGracePeriodSeconds, APISERVER_TERMINATION_GRACE_S);
+  assert.ok(api.spec.terminationGracePeriodSeconds >= APISERVER_SHUTDOWN_DELAY_S + 60, 'the delay and a request timeout fit in the grace period');
+  for (const name of ['etcd', 'kube-controller-manager', 'kube-scheduler'] as const) assert.is(all.get(name).spec.terminationGracePeriodSeconds, undefined, name);
+});
 
 test("requests as kubeadm's: apiserver 250m, controller manager 200m, scheduler 100m, etcd 100m and 100Mi", () => {
   const all = pods(stackedMaster());

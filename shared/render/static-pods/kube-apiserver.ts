@@ -1,13 +1,15 @@
 // /etc/kubernetes/manifests/kube-apiserver.yaml on masters: kubeadm's flags (phases/controlplane/
-// manifests.go getAPIServerCommand) with muster's catalogue paths. Two differences, both because
-// muster's etcd may live on nodes of its own:
+// manifests.go getAPIServerCommand) with muster's catalogue paths. Three differences, the first two
+// because muster's etcd may live on nodes of its own, the third for restarts behind a load balancer:
 // - --etcd-servers lists every member of the assignment (kubeadm names only the local member,
 //   which is there because kubeadm always stacks etcd on the control-plane node);
 // - no --enable-bootstrap-token-auth: no muster node authenticates with a bootstrap token (each
-//   gets its certificates from muster's PKI), so a token secret in kube-system must not log in.
+//   gets its certificates from muster's PKI), so a token secret in kube-system must not log in;
+// - --shutdown-delay-duration and --shutdown-send-retry-after, with a grace period to match: a
+//   restart takes the server out of the load balancer before it stops listening.
 import type { RenderContext } from '../context.ts';
 import type { FileSpec } from '../types.ts';
-import { PORTS } from '../../constants.ts';
+import { APISERVER_SHUTDOWN_DELAY_S, APISERVER_TERMINATION_GRACE_S, PORTS } from '../../constants.ts';
 import { joinHostPort } from '../../net/host-port.ts';
 import { buildFlags, type FlagRow } from './flags.ts';
 import { HOST_CA_DIRS, componentPod, loopbackFor, manifestFile, proxyEnv } from './pod.ts';
@@ -51,6 +53,10 @@ export const KUBE_APISERVER_FLAGS: readonly FlagRow<RenderContext>[] = [
   { flag: 'requestheader-username-headers', value: () => 'X-Remote-User' },
   { flag: 'requestheader-group-headers', value: () => 'X-Remote-Group' },
   { flag: 'requestheader-extra-headers-prefix', value: () => 'X-Remote-Extra-' },
+  // Graceful restarts behind a load balancer (constants.ts says why): serve on while /readyz
+  // fails, then answer what still arrives with 429 + Retry-After while in-flight requests drain.
+  { flag: 'shutdown-delay-duration', value: () => `${APISERVER_SHUTDOWN_DELAY_S}s` },
+  { flag: 'shutdown-send-retry-after', value: () => 'true' },
 ];
 
 export function renderKubeApiserverManifest(ctx: RenderContext): FileSpec[] {
@@ -65,6 +71,7 @@ export function renderKubeApiserverManifest(ctx: RenderContext): FileSpec[] {
     probe: { host: ctx.nodeIp, port: PORTS.apiserver, scheme: 'HTTPS', liveness: '/livez', readiness: '/readyz', startup: '/livez' },
     requests: { cpu: '250m' },
     env: proxyEnv(ctx),
+    terminationGraceSeconds: APISERVER_TERMINATION_GRACE_S,
   });
   return [manifestFile(pod)];
 }

@@ -50,6 +50,8 @@ export interface ComponentPodSpec {
   probe: ProbeTarget;
   requests: { cpu: string; memory?: string };
   env?: readonly IEnvVar[];
+  /** The pod's terminationGracePeriodSeconds; unset: the kubelet's default (30 s), as kubeadm leaves it. */
+  terminationGraceSeconds?: number;
 }
 
 export const CERTIFICATES_HASH_ANNOTATION = 'muster.io/certificates-hash';
@@ -117,6 +119,7 @@ export function componentPod(ctx: RenderContext, s: ComponentPodSpec): IPod {
       priority: SYSTEM_NODE_CRITICAL,
       priorityClassName: 'system-node-critical',
       securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      ...(s.terminationGraceSeconds !== undefined ? { terminationGracePeriodSeconds: s.terminationGraceSeconds } : {}),
       volumes,
     },
   };
