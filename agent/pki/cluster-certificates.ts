@@ -58,8 +58,6 @@ export interface EnsureResult {
 
 export class ClusterCertificates {
   readonly #o: Required<ClusterCertificatesOptions>;
-  /** Renewal point per certificate fingerprint, so it is worked out once per certificate. */
-  #renewAtByCert = new Map<string, number>();
   /**
    * The random draw (a fraction of RENEW_WINDOW) per issue time (notBefore): certificates issued
    * together share one, so a node's renewal round falls at one uniform point of the window, not
@@ -82,15 +80,10 @@ export class ClusterCertificates {
 
   #renewAtOf = (certPem: string): number => {
     const c = this.#verdicts.certInfo(certPem);
-    let at = this.#renewAtByCert.get(c.fingerprint256);
-    if (at === undefined) {
-      const issued = c.notBefore.getTime();
-      let draw = this.#drawByIssue.get(issued);
-      if (draw === undefined) this.#drawByIssue.set(issued, (draw = this.#o.random()));
-      at = renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, () => draw);
-      this.#renewAtByCert.set(c.fingerprint256, at);
-    }
-    return at;
+    const issued = c.notBefore.getTime();
+    let draw = this.#drawByIssue.get(issued);
+    if (draw === undefined) this.#drawByIssue.set(issued, (draw = this.#o.random()));
+    return renewalTime(c.notBefore, c.notAfter, RENEW_WINDOW, () => draw);
   };
 
   async ensure(a: AssignmentOut, issue: IssueFn): Promise<EnsureResult> {
@@ -205,9 +198,7 @@ export class ClusterCertificates {
     }
     if (master && (changed(SERVICE_ACCOUNT_PATHS.privateKey) || changed(SERVICE_ACCOUNT_PATHS.publicKey))) SERVICE_ACCOUNT_USERS.forEach((c) => restart.add(c));
 
-    // Forget renewal points of certificates no longer held, then find the earliest one.
-    const held = new Set([...certs.values()].map((pem) => v.certInfo(pem).fingerprint256));
-    for (const fp of this.#renewAtByCert.keys()) if (!held.has(fp)) this.#renewAtByCert.delete(fp);
+    // Forget the draws of issues no longer held, then find the earliest renewal point.
     const issues = new Set([...certs.values()].map((pem) => v.certInfo(pem).notBefore.getTime()));
     for (const t of this.#drawByIssue.keys()) if (!issues.has(t)) this.#drawByIssue.delete(t);
     this.#renewAt = Math.min(...[...certs.values()].map(this.#renewAtOf));
