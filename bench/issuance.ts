@@ -44,6 +44,8 @@ import { CLUSTER_PKI } from '../shared/constants.ts';
 import { kindsForRoles } from '../shared/pki/catalogue.ts';
 
 const N = Number(process.argv[2] ?? 2000);
+/** One-CSR calls made one at a time per round (each waits for its own fsync). */
+const SEQUENTIAL = Math.min(N, 300);
 const dir = mkdtempSync(join(tmpdir(), 'muster-bench-issuance-'));
 const ADDRESS = '127.0.0.3';
 const PLAN = `cluster:
@@ -165,11 +167,10 @@ interface Round {
 /** One round of every line, back to back, so the ratios compare figures taken under the same conditions. */
 async function round(s: Setup): Promise<Round> {
   const single = (pem: string) => s.issuer.issueForNode(WORKER, [{ kind: 'kubelet-serving', csr_pem: pem }]);
-  const seqN = Math.min(N, 300);
   const t = performance.now();
   const cpu = process.cpuUsage();
-  for (const pem of s.csrs.slice(0, seqN)) await single(pem);
-  const sequential = measured(seqN, performance.now() - t, cpuMicros(cpu));
+  for (const pem of s.csrs.slice(0, SEQUENTIAL)) await single(pem);
+  const sequential = measured(SEQUENTIAL, performance.now() - t, cpuMicros(cpu));
   const concurrent = await inFlight(s.csrs, single, () => 1);
   const workerCalls = await inFlight(s.workerSets, (set) => s.issuer.issueForNode(WORKER, set), (set) => set.length);
   const masterCalls = await inFlight(s.masterSets, (set) => s.issuer.issueForNode(MASTER, set), (set) => set.length);
@@ -282,9 +283,8 @@ async function cfsslCli(csrs: string[], caCert: string, caKey: string): Promise<
 const CFSSL_CLI_CERTS = 200;
 
 async function cfsslServe(csrs: string[], caCert: string, caKey: string): Promise<Measured & { clientCores: number }> {
-  const sec1 = caKey;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const proc = spawn(CFSSL, ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', caCert, '-ca-key', sec1], { stdio: 'ignore' });
+  const proc = spawn(CFSSL, ['serve', '-address', '127.0.0.1', '-port', String(port), '-ca', caCert, '-ca-key', caKey], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}/api/v1/cfssl/sign`;
   // node:http on kept-alive sockets, not fetch: fetch took a whole core of this 2-core machine
   // to drive cfssl, leaving it one, and cfssl's wall-clock rate measured our client.
@@ -342,10 +342,17 @@ async function cfsslServe(csrs: string[], caCert: string, caKey: string): Promis
 const ROUNDS = Number(process.argv[3] ?? 5);
 const s = await setup();
 // Warm-up: every path once, so the first round does not measure the JIT.
-for (const pem of s.csrs.slice(0, 200)) await s.issuer.issueForNode(WORKER, [{ kind: 'kubelet-serving', csr_pem: pem }]);
-for (const set of s.masterSets.slice(0, 20)) await s.issuer.issueForNode(MASTER, set);
+const warmSingle = s.csrs.slice(0, 200);
+const warmMaster = s.masterSets.slice(0, 20);
+for (const pem of warmSingle) await s.issuer.issueForNode(WORKER, [{ kind: 'kubelet-serving', csr_pem: pem }]);
+for (const set of warmMaster) await s.issuer.issueForNode(MASTER, set);
 const rounds: Round[] = [];
 for (let r = 0; r < ROUNDS; r++) rounds.push(await round(s));
+// Every issuance of the coordinator path was recorded durably, or its rate measured something else.
+const certs = (sets: CertificateRequestIn[][]) => sets.reduce((n, set) => n + set.length, 0);
+const expected = warmSingle.length + certs(warmMaster) + ROUNDS * (SEQUENTIAL + s.csrs.length + certs(s.workerSets) + certs(s.masterSets));
+const recorded = s.state.issuance.all().length;
+if (recorded !== expected) throw new Error(`expected ${expected} issuance records, found ${recorded}`);
 await s.state.close();
 await s.store.close();
 let cli: Measured | null = null;
@@ -361,11 +368,11 @@ const median = (xs: number[]) => {
   const a = [...xs].sort((x, y) => x - y);
   return a.length % 2 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
 };
-const range = (xs: number[], digits = 2) => `${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)}`;
+const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}`;
 const med = (pick: (r: Round) => Measured): Measured => ({ wall: median(rounds.map((r) => pick(r).wall)), perCore: median(rounds.map((r) => pick(r).perCore)), cores: median(rounds.map((r) => pick(r).cores)) });
 const line = (label: string, m: Measured) => console.log(`  ${label.padEnd(92)} ${fmt(Math.round(m.wall)).padStart(7)}/s wall, ${fmt(Math.round(m.perCore)).padStart(7)}/s per core of CPU (${m.cores.toFixed(2)} cores busy)`);
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
-const LINES: { key: keyof Round & ('concurrent' | 'workerCalls' | 'masterCalls' | 'cpuOnly' | 'sequential'); label: string }[] = [
+const LINES: { key: 'concurrent' | 'workerCalls' | 'masterCalls' | 'cpuOnly' | 'sequential'; label: string }[] = [
   { key: 'concurrent', label: 'muster, coordinator path, one CSR a call, 64 in flight (parse+verify+authorise+sign+record, group commit)' },
   { key: 'workerCalls', label: `muster, coordinator path, a worker's calls (${kindsForRoles(['worker']).length} CSRs each), 64 in flight` },
   { key: 'masterCalls', label: `muster, coordinator path, an etcd + master node's calls (${s.masterKinds} CSRs each), 64 in flight` },
