@@ -12,8 +12,11 @@
 //     signing the same CSRs over its HTTP API with 8 in flight.
 //
 // The machine is shared and its speed drifts by 20-30% within a minute, so the bench runs ROUNDS
-// rounds; each round takes every muster line, openssl speed and the node:crypto floor back to
-// back, each ratio is taken within its round, and the medians (and the range) are printed.
+// rounds, and within a round every muster line is bracketed by the references: openssl speed and
+// the node:crypto floor run just before it and just after it, and the line's ratio is to the mean
+// of the two (a line takes about a second, so the reference it is held to was taken within a
+// second or two of it, not at the other end of the round). The medians of the ratios over the
+// rounds, and their range, are printed.
 //
 // Wall-clock rates depend on how many cores a side can use, so each rate is also given per core
 // of CPU time it used: muster's from process.cpuUsage() (every thread of this process: GC
@@ -154,32 +157,66 @@ async function setup(): Promise<Setup> {
 const WORKER = { name: 'node-2', serial: 'b1' };
 const MASTER = { name: 'node-1', serial: 'b0' };
 
-interface Round {
-  sequential: Measured;
-  concurrent: Measured;
-  workerCalls: Measured;
-  masterCalls: Measured;
-  cpuOnly: Measured;
+type LineKey = 'sequential' | 'concurrent' | 'workerCalls' | 'masterCalls' | 'cpuOnly';
+
+/** What muster's rates are held to, measured on this machine at one moment. */
+interface Reference {
   openssl: { sign: number; verify: number; combined: number };
+  /** node:crypto's own one-shot sign + verify per core (nodeCryptoFloor). */
   floor: number;
 }
 
-/** One round of every line, back to back, so the ratios compare figures taken under the same conditions. */
+type Round = Record<LineKey, Measured> & {
+  /** The references just before and just after each line, averaged. */
+  around: Record<LineKey, Reference>;
+  /** Every reference the round took, in order. */
+  references: Reference[];
+};
+
+function reference(): Reference {
+  const o = opensslSpeed();
+  return { openssl: { ...o, combined: 1 / (1 / o.sign + 1 / o.verify) }, floor: nodeCryptoFloor() };
+}
+
+const mean2 = (a: Reference, b: Reference): Reference => ({
+  openssl: { sign: (a.openssl.sign + b.openssl.sign) / 2, verify: (a.openssl.verify + b.openssl.verify) / 2, combined: (a.openssl.combined + b.openssl.combined) / 2 },
+  floor: (a.floor + b.floor) / 2,
+});
+
+/** One round of every line, back to back, each bracketed by a reference before and after it. */
 async function round(s: Setup): Promise<Round> {
   const single = (pem: string) => s.issuer.issueForNode(WORKER, [{ kind: 'kubelet-serving', csr_pem: pem }]);
-  const t = performance.now();
-  const cpu = process.cpuUsage();
-  for (const pem of s.csrs.slice(0, SEQUENTIAL)) await single(pem);
-  const sequential = measured(SEQUENTIAL, performance.now() - t, cpuMicros(cpu));
-  const concurrent = await inFlight(s.csrs, single, () => 1);
-  const workerCalls = await inFlight(s.workerSets, (set) => s.issuer.issueForNode(WORKER, set), (set) => set.length);
-  const masterCalls = await inFlight(s.masterSets, (set) => s.issuer.issueForNode(MASTER, set), (set) => set.length);
-  const t2 = performance.now();
-  const cpu2 = process.cpuUsage();
-  for (const pem of s.csrs) s.cpuOne(pem);
-  const cpuOnly = measured(s.csrs.length, performance.now() - t2, cpuMicros(cpu2));
-  const o = opensslSpeed();
-  return { sequential, concurrent, workerCalls, masterCalls, cpuOnly, openssl: { ...o, combined: 1 / (1 / o.sign + 1 / o.verify) }, floor: nodeCryptoFloor() };
+  const lines: [LineKey, () => Promise<Measured>][] = [
+    [
+      'sequential',
+      async () => {
+        const t = performance.now();
+        const cpu = process.cpuUsage();
+        for (const pem of s.csrs.slice(0, SEQUENTIAL)) await single(pem);
+        return measured(SEQUENTIAL, performance.now() - t, cpuMicros(cpu));
+      },
+    ],
+    ['concurrent', () => inFlight(s.csrs, single, () => 1)],
+    ['workerCalls', () => inFlight(s.workerSets, (set) => s.issuer.issueForNode(WORKER, set), (set) => set.length)],
+    ['masterCalls', () => inFlight(s.masterSets, (set) => s.issuer.issueForNode(MASTER, set), (set) => set.length)],
+    [
+      'cpuOnly',
+      async () => {
+        const t = performance.now();
+        const cpu = process.cpuUsage();
+        for (const pem of s.csrs) s.cpuOne(pem);
+        return measured(s.csrs.length, performance.now() - t, cpuMicros(cpu));
+      },
+    ],
+  ];
+  const references = [reference()];
+  const out = { around: {}, references } as Round;
+  for (const [key, run] of lines) {
+    out[key] = await run();
+    references.push(reference());
+    out.around[key] = mean2(references[references.length - 2]!, references[references.length - 1]!);
+  }
+  return out;
 }
 
 /**
@@ -372,18 +409,19 @@ const range = (xs: number[]) => `${Math.min(...xs).toFixed(2)}–${Math.max(...x
 const med = (pick: (r: Round) => Measured): Measured => ({ wall: median(rounds.map((r) => pick(r).wall)), perCore: median(rounds.map((r) => pick(r).perCore)), cores: median(rounds.map((r) => pick(r).cores)) });
 const line = (label: string, m: Measured) => console.log(`  ${label.padEnd(92)} ${fmt(Math.round(m.wall)).padStart(7)}/s wall, ${fmt(Math.round(m.perCore)).padStart(7)}/s per core of CPU (${m.cores.toFixed(2)} cores busy)`);
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target >= ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
-const LINES: { key: 'concurrent' | 'workerCalls' | 'masterCalls' | 'cpuOnly' | 'sequential'; label: string }[] = [
+const LINES: { key: LineKey; label: string }[] = [
   { key: 'concurrent', label: 'muster, coordinator path, one CSR a call, 64 in flight (parse+verify+authorise+sign+record, group commit)' },
   { key: 'workerCalls', label: `muster, coordinator path, a worker's calls (${kindsForRoles(['worker']).length} CSRs each), 64 in flight` },
   { key: 'masterCalls', label: `muster, coordinator path, an etcd + master node's calls (${s.masterKinds} CSRs each), 64 in flight` },
   { key: 'sequential', label: 'muster, coordinator path, one CSR a call, sequential (one fsync per call)' },
   { key: 'cpuOnly', label: 'muster, CPU part only (parse+verify+authorise+sign, no record), one at a time' },
 ];
-const combined = median(rounds.map((r) => r.openssl.combined));
-const floor = median(rounds.map((r) => r.floor));
-console.log(`certificates issued per second (${N} CSRs per line, ECDSA P-256, this machine: ${availableParallelism()} cores); median of ${ROUNDS} rounds, each round every line and openssl speed back to back`);
+const refs = rounds.flatMap((r) => r.references);
+const combined = median(refs.map((r) => r.openssl.combined));
+const floor = median(refs.map((r) => r.floor));
+console.log(`certificates issued per second (${N} CSRs per line, ECDSA P-256, this machine: ${availableParallelism()} cores); median of ${ROUNDS} rounds, each line bracketed by openssl speed and node:crypto's own rate before and after it`);
 for (const l of LINES) line(l.label, med((r) => r[l.key]));
-console.log(`  openssl speed ecdsap256, one core: sign ${fmt(Math.round(median(rounds.map((r) => r.openssl.sign))))}/s, verify ${fmt(Math.round(median(rounds.map((r) => r.openssl.verify))))}/s, sign+verify ${fmt(Math.round(combined))}/s per core (rounds: ${rounds.map((r) => fmt(Math.round(r.openssl.combined))).join(', ')})`);
+console.log(`  openssl speed ecdsap256, one core: sign ${fmt(Math.round(median(refs.map((r) => r.openssl.sign))))}/s, verify ${fmt(Math.round(median(refs.map((r) => r.openssl.verify))))}/s, sign+verify ${fmt(Math.round(combined))}/s per core (median of ${refs.length} runs; range ${fmt(Math.round(Math.min(...refs.map((r) => r.openssl.combined))))}–${fmt(Math.round(Math.max(...refs.map((r) => r.openssl.combined))))})`);
 console.log(`  node:crypto one-shot sign + verify alone (no parse, no DER, no record), one core: ${fmt(Math.round(floor))}/s per core = ${(floor / combined).toFixed(2)} of openssl's`);
 if (!cli || !serve) console.log(`  cfssl: ${CFSSL} not found (apt-get install golang-cfssl, or CFSSL=PATH for another build), not measured`);
 else {
@@ -391,11 +429,12 @@ else {
   line(`cfssl ${cfsslV} serve (HTTP API on loopback, 8 in flight): cfssl at its fastest`, serve);
   console.log(`    (its HTTP client, in this process, kept ${serve.clientCores.toFixed(2)} cores busy meanwhile: not counted for cfssl)`);
 }
-console.log('targets (per round, each against the openssl speed of its own round; median and range):');
+console.log('targets (each line against the references taken just before and after it; median over the rounds and range):');
 for (const l of LINES.filter((x) => x.key !== 'sequential')) {
-  const ratios = rounds.map((r) => r[l.key].perCore / r.openssl.combined);
-  const ofFloor = rounds.map((r) => r[l.key].perCore / r.floor);
+  const ratios = rounds.map((r) => r[l.key].perCore / r.around[l.key].openssl.combined);
+  const ofFloor = rounds.map((r) => r[l.key].perCore / r.around[l.key].floor);
   console.log(`  ${l.label.split(' (')[0]!.replace('muster, ', '').padEnd(66)} per core / openssl sign+verify: ${verdict(median(ratios), 0.5)}, rounds ${range(ratios)}; of node:crypto's own rate ${median(ofFloor).toFixed(2)}`);
+  console.log(`    rounds in order: ${ratios.map((x) => x.toFixed(2)).join(' ')}`);
 }
 if (cli && serve) {
   const m = med((r) => r.concurrent);
