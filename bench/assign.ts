@@ -24,7 +24,7 @@ function plan(hosts: boolean): Plan {
     },
     container_runtime: { type: 'containerd', logs: { driver: 'json-file', opts: {} }, storage: { driver: 'overlay2', opts: {} }, registry_mirrors: [], insecure_registries: [], version: '', mtu: 0 },
     etcd: { expected_count: 3, nodes: [], pool: { ...none, selector: { 'muster.io/etcd': 'true' }, min_cpus: 2 } },
-    master: { expected_count: 3, nodes: [entry('node-00003'), entry('node-00004'), entry('node-00005')], pool: null, load_balancer: 'api.bench:6443', load_balanced_fqdn: '', load_balanced_short_name: '' },
+    master: { expected_count: 3, nodes: [entry('node-00003'), entry('node-00004'), entry('node-00005')], pool: null, load_balancer: 'api.bench:6443', load_balanced_fqdn: '', load_balanced_short_name: '', apiserver_shutdown_delay: '15s' },
     worker: { expected_count: NODES - 6, nodes: [], pool: { ...none, min_cpus: 2, min_memory_bytes: 2 ** 30 } },
   };
 }

@@ -150,17 +150,21 @@ export const IDENTITY_CA_DAYS = 3650;
 /** Node, admin and server identity certificates: 1 year, renewed at 70-90% of their lifetime. */
 export const IDENTITY_CERT_DAYS = 365;
 /**
- * kube-apiserver's --shutdown-delay-duration, in seconds. On SIGTERM (the kubelet stopping the pod
+ * kube-apiserver's --shutdown-delay-duration by default, in seconds (the plan's
+ * master.apiserver_shutdown_delay sets another). On SIGTERM (the kubelet stopping the pod
  * for a new manifest: an upgrade, a renewed certificate, a CA rotation stage) it keeps serving this
  * long while /readyz fails, so a load balancer that checks /readyz takes it out of rotation before
  * it stops listening. kubeadm sets none, and the connections a load balancer still sends a
  * restarting API server are reset (test/k8s/upgrade.test.ts saw it). 15 s covers health checks
  * up to 5 s apart with three failures to mark a server down (HAProxy's defaults are 2 s and 3);
  * a slower one (AWS NLB: 10 s x 3) needs its own value. The pod's grace period adds the drain:
- * requests in flight get the API server's default request timeout, 60 s.
+ * requests in flight get the API server's default request timeout (APISERVER_REQUEST_TIMEOUT_S).
  */
 export const APISERVER_SHUTDOWN_DELAY_S = 15;
-export const APISERVER_TERMINATION_GRACE_S = APISERVER_SHUTDOWN_DELAY_S + 60;
+/** The longest shutdown delay a plan may set: every restart holds a master out of rotation this long. */
+export const APISERVER_SHUTDOWN_DELAY_MAX_S = 600;
+/** kube-apiserver's default --request-timeout: what requests in flight get to finish after the delay. */
+export const APISERVER_REQUEST_TIMEOUT_S = 60;
 /** Renewal happens at a random point in this fraction of a certificate's lifetime (kubelet's rule). */
 export const RENEW_WINDOW = [0.7, 0.9] as const;
 

@@ -56,6 +56,7 @@ export function renderAssignments({ plan, nodes, roles, blocks, entries }: Rende
   const rt = plan.container_runtime;
   const sorted = (l: readonly string[]) => [...l].sort(compareText);
   const settings: NodeSettings__Output = Object.freeze({
+    apiserver_shutdown_delay: plan.master.apiserver_shutdown_delay,
     calico_image_repository: plan.cluster.images.calico,
     kubernetes_image_repository: plan.cluster.images.kubernetes,
     overlay_mode: net.overlay_mode,

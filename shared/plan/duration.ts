@@ -23,6 +23,14 @@ export function parseGoDuration(text: string): number | null {
   return Number.isFinite(total) ? sign * total : null;
 }
 
+/** A Go duration in whole seconds ("30s", "2m"), or null when it is none or has a fraction of a second ("1.5s", "500ms"). */
+export function wholeSecondsOf(text: string): number | null {
+  const ms = parseGoDuration(text);
+  if (ms === null) return null;
+  const s = Math.round(ms / 1000);
+  return Math.abs(ms - s * 1000) < 1e-6 ? s : null;
+}
+
 /** Milliseconds as a short human figure for messages: "2y 0d", "365d", "12h". */
 export function describeMs(ms: number): string {
   const hours = ms / 3_600_000;

@@ -146,6 +146,9 @@ export function renderPlan(plan: Plan, options: RenderOptions = {}): string {
     line(2, `load_balancer: ${q(plan.master.load_balancer)}`);
     line(2, `load_balanced_fqdn: ${q(plan.master.load_balanced_fqdn)}`);
     line(2, `load_balanced_short_name: ${q(plan.master.load_balanced_short_name)}`);
+    comment(2, 'How long a restarting API server serves on while failing /readyz, so the load balancer takes it out');
+    comment(2, "first: above the balancer's check interval x failures to mark down (AWS NLB: 35s).");
+    line(2, `apiserver_shutdown_delay: ${q(plan.master.apiserver_shutdown_delay)}`);
   });
   group('worker', plan.worker, 'Workers run your pods; add more at any time.', () => {});
   return `${out.join('\n')}\n`;

@@ -2,6 +2,8 @@
 // reading (shared/plan/compile.ts), the unknown-field and type checks, and the docs test that
 // keeps docs/plan.md complete. Computed defaults (dns_service_ip, expected_count, internal_ip)
 // are filled in by compile.ts after reading.
+import { APISERVER_SHUTDOWN_DELAY_S } from '../constants.ts';
+
 export type FieldSpec =
   | { kind: 'string'; default: string; options?: readonly string[] }
   | { kind: 'int'; default: number; min?: number }
@@ -132,7 +134,14 @@ export const PLAN_SCHEMA: FieldSpec = {
     etcd: { kind: 'object', fields: GROUP_FIELDS },
     master: {
       kind: 'object',
-      fields: { ...GROUP_FIELDS, load_balancer: str(), load_balanced_fqdn: str(), load_balanced_short_name: str() },
+      fields: {
+        ...GROUP_FIELDS,
+        load_balancer: str(),
+        load_balanced_fqdn: str(),
+        load_balanced_short_name: str(),
+        // A Go duration in whole seconds; checked by the apiserver-shutdown-delay check.
+        apiserver_shutdown_delay: str(`${APISERVER_SHUTDOWN_DELAY_S}s`),
+      },
     },
     worker: { kind: 'object', fields: GROUP_FIELDS },
   },

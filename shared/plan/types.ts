@@ -112,6 +112,12 @@ export interface MasterGroup extends NodeGroup {
   load_balancer: string;
   load_balanced_fqdn: string;
   load_balanced_short_name: string;
+  /**
+   * How long a stopping API server keeps serving while its /readyz fails, so the load balancer
+   * takes it out first (kube-apiserver --shutdown-delay-duration): a Go duration in whole
+   * seconds, "15s" by default. Set it above the balancer's check interval x failures to mark down.
+   */
+  apiserver_shutdown_delay: string;
 }
 
 export interface PlanNode {

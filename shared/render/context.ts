@@ -5,6 +5,8 @@
 import type { AssignmentOut } from '../wire/types.ts';
 import { CLUSTER_CA_PATHS, SERVICE_ACCOUNT_PATHS, certKind } from '../pki/catalogue.ts';
 import { DEFAULT_CONTAINERD_VERSION, DEFAULT_IMAGE_REPOSITORIES } from '../plan/schema.ts';
+import { wholeSecondsOf } from '../plan/duration.ts';
+import { APISERVER_SHUTDOWN_DELAY_S } from '../constants.ts';
 import { minorRow, parseKubeVersion, type KubeVersion, type MinorRow } from './versions.ts';
 
 export interface RenderInput {
@@ -54,6 +56,8 @@ export interface RenderContext {
   runtime: RuntimeContext;
   proxyMode: string;
   overlayMode: string;
+  /** kube-apiserver's --shutdown-delay-duration in seconds (the plan's master.apiserver_shutdown_delay). */
+  apiserverShutdownDelayS: number;
   /** Absolute paths on the node of the catalogue's files. */
   paths: {
     cert: (kind: string) => string;
@@ -120,6 +124,8 @@ export function compileContext(input: RenderInput): RenderContext {
     },
     proxyMode: s?.proxy_mode || 'iptables',
     overlayMode: s?.overlay_mode || 'ipip',
+    // The coordinator checked the plan's value; "" comes from a coordinator older than the field.
+    apiserverShutdownDelayS: Math.max(0, wholeSecondsOf(s?.apiserver_shutdown_delay || '') ?? APISERVER_SHUTDOWN_DELAY_S),
     paths: {
       cert: (k) => abs(kind(k).certPath),
       key: (k) => abs(kind(k).keyPath),

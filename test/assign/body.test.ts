@@ -55,6 +55,7 @@ test('a worker body, field by field', () => {
     pod_cidr: '172.16.0.128/26',
     roles: ['worker'],
     settings: {
+      apiserver_shutdown_delay: '15s',
       calico_image_repository: 'quay.io/calico',
       kubernetes_image_repository: 'registry.k8s.io',
       overlay_mode: 'ipip',
@@ -64,6 +65,11 @@ test('a worker body, field by field', () => {
     taints: [{ effect: 'NoSchedule', key: 'a', value: '' }, { effect: 'NoExecute', key: 'dedicated', value: 'db' }],
   });
   assert.equal(out.problems, []);
+});
+
+test("the plan's API server shutdown delay reaches every node's settings as written (masters render it)", () => {
+  const out = computeAssignments(input(plan({ load_balancer: 'lb.example:443', apiserver_shutdown_delay: '35s' }), registered));
+  for (const name of ['m1', 'm2', 'w1']) assert.is(out.assignments.get(name)!.settings!.apiserver_shutdown_delay, '35s', name);
 });
 
 test('masters use the local API server, carry the control-plane label and taint', () => {

@@ -31,7 +31,7 @@ export function basePlan(): Plan {
     },
     container_runtime: { type: 'docker', logs: { driver: 'json-file', opts: {} }, storage: { driver: 'overlay2', opts: {} }, registry_mirrors: [], insecure_registries: [], version: '', mtu: 0 },
     etcd: { expected_count: 0, nodes: [], pool: null },
-    master: { expected_count: 0, nodes: [], pool: null, load_balancer: '', load_balanced_fqdn: '', load_balanced_short_name: '' },
+    master: { expected_count: 0, nodes: [], pool: null, load_balancer: '', load_balanced_fqdn: '', load_balanced_short_name: '', apiserver_shutdown_delay: '15s' },
     worker: { expected_count: 0, nodes: [], pool: null },
   };
 }

@@ -253,6 +253,24 @@ const ROWS: { rule: string; text: string; expect: string[] }[] = [
   { rule: 'load-balancer', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", load_balanced_short_name: "k8s_lb", pool: {} }', W), expect: [
     "p.yaml:3:89: error: master.load_balanced_short_name: \"k8s_lb\" is not a DNS name (write a short host name such as k8s) [load-balancer]",
   ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: "1.5s", pool: {} }', W), expect: [
+    "p.yaml:3:89: error: master.apiserver_shutdown_delay: \"1.5s\" is not a duration in whole seconds (write seconds or minutes such as 15s, 30s or 2m) [apiserver-shutdown-delay]",
+  ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: 30, pool: {} }', W), expect: [
+    "p.yaml:3:89: error: master.apiserver_shutdown_delay: \"30\" is not a duration in whole seconds (give the unit: 30s) [apiserver-shutdown-delay]",
+  ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: "-5s", pool: {} }', W), expect: [
+    "p.yaml:3:89: error: master.apiserver_shutdown_delay: \"-5s\" is negative (write 0s for no delay, or a delay such as 30s) [apiserver-shutdown-delay]",
+  ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: 11m, pool: {} }', W), expect: [
+    "p.yaml:3:89: error: master.apiserver_shutdown_delay: \"11m\" is longer than 10 minutes: every API server restart (upgrade, certificate renewal, CA rotation) would keep that master out of rotation this long (set it a little above the load balancer's health-check interval times the failures that mark a server down, e.g. 15s (HAProxy's defaults) or 35s (AWS NLB: 10s x 3)) [apiserver-shutdown-delay]",
+  ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: 0s, pool: {} }', W), expect: [
+    "p.yaml:3:89: warning: master.apiserver_shutdown_delay: no shutdown delay behind a load balancer: a restarting API server stops listening while the balancer still sends it requests, and they fail (set it a little above the load balancer's health-check interval times the failures that mark a server down, e.g. 15s (HAProxy's defaults) or 35s (AWS NLB: 10s x 3)) [apiserver-shutdown-delay]",
+  ] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: 35s, pool: {} }', W), expect: [] },
+  { rule: 'apiserver-shutdown-delay', text: G(E, 'master: { expected_count: 2, load_balancer: "10.0.0.10:6443", apiserver_shutdown_delay: 10m, pool: {} }', W), expect: [] },
+  { rule: 'apiserver-shutdown-delay', text: G('etcd: { expected_count: 1, pool: {} }', 'master: { expected_count: 1, apiserver_shutdown_delay: 0s, pool: {} }', W), expect: [] },
 ];
 
 test('the base plan is valid and has no problems', () => {

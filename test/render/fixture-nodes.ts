@@ -59,6 +59,7 @@ export function assignment(k: NodeKnobs = {}): AssignmentOut {
     plan_revision: 2,
     pki: null,
     settings: {
+      apiserver_shutdown_delay: '15s',
       kubernetes_image_repository: k.repository ?? 'registry.local:5000/k8s',
       calico_image_repository: k.calicoRepository ?? 'registry.local:5000/calico',
       proxy_mode: 'iptables',

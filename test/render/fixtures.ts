@@ -11,6 +11,8 @@ export interface AssignmentKnobs {
   networkType?: 'overlay' | 'routed';
   repository?: string;
   calicoRepository?: string;
+  /** settings.apiserver_shutdown_delay as sent: "" is a coordinator older than the field. @default '15s' */
+  shutdownDelay?: string;
 }
 
 export function renderAssignment(k: AssignmentKnobs): AssignmentOut {
@@ -52,6 +54,7 @@ export function renderAssignment(k: AssignmentKnobs): AssignmentOut {
     container_runtime: runtime,
     pki: null,
     settings: {
+      apiserver_shutdown_delay: k.shutdownDelay ?? '15s',
       kubernetes_image_repository: k.repository ?? 'registry.k8s.io',
       calico_image_repository: k.calicoRepository ?? 'quay.io/calico',
       proxy_mode: k.proxyMode ?? 'iptables',

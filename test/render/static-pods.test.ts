@@ -12,7 +12,7 @@ import { MANAGED_NOTICE } from '../../shared/render/header.ts';
 import { MINORS } from '../../shared/render/versions.ts';
 import { buildFlags, type FlagRow } from '../../shared/render/static-pods/flags.ts';
 import { CERTIFICATES_HASH_ANNOTATION } from '../../shared/render/static-pods/pod.ts';
-import { APISERVER_SHUTDOWN_DELAY_S, APISERVER_TERMINATION_GRACE_S } from '../../shared/constants.ts';
+import { APISERVER_REQUEST_TIMEOUT_S, APISERVER_SHUTDOWN_DELAY_S } from '../../shared/constants.ts';
 import { renderEtcdManifest } from '../../shared/render/static-pods/etcd.ts';
 import { nodeCidrMaskSize } from '../../shared/render/static-pods/kube-controller-manager.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
@@ -211,9 +211,20 @@ test('the API server restarts out of the load balancer first: it serves on for t
   const api = all.get('kube-apiserver');
   assert.ok(container(api).command.includes(`--shutdown-delay-duration=${APISERVER_SHUTDOWN_DELAY_S}s`));
   assert.ok(container(api).command.includes('--shutdown-send-retry-after=true'));
-  assert.is(api.spec.terminationGracePeriodSeconds, APISERVER_TERMINATION_GRACE_S);
+  assert.is(api.spec.terminationGracePeriodSeconds, APISERVER_SHUTDOWN_DELAY_S + APISERVER_REQUEST_TIMEOUT_S);
+  assert.is(APISERVER_SHUTDOWN_DELAY_S, 15);
   assert.ok(api.spec.terminationGracePeriodSeconds >= APISERVER_SHUTDOWN_DELAY_S + 60, 'the delay and a request timeout fit in the grace period');
   for (const name of ['etcd', 'kube-controller-manager', 'kube-scheduler'] as const) assert.is(all.get(name).spec.terminationGracePeriodSeconds, undefined, name);
+});
+
+test("the plan's master.apiserver_shutdown_delay sets the delay and the grace period; a coordinator older than the field (\"\") gets the default", () => {
+  const cases: [string, number][] = [['35s', 35], ['2m', 120], ['0s', 0], ['', APISERVER_SHUTDOWN_DELAY_S]];
+  for (const [sent, seconds] of cases) {
+    const api = pods(stackedMaster({ shutdownDelay: sent })).get('kube-apiserver');
+    const delays = container(api).command.filter((a: string) => a.startsWith('--shutdown-delay-duration='));
+    assert.equal(delays, [`--shutdown-delay-duration=${seconds}s`], JSON.stringify(sent));
+    assert.is(api.spec.terminationGracePeriodSeconds, seconds + APISERVER_REQUEST_TIMEOUT_S, JSON.stringify(sent));
+  }
 });
 
 test("requests as kubeadm's: apiserver 250m, controller manager 200m, scheduler 100m, etcd 100m and 100Mi", () => {

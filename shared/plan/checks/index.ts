@@ -3,7 +3,7 @@ import type { PlanCheck } from './check.ts';
 import { unknownFieldCheck, typeCheck, requiredCheck } from './shape.ts';
 import { textCheck } from './text.ts';
 import { cidrCheck, cidrOverlapCheck, podCidrSizeCheck, podBlockSizeCheck, dnsServiceIpCheck, bgpAsCheck, clusterDomainCheck, proxyCheck } from './network.ts';
-import { etcdCountCheck, masterCountCheck, loadBalancerCheck, expectedCountCheck, poolCountCheck } from './topology.ts';
+import { etcdCountCheck, masterCountCheck, loadBalancerCheck, shutdownDelayCheck, expectedCountCheck, poolCountCheck } from './topology.ts';
 import { nodeHostCheck, ipCheck, duplicateNodeCheck, labelCheck, taintCheck } from './nodes.ts';
 import { durationCheck, certExpiryCheck, extraSansCheck } from './certificates.ts';
 import { versionCheck, supportedVersionCheck } from './version.ts';
@@ -29,6 +29,7 @@ export const PLAN_CHECKS: readonly PlanCheck[] = [
   etcdCountCheck,
   masterCountCheck,
   loadBalancerCheck,
+  shutdownDelayCheck,
   expectedCountCheck,
   poolCountCheck,
   nodeHostCheck,

@@ -5,6 +5,8 @@ import { GROUP_NAMES } from '../groups.ts';
 import { parseIp } from '../cidr.ts';
 import { hostnameErrors } from '../k8s-names.ts';
 import { formatPath } from '../source.ts';
+import { wholeSecondsOf } from '../duration.ts';
+import { APISERVER_SHUTDOWN_DELAY_MAX_S } from '../../constants.ts';
 
 export const etcdCountCheck = defineCheck('etcd-count', (ctx, r) => {
   const n = ctx.plan.etcd.expected_count;
@@ -40,6 +42,22 @@ export const loadBalancerCheck = defineCheck('load-balancer', (ctx, r) => {
       `${m.expected_count} masters need a load-balanced address for the API server`,
       'set master.load_balancer to host:port of a load balancer or virtual IP, or master.load_balanced_fqdn to a DNS name that resolves to all masters',
     );
+  }
+});
+
+/** The API servers' shutdown delay: whole seconds, at most 10 minutes; 0 behind a load balancer drops requests on every restart. */
+export const shutdownDelayCheck = defineCheck('apiserver-shutdown-delay', (ctx, r) => {
+  const path = 'master.apiserver_shutdown_delay';
+  const m = ctx.plan.master;
+  const text = m.apiserver_shutdown_delay;
+  const s = wholeSecondsOf(text);
+  const fix = "set it a little above the load balancer's health-check interval times the failures that mark a server down, e.g. 15s (HAProxy's defaults) or 35s (AWS NLB: 10s x 3)";
+  if (s === null) r.error(path, `"${text}" is not a duration in whole seconds`, /^\d+$/.test(text.trim()) ? `give the unit: ${text.trim()}s` : 'write seconds or minutes such as 15s, 30s or 2m');
+  else if (s < 0) r.error(path, `"${text}" is negative`, 'write 0s for no delay, or a delay such as 30s');
+  else if (s > APISERVER_SHUTDOWN_DELAY_MAX_S) {
+    r.error(path, `"${text}" is longer than ${APISERVER_SHUTDOWN_DELAY_MAX_S / 60} minutes: every API server restart (upgrade, certificate renewal, CA rotation) would keep that master out of rotation this long`, fix);
+  } else if (s === 0 && (m.load_balancer || m.load_balanced_fqdn)) {
+    r.warning(path, 'no shutdown delay behind a load balancer: a restarting API server stops listening while the balancer still sends it requests, and they fail', fix);
   }
 });
 

@@ -5,11 +5,12 @@
 //   which is there because kubeadm always stacks etcd on the control-plane node);
 // - no --enable-bootstrap-token-auth: no muster node authenticates with a bootstrap token (each
 //   gets its certificates from muster's PKI), so a token secret in kube-system must not log in;
-// - --shutdown-delay-duration and --shutdown-send-retry-after, with a grace period to match: a
-//   restart takes the server out of the load balancer before it stops listening.
+// - --shutdown-delay-duration (the plan's master.apiserver_shutdown_delay, 15s by default) and
+//   --shutdown-send-retry-after, with a grace period to match: a restart takes the server out of
+//   the load balancer before it stops listening.
 import type { RenderContext } from '../context.ts';
 import type { FileSpec } from '../types.ts';
-import { APISERVER_SHUTDOWN_DELAY_S, APISERVER_TERMINATION_GRACE_S, PORTS } from '../../constants.ts';
+import { APISERVER_REQUEST_TIMEOUT_S, PORTS } from '../../constants.ts';
 import { joinHostPort } from '../../net/host-port.ts';
 import { buildFlags, type FlagRow } from './flags.ts';
 import { HOST_CA_DIRS, componentPod, loopbackFor, manifestFile, proxyEnv } from './pod.ts';
@@ -55,7 +56,7 @@ export const KUBE_APISERVER_FLAGS: readonly FlagRow<RenderContext>[] = [
   { flag: 'requestheader-extra-headers-prefix', value: () => 'X-Remote-Extra-' },
   // Graceful restarts behind a load balancer (constants.ts says why): serve on while /readyz
   // fails, then answer what still arrives with 429 + Retry-After while in-flight requests drain.
-  { flag: 'shutdown-delay-duration', value: () => `${APISERVER_SHUTDOWN_DELAY_S}s` },
+  { flag: 'shutdown-delay-duration', value: (c) => `${c.apiserverShutdownDelayS}s` },
   { flag: 'shutdown-send-retry-after', value: () => 'true' },
 ];
 
@@ -71,7 +72,8 @@ export function renderKubeApiserverManifest(ctx: RenderContext): FileSpec[] {
     probe: { host: ctx.nodeIp, port: PORTS.apiserver, scheme: 'HTTPS', liveness: '/livez', readiness: '/readyz', startup: '/livez' },
     requests: { cpu: '250m' },
     env: proxyEnv(ctx),
-    terminationGraceSeconds: APISERVER_TERMINATION_GRACE_S,
+    // The delay, then the drain: requests in flight get the default request timeout.
+    terminationGraceSeconds: ctx.apiserverShutdownDelayS + APISERVER_REQUEST_TIMEOUT_S,
   });
   return [manifestFile(pod)];
 }
