@@ -218,12 +218,14 @@ test('the API server restarts out of the load balancer first: it serves on for t
 });
 
 test("the plan's master.apiserver_shutdown_delay sets the delay and the grace period; a coordinator older than the field (\"\") gets the default", () => {
-  const cases: [string, number][] = [['35s', 35], ['2m', 120], ['0s', 0], ['', APISERVER_SHUTDOWN_DELAY_S]];
+  // Only a number reaches the command line: text that is no duration renders the default, never a flag of its own.
+  const cases: [string, number][] = [['35s', 35], ['2m', 120], ['0s', 0], ['', APISERVER_SHUTDOWN_DELAY_S], ['15s --authorization-mode=AlwaysAllow', APISERVER_SHUTDOWN_DELAY_S], ['-5s', 0]];
   for (const [sent, seconds] of cases) {
     const api = pods(stackedMaster({ shutdownDelay: sent })).get('kube-apiserver');
     const delays = container(api).command.filter((a: string) => a.startsWith('--shutdown-delay-duration='));
     assert.equal(delays, [`--shutdown-delay-duration=${seconds}s`], JSON.stringify(sent));
     assert.is(api.spec.terminationGracePeriodSeconds, seconds + APISERVER_REQUEST_TIMEOUT_S, JSON.stringify(sent));
+    assert.not.ok(container(api).command.some((a: string) => a.startsWith('--authorization-mode=AlwaysAllow')), JSON.stringify(sent));
   }
 });
 
