@@ -157,6 +157,9 @@ export async function applyChangeSet(root: string, specs: readonly FileSpec[], o
     let before: OnDisk | null;
     try {
       abs = await resolveUnderRoot(root, path);
+      // A writer killed while writing this file (a generation that still had it) left its temp
+      // file beside it; the file going away must not leave that behind for good.
+      if (await hasTempBeside(listings, abs)) await removeStaleTemps(abs);
       before = await readOnDisk(abs);
     } catch (err) {
       kept.push({ path, reason: (err as Error).message });

@@ -5,7 +5,7 @@
 // without secrets. Actions come out in the order a node needs them.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, captureLogger } from '../helpers/cluster.ts';
 import { NodeApplier } from '../../agent/apply/engine.ts';
@@ -110,6 +110,20 @@ test('files no longer rendered are removed (a role taken away leaves nothing), a
   await applier.apply([sysctl], { alsoOwned: ['/etc/kubernetes/pki/ca.crt'] });
   assert.equal((await applier.removeAll()).removed.sort(), ['/etc/kubernetes/pki/ca.crt', sysctl.path].sort());
   assert.is(readFileSync(join(root, 'operator-file'), 'utf8'), 'mine\n', 'what muster did not write stays');
+});
+
+test('a file no longer rendered takes with it the temp file a killed writer left beside it; a live writer\'s temp file stays', async () => {
+  const { applier, at } = setup();
+  await applier.apply([kubeletConfig, sysctl], { alsoOwned: [] });
+  const dir = at('/var/lib/kubelet');
+  // pid 2^22+1 is above Linux's pid_max ceiling: no process has it.
+  const dead = `.config.yaml.${2 ** 22 + 1}.0123456789ab.tmp`;
+  const live = `.config.yaml.${process.ppid}.ba9876543210.tmp`;
+  writeFileSync(join(dir, dead), 'half a generati');
+  writeFileSync(join(dir, live), 'being written');
+  const r = await applier.apply([sysctl]);
+  assert.equal(r.removed, [kubeletConfig.path]);
+  assert.equal(readdirSync(dir).sort(), [live], 'the dead writer\'s temp file is gone, the live one is not touched');
 });
 
 test('a managed block changes only the lines between the markers and keeps the file mode', async () => {
