@@ -44,7 +44,7 @@ export interface AgentOptions {
   reconnectJitterMs?: number;
   /**
    * After an apply that changed a master's kube-apiserver manifest, how long to wait for the local
-   * API server to be ready at the new version before reporting the apply (0: do not wait).
+   * API server to be ready at the new version (the same version: restarted) before reporting the apply (0: do not wait).
    * @default 300000 where systemd runs the node (a kubelet will start the pod), 0 otherwise
    */
   readyTimeoutMs?: number;

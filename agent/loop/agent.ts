@@ -444,14 +444,17 @@ export class Agent {
 
   /**
    * A master whose kube-apiserver manifest this apply changed reports only once that API server
-   * serves again at the assignment's version: the coordinator rolls version changes over the
-   * masters one at a time on those reports (agent/kube/api-server-ready.ts).
+   * serves again at the assignment's version: the coordinator rolls version and settings changes
+   * over the masters one at a time on those reports (agent/kube/api-server-ready.ts). `before`:
+   * the assignment applied before this one, if any: a master's at the same version means the
+   * server to wait for is a restarted one.
    */
-  async #waitForApiServer(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], signal: AbortSignal): Promise<void> {
+  async #waitForApiServer(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, signal: AbortSignal): Promise<void> {
     const timeoutMs = this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
     if (!timeoutMs || !a.roles.includes('master')) return;
     if (!files.some((f) => f.changed && f.path === API_SERVER_MANIFEST)) return;
-    await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, signal });
+    const restart = !!before?.roles.includes('master') && before.kubernetes_version === a.kubernetes_version;
+    await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart, signal });
   }
 
   /**
@@ -493,6 +496,7 @@ export class Agent {
   async #applyAndReport(client: AgentClient, a: AssignmentOut, signal: AbortSignal): Promise<{ assignment: AssignmentOut; retryAt: number } | null> {
     this.#setPhase('applying');
     const started = this.#clock();
+    const before = this.#applied?.assignment;
     let ok = true;
     let error = '';
     let files: { path: string; changed: boolean }[] = [];
@@ -509,7 +513,7 @@ export class Agent {
       const changed = files.filter((f) => f.changed).length;
       this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
       this.#startClusterObjects(a, signal);
-      await this.#waitForApiServer(a, files, signal);
+      await this.#waitForApiServer(a, files, before, signal);
     } catch (err) {
       ok = false;
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;

@@ -20,7 +20,7 @@ export interface Recomputed {
   changed: string[];
   waiting: Map<string, string>;
   problems: string[];
-  /** Masters whose new Kubernetes version waits for another master's apply (coordinator/assign/rollout.ts). */
+  /** Nodes whose new version or (masters') settings wait for a master's apply (coordinator/assign/rollout.ts). */
   holds: RolloutHold[];
 }
 
@@ -91,7 +91,7 @@ export class Assignments {
 
   #holds: RolloutHold[] = [];
 
-  /** Whether a master's version change is held (an apply report may release it: recompute then). */
+  /** Whether a rollout holds a node (an apply report may release it: recompute then). */
   holding(): boolean {
     return this.#holds.length > 0;
   }
@@ -103,8 +103,8 @@ export class Assignments {
   recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput, applied: (name: string) => { revision: number; ok: boolean } | undefined = () => undefined): Recomputed {
     // `computed`: the engine's output for these very inputs (an apply's preview), not run twice.
     const out = computed ?? this.preview(plan, nodes);
-    // Masters change Kubernetes version one at a time, the other nodes after them: a held node
-    // keeps its committed body (coordinator/assign/rollout.ts).
+    // Masters take a new Kubernetes version or new settings one at a time, the other nodes' version
+    // after them: a held node keeps its committed body (coordinator/assign/rollout.ts).
     const previous = new Map<string, { body: StoredBody; revision: number }>();
     const next = new Map<string, StoredBody>();
     for (const [name, b] of out.assignments) {
@@ -115,7 +115,7 @@ export class Assignments {
     const holds = rolloutHolds({ previous, next, applied });
     const held = new Set(holds.map((h) => h.name));
     const waiting = new Map(out.waiting);
-    for (const h of holds) waiting.set(h.name, `Kubernetes ${h.from} -> ${h.to} waits for master ${h.waitingFor} to apply it first (masters change version one at a time, then the other nodes)`);
+    for (const h of holds) waiting.set(h.name, `${h.change} waits for master ${h.waitingFor} to apply it first (masters take a new version or settings one at a time; the other nodes' version follows theirs)`);
     // etcd's first members all get their assignment together (coordinator/assign/etcd-formation.ts).
     const formed = this.bodies.latestNames().some((name) => this.bodies.latest(name)?.body.roles.includes('etcd'));
     const forming = etcdFormationHolds({ expected: plan.etcd.expected_count, formed, members: [...next].filter(([, b]) => b.roles.includes('etcd')).map(([name]) => name) });

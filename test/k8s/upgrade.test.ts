@@ -3,7 +3,10 @@
 // to one master at a time (coordinator/assign/rollout.ts), each master's agent reports the apply only
 // once its own API server is ready at the new version (agent/kube/api-server-ready.ts), so when the
 // second master's manifest changes, the first already serves v1.36.3 -- and the API stays up through
-// the load balancer all along.
+// the load balancer all along. Then the same cluster takes a new master.apiserver_shutdown_delay:
+// a settings change, same version, which the rollout treats alike; here the agent can tell the new
+// API server from the old one only by seeing the old one go (its /readyz fails once it is told to
+// stop), so when a master's manifest changes every master before it was restarted and is ready.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -77,6 +80,60 @@ test(`a ${K8S_PREVIOUS_VERSION} control plane moves to ${K8S_VERSION} one master
   // A restarting API server serves on for --shutdown-delay-duration while its /readyz fails, so a
   // connection the load balancer places on it before its next check (500 ms) is answered, never
   // reset: by that /readyz saying "shutdown failed". Only that is allowed.
+  assert.ok(lbFailures.every((f) => /shutdown failed/.test(f)) && lbFailures.length <= 3, `through the load balancer: ${lbFailures.join(' | ')}`);
+});
+
+test('a new API server shutdown delay reaches the masters one at a time, each restarted and ready before the next', async () => {
+  const c = cp;
+  assert.ok(c, 'the control plane of the test before');
+  const DELAY = '3s';
+  const manifest = (n: ControlPlaneNode) => readFileSync(join(n.root, 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8');
+  const apiStarts = (n: ControlPlaneNode) => n.pods.starts.filter((st) => st.pod === 'kube-apiserver').length;
+  const startsBefore = new Map(c.masters.map((m) => [m.name, apiStarts(m)]));
+  for (const m of c.masters) assert.not.match(manifest(m), `--shutdown-delay-duration=${DELAY}`);
+  // The kubelet stand-in replaces a pod 3 s after its manifest changed, as a kubelet may: the
+  // old API server answers ready meanwhile, and an agent that took that answer for the new
+  // server's would let the next master go while this one has yet to restart.
+  for (const m of c.masters) m.pods.lagMs = 3_000;
+  const current = join(c.dir, 'plan-next.yaml');
+  const next = join(c.dir, 'plan-delay.yaml');
+  writeFileSync(next, readFileSync(current, 'utf8').replace(/^master:\n/m, `master:\n  apiserver_shutdown_delay: ${DELAY}\n`));
+
+  const order: string[] = [];
+  const violations: string[] = [];
+  const lbFailures: string[] = [];
+  let applying = true;
+  const watch = (async () => {
+    while (applying) {
+      for (const m of c.masters) {
+        if (order.includes(m.name) || !manifest(m).includes(`--shutdown-delay-duration=${DELAY}`)) continue;
+        for (const earlier of order) {
+          const e = c.node(earlier);
+          if (apiStarts(e) <= startsBefore.get(earlier)!) violations.push(`${m.name}'s manifest changed while ${earlier}'s API server had not been restarted`);
+          const r = await c.kubectl(c.adminKubeconfig, [`--server=https://${e.host.ip}:6443`, 'get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((err: Error) => ({ stdout: `unreachable (${err.message.slice(-200)})` }));
+          if (r.stdout.trim() !== 'ok') violations.push(`${m.name}'s manifest changed while ${earlier} was not ready: ${r.stdout.trim()}`);
+        }
+        order.push(m.name);
+      }
+      await c.kubectl(c.adminKubeconfig, ['get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((e: Error) => lbFailures.push(e.message.slice(-300)));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  try {
+    await c.muster(['plan', 'apply', next, '--wait', '--timeout', '12m'], 13 * 60_000);
+    const deadline = Date.now() + 8 * 60_000;
+    while (Date.now() < deadline && c.masters.some((m) => apiStarts(m) <= startsBefore.get(m.name)! || !order.includes(m.name))) await new Promise((r) => setTimeout(r, 500));
+  } finally {
+    applying = false;
+    await watch;
+  }
+  console.log(`  masters took the new delay in order: ${order.join(', ')}; ${lbFailures.length} failed /readyz through the load balancer`);
+  assert.equal(violations, []);
+  assert.equal(order, c.masters.map((m) => m.name).sort(), 'every master, in name order');
+  for (const m of c.masters) {
+    assert.ok(apiStarts(m) > startsBefore.get(m.name)!, `${m.name}'s API server was restarted`);
+    assert.ok(m.pods.pods.get('kube-apiserver')?.spec.args.includes(`--shutdown-delay-duration=${DELAY}`), `${m.name} runs with the new delay`);
+  }
   assert.ok(lbFailures.every((f) => /shutdown failed/.test(f)) && lbFailures.length <= 3, `through the load balancer: ${lbFailures.join(' | ')}`);
 });
 

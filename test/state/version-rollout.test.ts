@@ -21,7 +21,7 @@ const MASTERS = ['m1', 'm2', 'm3'];
 const NODES = [...MASTERS, 'w1'];
 const ip = (n: string) => net.host(NODES.indexOf(n) + 2);
 
-function plan(version: string): string {
+function plan(version: string, shutdownDelay = '15s'): string {
   const list = (names: string[]) => names.map((n) => `    - { host: ${n}, ip: ${ip(n)} }`).join('\n');
   return `cluster:
   name: rollout
@@ -35,6 +35,7 @@ ${list(MASTERS)}
 master:
   expected_count: 3
   load_balancer: ${ip('m1')}:6443
+  apiserver_shutdown_delay: ${shutdownDelay}
   nodes:
 ${list(MASTERS)}
 worker:
@@ -65,6 +66,35 @@ test('pure: one master at a time, the others wait for it; non-masters wait for e
   assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['w1', 'm2']]);
   // No version change: nothing is held, whatever the reports say.
   assert.equal(rolloutHolds({ previous, next: new Map([...previous].map(([n, p]) => [n, p.body])), applied: () => undefined }), []);
+});
+
+test('pure: new settings roll over the masters one at a time (the others are not held); version and settings together', () => {
+  const body = (roles: string[], v: string, delay: string) => ({ roles, kubernetes_version: v, settings: { kubernetes_image_repository: 'registry.k8s.io', apiserver_shutdown_delay: delay } });
+  const previous = new Map([
+    ['m1', { body: body(['master'], 'v1.36.3', '15s'), revision: 4 }],
+    ['m2', { body: body(['master'], 'v1.36.3', '15s'), revision: 5 }],
+    ['m3', { body: body(['etcd', 'master'], 'v1.36.3', '15s'), revision: 6 }],
+    ['w1', { body: body(['worker'], 'v1.36.3', '15s'), revision: 7 }],
+  ]);
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  const next = new Map([...previous].map(([n, p]) => [n, body([...p.body.roles], 'v1.36.3', '35s')]));
+  const holds = rolloutHolds({ previous, next, applied: (n) => applied.get(n) });
+  assert.equal(holds.map((h) => [h.name, h.waitingFor, h.change]), [['m2', 'm1', 'settings (apiserver_shutdown_delay)'], ['m3', 'm1', 'settings (apiserver_shutdown_delay)']], 'the worker\'s settings are not held');
+  // m1 took it (revision 8) and has not reported: m2 and m3 wait for it; once it did, m2 goes.
+  previous.set('m1', { body: next.get('m1')!, revision: 8 });
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['m2', 'm1'], ['m3', 'm1']]);
+  applied.set('m1', { revision: 8, ok: true });
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['m3', 'm2']]);
+  // Version and settings at once: named together; the worker's version waits for the masters.
+  const both = new Map([...previous].map(([n, p]) => [n, body([...p.body.roles], 'v1.37.0', '35s')]));
+  const h2 = rolloutHolds({ previous, next: both, applied: (n) => applied.get(n) });
+  assert.equal(h2.map((h) => [h.name, h.change]), [['m2', 'Kubernetes v1.36.3 -> v1.37.0 and settings (apiserver_shutdown_delay)'], ['m3', 'Kubernetes v1.36.3 -> v1.37.0 and settings (apiserver_shutdown_delay)'], ['w1', 'Kubernetes v1.36.3 -> v1.37.0']]);
+  // A body from a coordinator older than a settings field (absent) counts as a change of that field.
+  const old = new Map([...previous].map(([n, p]) => [n, { body: { ...p.body, settings: { kubernetes_image_repository: 'registry.k8s.io' } }, revision: p.revision }]));
+  assert.equal(rolloutHolds({ previous: old, next, applied: (n) => applied.get(n) }).map((h) => h.name), ['m2', 'm3']);
+  // Settings that do not change hold nothing, key order notwithstanding.
+  const reordered = new Map([...previous].map(([n, p]) => [n, { ...p.body, settings: { apiserver_shutdown_delay: p.body.settings.apiserver_shutdown_delay, kubernetes_image_repository: 'registry.k8s.io' } }]));
+  assert.equal(rolloutHolds({ previous, next: reordered, applied: (n) => applied.get(n) }), []);
 });
 
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
@@ -114,6 +144,53 @@ test('1.35 -> 1.36: the masters re-render one at a time, each after the one befo
       seen.push(NODES.map(version) as string[]);
     }
     assert.equal(seen.at(-1), ['v1.36.3', 'v1.36.3', 'v1.36.3', 'v1.36.3']);
+    for (const n of NODES) assert.not.match(s.assignments.waitingReason(n) ?? '', 'waits for master', `${n}: nothing held at the end`);
+  } finally {
+    await s.close();
+  }
+});
+
+test('a new API server shutdown delay: the masters take it one at a time, each after the one before applied; the worker at once', async () => {
+  const s = await ClusterState.open({ store: new MemoryStore(), logger: silentLogger(), recomputeDelayMs: 0 });
+  try {
+    const { token } = await s.tokens.create({ uses: 0, neverExpires: true, description: 'test' });
+    const { id, secret } = parseToken(token);
+    await s.applyPlan(plan('v1.36.3'), 'plan.yaml');
+    for (const [i, name] of NODES.entries()) {
+      await s.nodes.join({ tokenId: id, tokenSecret: secret, name, machineId: `m-${i}`, address: ip(name), labels: {}, agentVersion: 'test', keyId: `key-${i}`, sign: () => ({ certPem: `cert-${i}`, serial: `${i + 1}` }) });
+    }
+    await s.idle();
+    const delay = (name: string) => s.assignments.get(name)?.body.settings?.apiserver_shutdown_delay;
+    const applied = new Map<string, number>();
+    /** The simulated agent: renders its committed assignment, reads the flag, reports ok. */
+    const agentApplies = async (name: string) => {
+      const c = s.assignments.get(name)!;
+      const assignment = { ...c.body, revision: c.revision, plan_revision: c.planRevision, pki: null } as unknown as AssignmentOut;
+      if (MASTERS.includes(name)) {
+        const pod = parse(renderNodeFiles({ assignment }).files.find((f) => f.path.endsWith('manifests/kube-apiserver.yaml'))!.content);
+        assert.ok(pod.spec.containers[0].command.includes(`--shutdown-delay-duration=${c.body.settings!.apiserver_shutdown_delay}`), `${name}: the manifest carries its delay`);
+      }
+      await s.recordApply(name, `${NODES.indexOf(name) + 1}`, { revision: c.revision, ok: true, error: '', files: [], durationMs: 1 });
+      applied.set(name, c.revision);
+      await s.idle();
+    };
+    for (const n of NODES) await agentApplies(n);
+    assert.equal(NODES.map(delay), ['15s', '15s', '15s', '15s']);
+
+    await s.applyPlan(plan('v1.36.3', '35s'), 'plan2.yaml');
+    await s.idle();
+    assert.is(delay('w1'), '35s', 'the worker is not held: its settings do not restart an API server');
+    await agentApplies('w1');
+    for (const [step, m] of MASTERS.entries()) {
+      const handed = MASTERS.filter((n) => delay(n) === '35s' && applied.get(n) !== s.assignments.get(n)!.revision);
+      assert.equal(handed, [m], `step ${step}: exactly one master handed the new delay and not yet applied (${MASTERS.map((n) => `${n}=${delay(n)}`).join(' ')})`);
+      for (const later of MASTERS.slice(step + 1)) {
+        assert.is(delay(later), '15s', `step ${step}: ${later} keeps its committed body`);
+        assert.match(s.assignments.waitingReason(later) ?? '', `settings (apiserver_shutdown_delay) waits for master ${m}`, `step ${step}: ${later} says what it waits for`);
+      }
+      await agentApplies(m);
+    }
+    assert.equal(NODES.map(delay), ['35s', '35s', '35s', '35s']);
     for (const n of NODES) assert.not.match(s.assignments.waitingReason(n) ?? '', 'waits for master', `${n}: nothing held at the end`);
   } finally {
     await s.close();

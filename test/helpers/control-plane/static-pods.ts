@@ -30,6 +30,12 @@ export interface NodePods {
   started(name: string, after?: number, ms?: number): Promise<RunningPod>;
   /** Errors met when starting a manifest (a refusal, a program that would not start). */
   readonly errors: readonly string[];
+  /**
+   * How long a running pod goes on after its manifest changed before it is replaced: 0 by
+   * default; the kubelet can be that late (its file source rescans every fileCheckFrequency,
+   * 20 s, when an inotify event is not acted on at once). Tests of what an agent waits for set it.
+   */
+  lagMs: number;
   stop(): Promise<void>;
 }
 
@@ -41,6 +47,7 @@ export function superviseStaticPods(o: { node: string; root: string; netns: stri
   const errors: string[] = [];
   const waiters = new Set<() => void>();
   let stopped = false;
+  let lagMs = 0;
   let busy: Promise<void> = Promise.resolve();
 
   const podName = (file: string) => file.replace(/\.yaml$/, '');
@@ -56,6 +63,7 @@ export function superviseStaticPods(o: { node: string; root: string; netns: stri
       try { text = readFileSync(join(dir, f), 'utf8'); } catch { continue; }
       if (content.get(name) === text) continue;
       const old = pods.get(name);
+      if (old && lagMs > 0) await new Promise((r) => setTimeout(r, lagMs));
       if (old) {
         pods.delete(name);
         await old.stop();
@@ -98,6 +106,12 @@ export function superviseStaticPods(o: { node: string; root: string; netns: stri
     pods,
     starts,
     errors,
+    get lagMs() {
+      return lagMs;
+    },
+    set lagMs(ms: number) {
+      lagMs = ms;
+    },
     started(name, after = 0, ms = 120_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
