@@ -27,6 +27,47 @@ async function serverVersion(c: ControlPlane, n: ControlPlaneNode): Promise<stri
   return JSON.parse(r.stdout).gitVersion;
 }
 
+interface RolloutWatch {
+  /** Masters in the order their manifests were seen changed. */
+  order: string[];
+  /** What was wrong with the masters before each one when its manifest changed. */
+  violations: string[];
+  /** /readyz answers through the load balancer that were not ok. */
+  lbFailures: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Watches the masters' manifests while a plan applies: when `changed` first holds for a master,
+ * `problem` is asked of every master that changed before it (null: none). Meanwhile the API is
+ * asked for /readyz through the load balancer, every 200 ms.
+ */
+function watchRollout(c: ControlPlane, changed: (m: ControlPlaneNode) => boolean, problem: (m: ControlPlaneNode, earlier: ControlPlaneNode) => Promise<string | null>): RolloutWatch {
+  const w = { order: [] as string[], violations: [] as string[], lbFailures: [] as string[] };
+  let watching = true;
+  const loop = (async () => {
+    while (watching) {
+      for (const m of c.masters) {
+        if (w.order.includes(m.name) || !changed(m)) continue;
+        for (const earlier of w.order) {
+          const p = await problem(m, c.node(earlier));
+          if (p) w.violations.push(p);
+        }
+        w.order.push(m.name);
+      }
+      await c.kubectl(c.adminKubeconfig, ['get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((e: Error) => w.lbFailures.push(e.message.slice(-300)));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    ...w,
+    stop: async () => {
+      watching = false;
+      await loop;
+    },
+  };
+}
+
 test(`a ${K8S_PREVIOUS_VERSION} control plane moves to ${K8S_VERSION} one master at a time, each ready before the next`, async () => {
   const programs = { ...programTableFor({ kubernetes_version: K8S_PREVIOUS_VERSION, settings: null }), ...programTableFor({ kubernetes_version: K8S_VERSION, settings: null }) };
   const c = (cp = await bringUpControlPlane({ name: 'up', version: K8S_PREVIOUS_VERSION, programs, progress: (l) => console.log(`  ${l}`) }));
@@ -42,25 +83,15 @@ test(`a ${K8S_PREVIOUS_VERSION} control plane moves to ${K8S_VERSION} one master
 
   // Watch the masters' manifests while the plan applies; when one changes, every master that changed
   // before it must already serve the new version. The API must answer through the load balancer.
-  const order: string[] = [];
-  const violations: string[] = [];
-  const lbFailures: string[] = [];
-  let applying = true;
-  const watch = (async () => {
-    while (applying) {
-      for (const m of c.masters) {
-        if (order.includes(m.name) || manifestVersion(m) !== K8S_VERSION) continue;
-        for (const earlier of order) {
-          const e = c.node(earlier);
-          const v = await serverVersion(c, e).catch((err: Error) => `unreachable (${err.message.slice(-200)})`);
-          if (v !== K8S_VERSION) violations.push(`${m.name}'s manifest changed while ${earlier} served ${v}`);
-        }
-        order.push(m.name);
-      }
-      await c.kubectl(c.adminKubeconfig, ['get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((e: Error) => lbFailures.push(e.message.slice(-300)));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
+  const w = watchRollout(
+    c,
+    (m) => manifestVersion(m) === K8S_VERSION,
+    async (m, e) => {
+      const v = await serverVersion(c, e).catch((err: Error) => `unreachable (${err.message.slice(-200)})`);
+      return v === K8S_VERSION ? null : `${m.name}'s manifest changed while ${e.name} served ${v}`;
+    },
+  );
+  const { order, violations, lbFailures } = w;
   try {
     await c.muster(['plan', 'apply', next, '--wait', '--timeout', '12m'], 13 * 60_000);
     // `--wait` follows the nodes the apply changed; masters held by the rollout come after it.
@@ -70,8 +101,7 @@ test(`a ${K8S_PREVIOUS_VERSION} control plane moves to ${K8S_VERSION} one master
       while (Date.now() < deadline && (await serverVersion(c, m).catch(() => '')) !== K8S_VERSION) await new Promise((r) => setTimeout(r, 500));
     }
   } finally {
-    applying = false;
-    await watch;
+    await w.stop();
   }
   console.log(`  masters changed in order: ${order.join(', ')}; ${lbFailures.length} failed /readyz through the load balancer`);
   assert.equal(violations, []);
@@ -99,33 +129,22 @@ test('a new API server shutdown delay reaches the masters one at a time, each re
   const next = join(c.dir, 'plan-delay.yaml');
   writeFileSync(next, readFileSync(current, 'utf8').replace(/^master:\n/m, `master:\n  apiserver_shutdown_delay: ${DELAY}\n`));
 
-  const order: string[] = [];
-  const violations: string[] = [];
-  const lbFailures: string[] = [];
-  let applying = true;
-  const watch = (async () => {
-    while (applying) {
-      for (const m of c.masters) {
-        if (order.includes(m.name) || !manifest(m).includes(`--shutdown-delay-duration=${DELAY}`)) continue;
-        for (const earlier of order) {
-          const e = c.node(earlier);
-          if (apiStarts(e) <= startsBefore.get(earlier)!) violations.push(`${m.name}'s manifest changed while ${earlier}'s API server had not been restarted`);
-          const r = await c.kubectl(c.adminKubeconfig, [`--server=https://${e.host.ip}:6443`, 'get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((err: Error) => ({ stdout: `unreachable (${err.message.slice(-200)})` }));
-          if (r.stdout.trim() !== 'ok') violations.push(`${m.name}'s manifest changed while ${earlier} was not ready: ${r.stdout.trim()}`);
-        }
-        order.push(m.name);
-      }
-      await c.kubectl(c.adminKubeconfig, ['get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((e: Error) => lbFailures.push(e.message.slice(-300)));
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
+  const w = watchRollout(
+    c,
+    (m) => manifest(m).includes(`--shutdown-delay-duration=${DELAY}`),
+    async (m, e) => {
+      if (apiStarts(e) <= startsBefore.get(e.name)!) return `${m.name}'s manifest changed while ${e.name}'s API server had not been restarted`;
+      const r = await c.kubectl(c.adminKubeconfig, [`--server=https://${e.host.ip}:6443`, 'get', '--raw', '/readyz'], { timeoutMs: 20_000 }).catch((err: Error) => ({ stdout: `unreachable (${err.message.slice(-200)})` }));
+      return r.stdout.trim() === 'ok' ? null : `${m.name}'s manifest changed while ${e.name} was not ready: ${r.stdout.trim()}`;
+    },
+  );
+  const { order, violations, lbFailures } = w;
   try {
     await c.muster(['plan', 'apply', next, '--wait', '--timeout', '12m'], 13 * 60_000);
     const deadline = Date.now() + 8 * 60_000;
     while (Date.now() < deadline && c.masters.some((m) => apiStarts(m) <= startsBefore.get(m.name)! || !order.includes(m.name))) await new Promise((r) => setTimeout(r, 500));
   } finally {
-    applying = false;
-    await watch;
+    await w.stop();
   }
   console.log(`  masters took the new delay in order: ${order.join(', ')}; ${lbFailures.length} failed /readyz through the load balancer`);
   assert.equal(violations, []);

@@ -45,6 +45,19 @@ ${list(['w1'])}
 `;
 }
 
+/** A coordinator's state with `planText` applied and every node of NODES joined. */
+async function joinedCluster(planText: string): Promise<ClusterState> {
+  const s = await ClusterState.open({ store: new MemoryStore(), logger: silentLogger(), recomputeDelayMs: 0 });
+  const { token } = await s.tokens.create({ uses: 0, neverExpires: true, description: 'test' });
+  const { id, secret } = parseToken(token);
+  await s.applyPlan(planText, 'plan.yaml');
+  for (const [i, name] of NODES.entries()) {
+    await s.nodes.join({ tokenId: id, tokenSecret: secret, name, machineId: `m-${i}`, address: ip(name), labels: {}, agentVersion: 'test', keyId: `key-${i}`, sign: () => ({ certPem: `cert-${i}`, serial: `${i + 1}` }) });
+  }
+  await s.idle();
+  return s;
+}
+
 test('pure: one master at a time, the others wait for it; non-masters wait for every master', () => {
   const body = (roles: string[], v: string) => ({ roles, kubernetes_version: v });
   const previous = new Map([
@@ -98,15 +111,8 @@ test('pure: new settings roll over the masters one at a time (the others are not
 });
 
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
-  const s = await ClusterState.open({ store: new MemoryStore(), logger: silentLogger(), recomputeDelayMs: 0 });
+  const s = await joinedCluster(plan('v1.35.4'));
   try {
-    const { token } = await s.tokens.create({ uses: 0, neverExpires: true, description: 'test' });
-    const { id, secret } = parseToken(token);
-    await s.applyPlan(plan('v1.35.4'), 'plan.yaml');
-    for (const [i, name] of NODES.entries()) {
-      await s.nodes.join({ tokenId: id, tokenSecret: secret, name, machineId: `m-${i}`, address: ip(name), labels: {}, agentVersion: 'test', keyId: `key-${i}`, sign: () => ({ certPem: `cert-${i}`, serial: `${i + 1}` }) });
-    }
-    await s.idle();
     const serial = (name: string) => `${NODES.indexOf(name) + 1}`;
     const version = (name: string) => s.assignments.get(name)?.body.kubernetes_version;
     const applied = new Map<string, number>();
@@ -151,15 +157,8 @@ test('1.35 -> 1.36: the masters re-render one at a time, each after the one befo
 });
 
 test('a new API server shutdown delay: the masters take it one at a time, each after the one before applied; the worker at once', async () => {
-  const s = await ClusterState.open({ store: new MemoryStore(), logger: silentLogger(), recomputeDelayMs: 0 });
+  const s = await joinedCluster(plan('v1.36.3'));
   try {
-    const { token } = await s.tokens.create({ uses: 0, neverExpires: true, description: 'test' });
-    const { id, secret } = parseToken(token);
-    await s.applyPlan(plan('v1.36.3'), 'plan.yaml');
-    for (const [i, name] of NODES.entries()) {
-      await s.nodes.join({ tokenId: id, tokenSecret: secret, name, machineId: `m-${i}`, address: ip(name), labels: {}, agentVersion: 'test', keyId: `key-${i}`, sign: () => ({ certPem: `cert-${i}`, serial: `${i + 1}` }) });
-    }
-    await s.idle();
     const delay = (name: string) => s.assignments.get(name)?.body.settings?.apiserver_shutdown_delay;
     const applied = new Map<string, number>();
     /** The simulated agent: renders its committed assignment, reads the flag, reports ok. */
