@@ -122,12 +122,13 @@ test('dockerd starts with the rendered daemon.json; docker info shows its settin
   const d = await startDockerd(rendered);
   try {
     const info = JSON.parse(execFileSync(dockerCli(), ['-H', `unix://${d.sock}`, 'info', '--format', '{{json .}}'], { encoding: 'utf8', timeout: 30_000 })) as {
-      CgroupDriver: string; LoggingDriver: string; Driver: string;
+      CgroupDriver: string; LoggingDriver: string; Driver: string; LiveRestoreEnabled: boolean;
       RegistryConfig: { Mirrors: string[]; IndexConfigs: Record<string, { Secure: boolean; Mirrors: string[] }> };
     };
     assert.is(info.CgroupDriver, 'systemd');
     assert.is(info.LoggingDriver, 'json-file');
     assert.is(info.Driver, 'overlay2');
+    assert.is(info.LiveRestoreEnabled, true, 'containers outlive a restart of docker for a settings change');
     assert.equal(info.RegistryConfig.Mirrors, ['https://mirror.example.com/']);
     assert.is(info.RegistryConfig.IndexConfigs['registry.local:5000']?.Secure, false);
     assert.is(info.RegistryConfig.IndexConfigs['docker.io']?.Secure, true);

@@ -25,7 +25,7 @@ const dockerRows: { name: string; knobs: NodeKnobs; want: Record<string, unknown
     name: 'overlay, Kismatic log defaults, no registries',
     knobs: { runtime: 'docker' },
     want: {
-      'exec-opts': ['native.cgroupdriver=systemd'], 'ip-masq': true, iptables: true, 'log-driver': 'json-file',
+      'exec-opts': ['native.cgroupdriver=systemd'], 'ip-masq': true, iptables: true, 'live-restore': true, 'log-driver': 'json-file',
       'log-opts': { 'max-file': '1', 'max-size': '50m' }, 'storage-driver': 'overlay2',
     },
   },
@@ -33,7 +33,7 @@ const dockerRows: { name: string; knobs: NodeKnobs; want: Record<string, unknown
     name: 'routed: docker leaves iptables and masquerade to Calico; mtu, mirrors, insecure, storage opts',
     knobs: { runtime: 'docker', network: 'routed', mtu: 1450, mirrors: ['https://mirror.example.com'], insecure: ['registry.local:5000'], storageOpts: { 'overlay2.size': '20G' }, logOpts: { 'max-size': '100m', 'max-file': '3' } },
     want: {
-      'exec-opts': ['native.cgroupdriver=systemd'], 'insecure-registries': ['registry.local:5000'], 'ip-masq': false, iptables: false,
+      'exec-opts': ['native.cgroupdriver=systemd'], 'insecure-registries': ['registry.local:5000'], 'ip-masq': false, iptables: false, 'live-restore': true,
       'log-driver': 'json-file', 'log-opts': { 'max-file': '3', 'max-size': '100m' }, mtu: 1450,
       'registry-mirrors': ['https://mirror.example.com'], 'storage-driver': 'overlay2', 'storage-opts': ['overlay2.size=20G'],
     },
@@ -41,7 +41,7 @@ const dockerRows: { name: string; knobs: NodeKnobs; want: Record<string, unknown
   {
     name: 'storage driver "" lets docker choose',
     knobs: { runtime: 'docker', storageDriver: '' },
-    want: { 'exec-opts': ['native.cgroupdriver=systemd'], 'ip-masq': true, iptables: true, 'log-driver': 'json-file', 'log-opts': { 'max-file': '1', 'max-size': '50m' } },
+    want: { 'exec-opts': ['native.cgroupdriver=systemd'], 'ip-masq': true, iptables: true, 'live-restore': true, 'log-driver': 'json-file', 'log-opts': { 'max-file': '1', 'max-size': '50m' } },
   },
 ];
 

@@ -36,6 +36,12 @@ export function dockerDaemonConfig(ctx: RenderContext): Record<string, unknown> 
     // docker leaves iptables alone (the seed's advice for routed pod networks, seed 002).
     iptables: !routed,
     'ip-masq': !routed,
+    // Containers outlive a dockerd restart. A plan change to any setting here restarts docker on
+    // every node that gets it; without live-restore that restart stops every pod's containers on
+    // the node (with it, the kubelet and cri-dockerd find them running when docker is back). A
+    // restart is seconds; containers that log more than a pipe's buffer (64 KiB) meanwhile wait
+    // for docker to read it. docker ignores it only in swarm mode, which muster's nodes are not in.
+    'live-restore': true,
   };
   if (rt.storageDriver) cfg['storage-driver'] = rt.storageDriver;
   const opts = Object.entries(rt.storageOpts).sort(([a], [b]) => cmp(a, b)).map(([k, v]) => `${k}=${v}`);
