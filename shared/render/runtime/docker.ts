@@ -40,7 +40,7 @@ export function dockerDaemonConfig(ctx: RenderContext): Record<string, unknown> 
     // every node that gets it; without live-restore that restart stops every pod's containers on
     // the node (with it, the kubelet and cri-dockerd find them running when docker is back). A
     // restart is seconds; containers that log more than a pipe's buffer (64 KiB) meanwhile wait
-    // for docker to read it. docker ignores it only in swarm mode, which muster's nodes are not in.
+    // for docker to read it. Swarm mode refuses live-restore; muster's nodes are not in a swarm.
     'live-restore': true,
   };
   if (rt.storageDriver) cfg['storage-driver'] = rt.storageDriver;
