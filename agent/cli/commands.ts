@@ -38,7 +38,7 @@ export const MUSTER_AGENT: ProgramSpec = {
         'probe-port': { value: 'PORT', help: `probe listener peers measure latency to, on --address (MUSTER_PROBE_PORT, default ${DEFAULT_PROBE_PORT}; 0 picks a free one)` },
         'startup-jitter-ms': { value: 'MS', help: `first contact waits a random time below MS (MUSTER_STARTUP_JITTER_MS, default ${DEFAULT_STARTUP_JITTER_MS}; a fleet booted at once: its size / the join rate)` },
         'reconnect-jitter-ms': { value: 'MS', help: `first retry after the coordinator went away waits a random time below MS (MUSTER_RECONNECT_JITTER_MS, default ${DEFAULT_RECONNECT_JITTER_MS})` },
-        'ready-timeout-ms': { value: 'MS', help: 'after an apply that changed a master\'s kube-apiserver manifest, wait up to MS for the local API server to be ready at the new version (the same version: restarted, then ready) before reporting (MUSTER_READY_TIMEOUT_MS; default 300000 under systemd, 0 = no wait otherwise)' },
+        'ready-timeout-ms': { value: 'MS', help: 'after an apply that changed an etcd member\'s manifest, wait up to MS for the restarted local member to be ready, and after one that changed a master\'s kube-apiserver manifest, for the local API server to be ready at the new version (the same version: restarted, then ready), before reporting (MUSTER_READY_TIMEOUT_MS; default 300000 under systemd, 0 = no wait otherwise)' },
       }),
       run: runCommand,
     },

@@ -18,6 +18,8 @@ import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
 import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { API_SERVER_MANIFEST, waitForApiServer } from '../kube/api-server-ready.ts';
+import { etcdStartTime, waitForEtcdMember } from '../kube/etcd-ready.ts';
+import { ETCD_MANIFEST, etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary, advisedReconnectMs } from '../../shared/wire/status.ts';
@@ -442,17 +444,36 @@ export class Agent {
     }
   }
 
+  /** How long a report waits for what an apply restarted (0: not at all). */
+  #readyTimeoutMs(): number {
+    return this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
+  }
+
   /**
-   * A master whose kube-apiserver manifest this apply changed reports only once that API server
-   * serves again at the assignment's version: the coordinator rolls version and settings changes
-   * over the masters one at a time on those reports (agent/kube/api-server-ready.ts). `before`:
-   * the assignment applied before this one, if any: a master's at the same version means the
-   * server to wait for is a restarted one.
+   * An etcd member whose manifest an apply may change (it held etcd before and holds it still):
+   * when its member started, read before the apply, so that the wait after it can tell the
+   * restarted member from the one that ran (agent/kube/etcd-ready.ts). Undefined: no wait.
    */
-  async #waitForApiServer(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, signal: AbortSignal): Promise<void> {
-    const timeoutMs = this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
-    if (!timeoutMs || !a.roles.includes('master')) return;
-    if (!files.some((f) => f.changed && f.path === API_SERVER_MANIFEST)) return;
+  async #etcdBefore(a: AssignmentOut, before: AssignmentOut | undefined, signal: AbortSignal): Promise<{ url: string; started: number | null } | undefined> {
+    if (!this.#readyTimeoutMs() || !a.roles.includes('etcd') || !before?.roles.includes('etcd')) return undefined;
+    const url = etcdMetricsUrl(a.node_ip);
+    return { url, started: await etcdStartTime(url, signal) };
+  }
+
+  /**
+   * What an apply restarted must serve again before the apply is reported: the coordinator rolls
+   * version and settings changes over the control plane one node at a time on those reports
+   * (coordinator/assign/rollout.ts). First an etcd member whose manifest changed (restarted and
+   * ready: its quorum is the others' to keep), then a master's API server whose manifest changed
+   * (ready at the assignment's version, agent/kube/api-server-ready.ts). `before`: the assignment
+   * applied before this one, if any: a master's at the same version means the server to wait for
+   * is a restarted one.
+   */
+  async #waitForComponents(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, etcd: { url: string; started: number | null } | undefined, signal: AbortSignal): Promise<void> {
+    const timeoutMs = this.#readyTimeoutMs();
+    const changed = (path: string) => files.some((f) => f.changed && f.path === path);
+    if (etcd && changed(ETCD_MANIFEST)) await waitForEtcdMember({ metricsUrl: etcd.url, before: etcd.started, timeoutMs, log: this.#d.log, signal });
+    if (!timeoutMs || !a.roles.includes('master') || !changed(API_SERVER_MANIFEST)) return;
     const restart = !!before?.roles.includes('master') && before.kubernetes_version === a.kubernetes_version;
     await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart, signal });
   }
@@ -503,6 +524,7 @@ export class Agent {
     let removed: string[] = [];
     let drift: string[] = [];
     try {
+      const etcd = await this.#etcdBefore(a, before, signal);
       // Certificates first: the files rendered next (kubelet config, static pods) point at them.
       const r = await this.#applyNode(a, signal, 'applying');
       files = [...r.pkiFiles, ...r.files];
@@ -513,7 +535,7 @@ export class Agent {
       const changed = files.filter((f) => f.changed).length;
       this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
       this.#startClusterObjects(a, signal);
-      await this.#waitForApiServer(a, files, before, signal);
+      await this.#waitForComponents(a, files, before, etcd, signal);
     } catch (err) {
       ok = false;
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;

@@ -12,7 +12,7 @@ import type { Plan } from '../../shared/plan/index.ts';
 import type { Role } from '../../shared/constants.ts';
 import { jsonEqual } from '../../shared/json.ts';
 import { etcdFormationHolds } from '../assign/etcd-formation.ts';
-import { rolloutHolds, type RolloutHold } from '../assign/rollout.ts';
+import { holdReason, rolloutHolds, type RolloutHold } from '../assign/rollout.ts';
 
 export interface Recomputed {
   ops: Op[];
@@ -20,7 +20,7 @@ export interface Recomputed {
   changed: string[];
   waiting: Map<string, string>;
   problems: string[];
-  /** Nodes whose new version or (masters') settings wait for a master's apply (coordinator/assign/rollout.ts). */
+  /** Nodes whose new version or (control-plane nodes') settings wait for another node's apply (coordinator/assign/rollout.ts). */
   holds: RolloutHold[];
 }
 
@@ -103,8 +103,9 @@ export class Assignments {
   recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput, applied: (name: string) => { revision: number; ok: boolean } | undefined = () => undefined): Recomputed {
     // `computed`: the engine's output for these very inputs (an apply's preview), not run twice.
     const out = computed ?? this.preview(plan, nodes);
-    // Masters take a new Kubernetes version or new settings one at a time, the other nodes' version
-    // after them: a held node keeps its committed body (coordinator/assign/rollout.ts).
+    // The control plane (masters, then etcd members) takes a new Kubernetes version or new settings
+    // one node at a time, the other nodes' version after the masters: a held node keeps its
+    // committed body (coordinator/assign/rollout.ts).
     const previous = new Map<string, { body: StoredBody; revision: number }>();
     const next = new Map<string, StoredBody>();
     for (const [name, b] of out.assignments) {
@@ -115,7 +116,7 @@ export class Assignments {
     const holds = rolloutHolds({ previous, next, applied });
     const held = new Set(holds.map((h) => h.name));
     const waiting = new Map(out.waiting);
-    for (const h of holds) waiting.set(h.name, `${h.change} waits for master ${h.waitingFor} to apply it first (masters take a new version or settings one at a time; the other nodes' version follows theirs)`);
+    for (const h of holds) waiting.set(h.name, holdReason(h));
     // etcd's first members all get their assignment together (coordinator/assign/etcd-formation.ts).
     const formed = this.bodies.latestNames().some((name) => this.bodies.latest(name)?.body.roles.includes('etcd'));
     const forming = etcdFormationHolds({ expected: plan.etcd.expected_count, formed, members: [...next].filter(([, b]) => b.roles.includes('etcd')).map(([name]) => name) });

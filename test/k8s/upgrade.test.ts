@@ -3,7 +3,9 @@
 // to one master at a time (coordinator/assign/rollout.ts), each master's agent reports the apply only
 // once its own API server is ready at the new version (agent/kube/api-server-ready.ts), so when the
 // second master's manifest changes, the first already serves v1.36.3 -- and the API stays up through
-// the load balancer all along. Then the same cluster takes a new master.apiserver_shutdown_delay:
+// the load balancer all along. The etcd image follows the minor, so the three etcd members restart
+// too, one at a time (masters first, then node-3, a member that is no master), each agent
+// reporting only once its restarted member is ready again (agent/kube/etcd-ready.ts). Then the same cluster takes a new master.apiserver_shutdown_delay:
 // a settings change, same version, which the rollout treats alike; here the agent can tell the new
 // API server from the old one only by seeing the old one go (its /readyz fails once it is told to
 // stop), so when a master's manifest changes every master before it was restarted and is ready.
@@ -19,6 +21,16 @@ test.after(async () => {
   await cp?.teardown();
   setTimeout(() => process.exit(), 2_000).unref();
 });
+
+const etcdNodes = (c: ControlPlane) => c.nodes.filter((n) => n.roles.includes('etcd'));
+const etcdTag = (n: ControlPlaneNode) => /\/etcd:([0-9a-z.-]+)/.exec(readFileSync(join(n.root, 'etc/kubernetes/manifests/etcd.yaml'), 'utf8'))?.[1];
+const etcdStarts = (n: ControlPlaneNode) => n.pods.starts.filter((st) => st.pod === 'etcd').length;
+
+/** The member's own /readyz (a linearizable read: a leader and a quorum), asked inside its node's namespace. */
+async function etcdReady(c: ControlPlane, n: ControlPlaneNode): Promise<string> {
+  const script = `fetch('http://127.0.0.1:2381/readyz?verbose',{signal:AbortSignal.timeout(15000)}).then(async(r)=>console.log(r.status,(await r.text()).replace(/\\s+/g,' ')),(e)=>console.log('no answer',e.message))`;
+  return (await c.exec([process.execPath, '-e', script], { ns: n.host.ns, timeoutMs: 20_000 })).stdout.trim();
+}
 
 const manifestVersion = (n: ControlPlaneNode) => /kube-apiserver:(v[0-9.]+)/.exec(readFileSync(join(n.root, 'etc/kubernetes/manifests/kube-apiserver.yaml'), 'utf8'))?.[1];
 
@@ -38,16 +50,16 @@ interface RolloutWatch {
 }
 
 /**
- * Watches the masters' manifests while a plan applies: when `changed` first holds for a master,
- * `problem` is asked of every master that changed before it (null: none). Meanwhile the API is
- * asked for /readyz through the load balancer, every 200 ms.
+ * Watches the nodes' manifests (the masters' by default) while a plan applies: when `changed`
+ * first holds for a node, `problem` is asked of every node that changed before it (null: none).
+ * Meanwhile the API is asked for /readyz through the load balancer, every 200 ms.
  */
-function watchRollout(c: ControlPlane, changed: (m: ControlPlaneNode) => boolean, problem: (m: ControlPlaneNode, earlier: ControlPlaneNode) => Promise<string | null>): RolloutWatch {
+function watchRollout(c: ControlPlane, changed: (m: ControlPlaneNode) => boolean, problem: (m: ControlPlaneNode, earlier: ControlPlaneNode) => Promise<string | null>, nodes: readonly ControlPlaneNode[] = c.masters): RolloutWatch {
   const w = { order: [] as string[], violations: [] as string[], lbFailures: [] as string[] };
   let watching = true;
   const loop = (async () => {
     while (watching) {
-      for (const m of c.masters) {
+      for (const m of nodes) {
         if (w.order.includes(m.name) || !changed(m)) continue;
         for (const earlier of w.order) {
           const p = await problem(m, c.node(earlier));
@@ -91,20 +103,44 @@ test(`a ${K8S_PREVIOUS_VERSION} control plane moves to ${K8S_VERSION} one master
       return v === K8S_VERSION ? null : `${m.name}'s manifest changed while ${e.name} served ${v}`;
     },
   );
+  // The etcd image follows the minor: every member's manifest changes too (node-3's, an etcd
+  // member that is no master, after the masters'). When one changes, every member that changed
+  // before it must have been restarted and be ready again, or two members are down at once.
+  const etcdBefore = new Map(etcdNodes(c).map((n) => [n.name, { tag: etcdTag(n), starts: etcdStarts(n) }]));
+  const we = watchRollout(
+    c,
+    (n) => etcdTag(n) !== etcdBefore.get(n.name)!.tag,
+    async (n, e) => {
+      if (etcdStarts(e) <= etcdBefore.get(e.name)!.starts) return `${n.name}'s etcd manifest changed while ${e.name}'s etcd had not been restarted`;
+      const r = await etcdReady(c, e);
+      return r.startsWith('200 ') ? null : `${n.name}'s etcd manifest changed while ${e.name}'s etcd was not ready: ${r}`;
+    },
+    etcdNodes(c),
+  );
   const { order, violations, lbFailures } = w;
+  const applyAt = Date.now();
   try {
     await c.muster(['plan', 'apply', next, '--wait', '--timeout', '12m'], 13 * 60_000);
-    // `--wait` follows the nodes the apply changed; masters held by the rollout come after it.
+    // `--wait` follows the nodes the apply changed; nodes held by the rollout come after it.
     const deadline = Date.now() + 8 * 60_000;
-    while (order.length < c.masters.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+    while ((order.length < c.masters.length || we.order.length < etcdNodes(c).length) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
     for (const m of c.masters) {
       while (Date.now() < deadline && (await serverVersion(c, m).catch(() => '')) !== K8S_VERSION) await new Promise((r) => setTimeout(r, 500));
     }
+    // The last member's manifest may have just changed: its restart is the runner's next step.
+    for (const n of etcdNodes(c)) {
+      await n.pods.started('etcd', applyAt, Math.max(1, deadline - Date.now()));
+      while (Date.now() < deadline && !(await etcdReady(c, n)).startsWith('200 ')) await new Promise((r) => setTimeout(r, 500));
+    }
   } finally {
     await w.stop();
+    await we.stop();
   }
-  console.log(`  masters changed in order: ${order.join(', ')}; ${lbFailures.length} failed /readyz through the load balancer`);
+  console.log(`  masters changed in order: ${order.join(', ')}; etcd members: ${we.order.join(', ')}; ${lbFailures.length} failed /readyz through the load balancer`);
   assert.equal(violations, []);
+  assert.equal(we.violations, []);
+  assert.equal(we.order, etcdNodes(c).map((n) => n.name).sort(), 'every etcd member, the masters first, in name order');
+  for (const n of etcdNodes(c)) assert.ok(etcdStarts(n) > etcdBefore.get(n.name)!.starts, `${n.name}'s etcd was restarted`);
   assert.equal([...order].sort(), c.masters.map((m) => m.name).sort(), 'every master changed');
   for (const m of c.masters) assert.is(await serverVersion(c, m), K8S_VERSION, `${m.name} serves ${K8S_VERSION}`);
   // A restarting API server serves on for --shutdown-delay-duration while its /readyz fails, so a

@@ -110,6 +110,58 @@ test('pure: new settings roll over the masters one at a time (the others are not
   assert.equal(rolloutHolds({ previous, next: reordered, applied: (n) => applied.get(n) }), []);
 });
 
+test('pure: etcd members that are not masters go one at a time after the masters, each after the one before applied', () => {
+  const body = (roles: string[], v: string) => ({ roles, kubernetes_version: v, settings: { kubernetes_image_repository: 'registry.k8s.io' } });
+  const roles: Record<string, string[]> = { m1: ['etcd', 'master'], m2: ['etcd', 'master'], e1: ['etcd'], e2: ['etcd'], e3: ['etcd', 'worker'], w1: ['worker'] };
+  const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, 'v1.35.4'), revision: k + 1 }]));
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  const next = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 'v1.36.3')]));
+  const holds = () => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor, h.waitingForRole]);
+  const take = (n: string, revision: number, ok?: boolean) => {
+    previous.set(n, { body: next.get(n)!, revision });
+    if (ok !== undefined) applied.set(n, { revision, ok });
+  };
+  assert.equal(holds(), [['m2', 'm1', 'master'], ['e1', 'm1', 'master'], ['e2', 'm1', 'master'], ['e3', 'm1', 'master'], ['w1', 'm1', 'master']], 'm1 first; the etcd members and the worker after the masters');
+  take('m1', 10, true);
+  assert.equal(holds(), [['e1', 'm2', 'master'], ['e2', 'm2', 'master'], ['e3', 'm2', 'master'], ['w1', 'm2', 'master']]);
+  take('m2', 11, true);
+  assert.equal(holds(), [['e2', 'e1', 'etcd member'], ['e3', 'e1', 'etcd member']], 'the masters are done: the worker goes, the etcd members one at a time');
+  take('e1', 12);
+  assert.equal(holds(), [['e2', 'e1', 'etcd member'], ['e3', 'e1', 'etcd member']], 'e1 has its new body but has not reported: its etcd may still be down');
+  applied.set('e1', { revision: 12, ok: false });
+  assert.equal(holds(), [['e2', 'e1', 'etcd member'], ['e3', 'e1', 'etcd member']], 'a failed apply holds the others: restarting one more member could lose quorum');
+  applied.set('e1', { revision: 12, ok: true });
+  assert.equal(holds(), [['e3', 'e2', 'etcd member']]);
+  take('e2', 13, true);
+  assert.equal(holds(), [], 'the last member goes');
+});
+
+test('pure: a member that has not applied goes first; one that is down holds every change that restarts another etcd member, not a master without etcd', () => {
+  const body = (roles: string[], registry: string, delay = '15s') => ({ roles, kubernetes_version: 'v1.36.3', settings: { kubernetes_image_repository: registry, apiserver_shutdown_delay: delay } });
+  const roles: Record<string, string[]> = { m1: ['etcd', 'master'], m2: ['master'], e1: ['etcd'], e2: ['etcd'], w1: ['worker'] };
+  const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, 'bad.example'), revision: k + 1 }]));
+  // e2 could not pull from the bad registry: its apply failed. The fixed registry reaches it before e1.
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: n !== 'e2' }]));
+  const fixed = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 'registry.k8s.io')]));
+  const holds = (next: Map<string, ReturnType<typeof body>>) => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor, h.change]);
+  const change = 'settings (kubernetes_image_repository)';
+  assert.equal(holds(fixed), [['m1', 'e2', change], ['m2', 'e2', change], ['e1', 'e2', change]], 'e2, which has not applied, before the masters; the worker\'s settings are not held');
+  previous.set('e2', { body: fixed.get('e2')!, revision: 10 });
+  assert.equal(holds(fixed), [['m1', 'e2', change], ['e1', 'e2', change]], 'e2 has it, not yet applied: the stacked master and e1 wait, the master without etcd goes');
+  applied.set('e2', { revision: 10, ok: true });
+  assert.equal(holds(fixed), [['m2', 'm1', change], ['e1', 'm1', change]]);
+  previous.set('e2', { body: body(roles.e2!, 'bad.example'), revision: 5 });
+  applied.set('e2', { revision: 5, ok: false });
+  // e2 is down and gets nothing new (a master-only setting changes): the stacked master waits for
+  // it, the master without etcd does not, and etcd-only members are not held (they do not change).
+  const delay = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 'bad.example', n.startsWith('m') ? '35s' : '15s')]));
+  assert.equal(holds(delay), [['m1', 'e2', 'settings (apiserver_shutdown_delay)']]);
+  // A new version for all, e2 changing too: e2 goes first, even before the masters (one exception
+  // to the version order: restarting a healthy member now could lose quorum); the worker waits for the masters.
+  const version = new Map(Object.entries(roles).map(([n, r]) => [n, { ...body(r, 'bad.example'), kubernetes_version: 'v1.37.0' }]));
+  assert.equal(rolloutHolds({ previous, next: version, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['m1', 'e2'], ['m2', 'e2'], ['e1', 'e2'], ['w1', 'm1']]);
+});
+
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
   const s = await joinedCluster(plan('v1.35.4'));
   try {

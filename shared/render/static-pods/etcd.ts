@@ -12,6 +12,12 @@ import { componentPod, loopbackFor, manifestFile } from './pod.ts';
 /** kubeadm's EtcdMetricsPort: /metrics, /livez and /readyz over HTTP. */
 export const ETCD_METRICS_PORT = 2381;
 export const ETCD_DATA_DIR = '/var/lib/etcd';
+export const ETCD_MANIFEST = '/etc/kubernetes/manifests/etcd.yaml';
+
+/** Where the member of a node at `nodeIp` serves /metrics, /livez and /readyz: plain HTTP on loopback. */
+export function etcdMetricsUrl(nodeIp: string): string {
+  return `http://${joinHostPort(loopbackFor(nodeIp), ETCD_METRICS_PORT)}`;
+}
 
 interface EtcdValues {
   ctx: RenderContext;
@@ -62,7 +68,7 @@ function values(ctx: RenderContext): EtcdValues {
     clientUrl: self?.client_url || `https://${joinHostPort(ip, PORTS.etcdClient)}`,
     peerUrl,
     loopbackClientUrl: `https://${joinHostPort(lo, PORTS.etcdClient)}`,
-    metricsUrl: `http://${joinHostPort(lo, ETCD_METRICS_PORT)}`,
+    metricsUrl: etcdMetricsUrl(ip),
     initialCluster: members.length ? members.map((m) => `${m.name}=${m.peer_url}`).join(',') : `${ctx.nodeName}=${peerUrl}`,
   };
 }
