@@ -165,6 +165,17 @@ export const APISERVER_SHUTDOWN_DELAY_S = 15;
 export const APISERVER_SHUTDOWN_DELAY_MAX_S = 600;
 /** kube-apiserver's default --request-timeout: what requests in flight get to finish after the delay. */
 export const APISERVER_REQUEST_TIMEOUT_S = 60;
+/**
+ * Nodes outside the control plane take a change that restarts their components (a CA rotation
+ * stage, a new version or settings) in batches of this fraction of them, at least one: a bad
+ * change stops at one batch (coordinator/assign/rollout.ts, coordinator/pki/rotation.ts).
+ */
+export const WORKER_BATCH_DIVISOR = 10;
+
+/** How many of `n` workers take such a change at once. */
+export function workerBatchSize(n: number): number {
+  return Math.max(1, Math.ceil(n / WORKER_BATCH_DIVISOR));
+}
 /** Renewal happens at a random point in this fraction of a certificate's lifetime (kubelet's rule). */
 export const RENEW_WINDOW = [0.7, 0.9] as const;
 

@@ -15,13 +15,22 @@
 // applied its committed body, no control-plane change goes; while an etcd member has not, no
 // change goes to another etcd member (a master without etcd may then go ahead of the stacked ones).
 //
-// Then the other nodes: a kubelet may not be newer than the API servers (Kubernetes version skew
-// policy), so a non-master's version change waits until every master applied the new version
-// (their settings changes are not held). A node that is new (no previous body), that takes up a
-// role it did not have, or whose version and settings are unchanged is never held.
-// Pure: the state layer passes the bodies and the apply reports, and keeps a held node's previous
-// body; the recomputation after the next report lets the next one go.
+// Then the other nodes, once every master applied the change: a kubelet may not be newer than
+// the API servers (Kubernetes version skew policy), and a change that breaks masters must not go
+// on to the rest. They take a new version or settings a batch at a time, a tenth of them (at
+// least one, shared/constants.ts): a node handed it holds its place until it applied it, so a
+// bad registry or runtime option stops at one batch of failing nodes (kubeadm's advice, one node
+// at a time, is a batch of one below eleven). A node that is offline takes no place: it gets its
+// body at once and applies it when it is back (else an offline node would stop every rollout);
+// the state layer recomputes when a node in a batch goes silent. Settings only masters read
+// (MASTER_ONLY_SETTINGS) hold no other node.
+//
+// A node that is new (no previous body), that takes up a role it did not have, or whose version
+// and settings are unchanged is never held. Pure: the state layer passes the bodies, the apply
+// reports and who is online, and keeps a held node's previous body; the recomputation after the
+// next report lets the next one go.
 import { jsonEqual } from '../../shared/json.ts';
+import { workerBatchSize } from '../../shared/constants.ts';
 import { compareText } from './order.ts';
 
 export interface RolloutBody {
@@ -38,14 +47,26 @@ export interface RolloutInputs<B extends RolloutBody> {
   next: ReadonlyMap<string, B>;
   /** The node's last apply report: the revision and whether it applied. */
   applied: (name: string) => { revision: number; ok: boolean } | undefined;
+  /** Whether the node is online (seen within OFFLINE_AFTER_MS). @default every node is */
+  live?: (name: string) => boolean;
+}
+
+/** The batch a held node outside the control plane waits for a place in. */
+export interface RolloutBatch {
+  /** How many nodes may hold an unapplied change at once. */
+  size: number;
+  /** The online nodes holding one now, in name order: a place frees when one applies or goes offline. */
+  inFlight: readonly string[];
 }
 
 export interface RolloutHold {
   name: string;
   /** The node being waited for. */
   waitingFor: string;
-  /** What that node is to the held one: "master" or "etcd member". */
-  waitingForRole: 'master' | 'etcd member';
+  /** What that node is to the held one: a master or etcd member before it, or one of the batch in flight. */
+  waitingForRole: 'master' | 'etcd member' | 'node';
+  /** For a node outside the control plane waiting for a place in its batch. */
+  batch?: RolloutBatch;
   /** What the held change is: "Kubernetes v1.35.4 -> v1.36.3", "settings (apiserver_shutdown_delay)", or both. */
   change: string;
 }
@@ -66,7 +87,11 @@ function settingsChanged(a: unknown, b: unknown): string[] {
 
 /** The sentence a held node's status shows. */
 export function holdReason(h: RolloutHold): string {
-  return `${h.change} waits for ${h.waitingForRole} ${h.waitingFor} to apply its assignment first (the control plane takes a new version or settings one node at a time: masters, then etcd members; the other nodes' version follows the masters')`;
+  if (h.batch) {
+    const shown = h.batch.inFlight.slice(0, 5).join(', ') + (h.batch.inFlight.length > 5 ? ` and ${h.batch.inFlight.length - 5} more` : '');
+    return `${h.change} waits for a place in the batch: ${shown} ${h.batch.inFlight.length === 1 ? 'has' : 'have'} yet to apply theirs (nodes outside the control plane take a new version or settings ${h.batch.size} at a time, a tenth of them; a node that fails keeps its place, one that goes offline frees it)`;
+  }
+  return `${h.change} waits for ${h.waitingForRole} ${h.waitingFor} to apply its assignment first (the control plane takes a new version or settings one node at a time: masters, then etcd members; the other nodes follow the masters, a batch at a time)`;
 }
 
 /**
@@ -108,8 +133,9 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
   // The ones not applied first; masters before etcd members; then by name.
   const rank = (n: string) => (notApplied(n) ? 0 : 2) + (group(n) === 'master' ? 0 : 1);
   const changing = names.filter((n) => changeOf(n) !== '').sort((a, b) => rank(a) - rank(b) || compareText(a, b));
+  const changingSet = new Set(changing);
   // Nodes whose committed body is not applied and that are not changing again (those go first, above).
-  const busy = (pred: (b: RolloutBody) => boolean) => names.find((n) => !changing.includes(n) && prevOf(n) && pred(prevOf(n)!) && notApplied(n));
+  const busy = (pred: (b: RolloutBody) => boolean) => names.find((n) => !changingSet.has(n) && prevOf(n) && pred(prevOf(n)!) && notApplied(n));
   const busyMaster = busy(isMaster);
   const busyEtcd = busy(isEtcd);
   const holds: RolloutHold[] = [];
@@ -124,14 +150,36 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
     const blocker = blockerOf(n) ?? (n === goes ? undefined : goes);
     if (blocker) hold(n, blocker, changeOf(n));
   }
-  // Non-masters' versions wait for the masters: one that has not applied, or the first still changing.
+  // The other nodes wait for the masters: one that has not applied, or the first still changing.
+  const others = names.filter((n) => !changingSet.has(n) && !isMaster(i.next.get(n)!) && group(n) === null);
+  const change = new Map<string, string>();
+  for (const n of others) {
+    const c = prevOf(n) ? describe(n, 'node') : '';
+    if (c) change.set(n, c);
+  }
   const waitFor = busyMaster ?? changing.find((n) => group(n) === 'master');
   if (waitFor) {
-    for (const n of names) {
-      if (changing.includes(n) || isMaster(i.next.get(n)!) || !prevOf(n)) continue;
-      const change = describe(n, 'none');
-      if (change) hold(n, waitFor, change);
-    }
+    for (const [n, c] of change) hold(n, waitFor, c);
+    return holds;
+  }
+  // Then a batch at a time: places are taken by online nodes holding a body they have not applied.
+  const live = i.live ?? (() => true);
+  const size = workerBatchSize(others.length);
+  const inFlight = others.filter((n) => !change.has(n) && prevOf(n) && live(n) && notApplied(n));
+  let free = size - inFlight.length;
+  const waiting: string[] = [];
+  // Those that have not applied what they hold first (restarting them costs nothing), then by name.
+  const order = [...change.keys()].sort((a, b) => Number(!notApplied(a)) - Number(!notApplied(b)) || compareText(a, b));
+  for (const n of order) {
+    if (!live(n)) continue; // offline: its body now, no place taken
+    if (free > 0) {
+      free--;
+      inFlight.push(n);
+    } else waiting.push(n);
+  }
+  if (waiting.length) {
+    const batch: RolloutBatch = { size, inFlight: inFlight.sort(compareText) };
+    for (const n of waiting) holds.push({ name: n, waitingFor: batch.inFlight[0] ?? '', waitingForRole: 'node', change: change.get(n)!, batch });
   }
   return holds;
 }

@@ -17,6 +17,7 @@
 // Nothing here does IO; coordinator/state/pki-state.ts keeps the record, cluster-state.ts runs
 // `stepRotation` when nodes report, and ./targets.ts turns a node's stage into its PkiTarget.
 import { kindsForRoles, type ClusterCaKind } from '../../shared/pki/catalogue.ts';
+import { workerBatchSize } from '../../shared/constants.ts';
 
 export const STAGE_NAMES = ['before', 'trust-both', 'reissue', 'drop-old', 'complete'] as const;
 export const LAST_STAGE = 3;
@@ -139,7 +140,7 @@ export function stepRotation(rec: CaRotationRecord, nodes: readonly RotationNode
     const cpWaiting = waiting.filter((n) => controlPlane(n.roles));
     if (cpWaiting.length && !pending.some((n) => controlPlane(n.roles))) admit.push(cpWaiting[0]!.name);
     const workers = affected.filter((n) => !controlPlane(n.roles));
-    const window = Math.max(1, Math.ceil(workers.length / 10));
+    const window = workerBatchSize(workers.length);
     const free = window - pending.filter((n) => !controlPlane(n.roles)).length;
     admit.push(
       ...waiting

@@ -100,12 +100,12 @@ export class Assignments {
    * Runs the engine on the writer's view and returns the ops for what changed. `pki` gives each
    * node's PkiTarget (the cluster PKI's part of the body, not the engine's).
    */
-  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput, applied: (name: string) => { revision: number; ok: boolean } | undefined = () => undefined): Recomputed {
+  recompute(plan: Plan, planRevision: number, nodes: RegisteredNode[], pki: (name: string, roles: readonly string[]) => StoredBody['pki'] = () => null, computed?: AssignOutput, applied: (name: string) => { revision: number; ok: boolean } | undefined = () => undefined, live: (name: string) => boolean = () => true): Recomputed {
     // `computed`: the engine's output for these very inputs (an apply's preview), not run twice.
     const out = computed ?? this.preview(plan, nodes);
     // The control plane (masters, then etcd members) takes a new Kubernetes version or new settings
-    // one node at a time, the other nodes' version after the masters: a held node keeps its
-    // committed body (coordinator/assign/rollout.ts).
+    // one node at a time, the other nodes after the masters a batch at a time: a held node keeps
+    // its committed body (coordinator/assign/rollout.ts).
     const previous = new Map<string, { body: StoredBody; revision: number }>();
     const next = new Map<string, StoredBody>();
     for (const [name, b] of out.assignments) {
@@ -113,7 +113,7 @@ export class Assignments {
       const c = this.bodies.latest(name);
       if (c) previous.set(name, { body: c.body, revision: c.revision ?? this.bodies.revisionOf(name) });
     }
-    const holds = rolloutHolds({ previous, next, applied });
+    const holds = rolloutHolds({ previous, next, applied, live });
     const held = new Set(holds.map((h) => h.name));
     const waiting = new Map(out.waiting);
     for (const h of holds) waiting.set(h.name, holdReason(h));

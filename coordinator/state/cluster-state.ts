@@ -23,6 +23,7 @@ import { AdminCredentials } from './admins.ts';
 import type { Plan } from '../../shared/plan/types.ts';
 import { deriveStatus, type NodeStatusRow } from './status.ts';
 import { formatRefusal, nodeChanges, reviewPlanChange, type AssignOutput, type ChangeRefusal, type NodeChange, type RegisteredNode } from '../assign/index.ts';
+import type { RolloutHold } from '../assign/rollout.ts';
 import type { Facts } from '../../shared/wire/types.ts';
 import type { Logger } from '../../shared/log/logger.ts';
 import { LAST_SEEN_FLUSH_MS, OFFLINE_AFTER_MS, type Role } from '../../shared/constants.ts';
@@ -129,6 +130,7 @@ export class ClusterState {
     this.#registeredView = new RegisteredView(this.nodes.table, this.reports.facts);
     this.#clusterCas = o.clusterCas;
     this.#offlineAfterMs = o.offlineAfterMs ?? OFFLINE_AFTER_MS;
+    this.#openedAtMs = this.#clock();
     this.preflight = new PreflightTracker({ clock: this.#clock, notify: (names) => this.#emit(names), planDelayMs: this.#recomputeDelayMs });
   }
 
@@ -567,9 +569,44 @@ export class ClusterState {
     const nodes = preview?.nodes ?? this.#registeredNodes(skip);
     this.#registeredView.noteSeen(nodes);
     const applied = (name: string) => this.reports.applies.latest(name);
-    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles), preview?.out, applied);
+    const now = this.#clock();
+    const live = (name: string) => now - this.#seenSince(name) <= this.#offlineAfterMs;
+    const r = this.assignments.recompute(plan.plan, plan.record.revision, nodes, (name, roles) => this.#pkiTarget(name, roles), preview?.out, applied, live);
+    this.#recheckWhenOffline(r.holds, now);
     if (r.changed.length) this.#log.info(`assignments change for ${r.changed.length} node(s)${r.changed.length <= 10 ? `: ${r.changed.join(', ')}` : ''}`);
     return r;
+  }
+
+  #offlineTimer: NodeJS.Timeout | null = null;
+  readonly #openedAtMs: number;
+
+  /**
+   * When the node was last seen, for the rollout's batches: no earlier than this state opened, as
+   * a coordinator that was down has not heard from anyone (and its saved last-seen times are up to
+   * LAST_SEEN_FLUSH_MS old): every node is online to it until OFFLINE_AFTER_MS passed without one.
+   */
+  #seenSince(name: string): number {
+    return Math.max(this.nodes.lastSeen(name), this.#openedAtMs);
+  }
+
+  /**
+   * A batch of a rollout holds its places for online nodes only (coordinator/assign/rollout.ts):
+   * when the first of those would turn offline, recompute, so that a node gone silent mid-apply
+   * frees its place instead of stopping the rollout. (A node that reports meanwhile stays online:
+   * the recompute then finds nothing to release and sets the next check.)
+   */
+  #recheckWhenOffline(holds: readonly RolloutHold[], now: number): void {
+    if (this.#offlineTimer) clearTimeout(this.#offlineTimer);
+    this.#offlineTimer = null;
+    const batch = holds.find((h) => h.batch)?.batch;
+    if (!batch?.inFlight.length) return;
+    let first = Infinity;
+    for (const n of batch.inFlight) first = Math.min(first, this.#seenSince(n) + this.#offlineAfterMs + 1);
+    this.#offlineTimer = setTimeout(() => {
+      this.#offlineTimer = null;
+      if (this.plans.current()) this.#scheduleRecompute();
+    }, Math.max(0, first - now));
+    this.#offlineTimer.unref();
   }
 
   /** Resolves once no recomputation is scheduled and every mutation so far has committed. */
@@ -620,6 +657,7 @@ export class ClusterState {
     }
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     if (this.#rotationTimer) clearTimeout(this.#rotationTimer);
+    if (this.#offlineTimer) clearTimeout(this.#offlineTimer);
     this.preflight.close();
     await this.nodes.flushLastSeen().catch(() => undefined);
     await this.writer.settle();

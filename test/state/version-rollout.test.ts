@@ -145,11 +145,11 @@ test('pure: a member that has not applied goes first; one that is down holds eve
   const fixed = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 'registry.k8s.io')]));
   const holds = (next: Map<string, ReturnType<typeof body>>) => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor, h.change]);
   const change = 'settings (kubernetes_image_repository)';
-  assert.equal(holds(fixed), [['m1', 'e2', change], ['m2', 'e2', change], ['e1', 'e2', change]], 'e2, which has not applied, before the masters; the worker\'s settings are not held');
+  assert.equal(holds(fixed), [['m1', 'e2', change], ['m2', 'e2', change], ['e1', 'e2', change], ['w1', 'm1', change]], 'e2, which has not applied, before the masters; the worker after the masters');
   previous.set('e2', { body: fixed.get('e2')!, revision: 10 });
-  assert.equal(holds(fixed), [['m1', 'e2', change], ['e1', 'e2', change]], 'e2 has it, not yet applied: the stacked master and e1 wait, the master without etcd goes');
+  assert.equal(holds(fixed), [['m1', 'e2', change], ['e1', 'e2', change], ['w1', 'm1', change]], 'e2 has it, not yet applied: the stacked master and e1 wait, the master without etcd goes');
   applied.set('e2', { revision: 10, ok: true });
-  assert.equal(holds(fixed), [['m2', 'm1', change], ['e1', 'm1', change]]);
+  assert.equal(holds(fixed), [['m2', 'm1', change], ['e1', 'm1', change], ['w1', 'm1', change]]);
   previous.set('e2', { body: body(roles.e2!, 'bad.example'), revision: 5 });
   applied.set('e2', { revision: 5, ok: false });
   // e2 is down and gets nothing new (a master-only setting changes): the stacked master waits for
