@@ -1,9 +1,9 @@
 // A change to the control plane reaches it one node at a time: a node's new assignment is held
 // until the one before it applied its own (an ok apply report of that very revision, which an
 // agent sends only once what it restarted serves again: a master's API server, an etcd member's
-// etcd, agent/kube/). A control-plane change is a new Kubernetes version or new node settings
-// (image registry, runtime, proxy and overlay modes; a master's API server shutdown delay):
-// either restarts the static pods, and all masters at once would take the API down, all etcd
+// etcd, agent/kube/). A control-plane change is a new Kubernetes version, new node settings
+// (image registry, runtime, proxy and overlay modes; a master's API server shutdown delay), or
+// new etcd members or networking (CONTROL_PLANE_FIELDS): each restarts the static pods, and all masters at once would take the API down, all etcd
 // members at once lose quorum, and a wrong registry would break every one of them together.
 //
 // The order: a node that has not applied its current assignment (down, or failing) goes first,
@@ -38,6 +38,9 @@ export interface RolloutBody {
   kubernetes_version: string;
   /** NodeSettings: what a node's static pods and runtime are configured with besides the version. */
   settings?: unknown;
+  /** What else a control-plane node's static pods are made from (CONTROL_PLANE_FIELDS). */
+  etcd_members?: unknown;
+  networking?: unknown;
 }
 
 export interface RolloutInputs<B extends RolloutBody> {
@@ -70,6 +73,16 @@ export interface RolloutHold {
   /** What the held change is: "Kubernetes v1.35.4 -> v1.36.3", "settings (apiserver_shutdown_delay)", or both. */
   change: string;
 }
+
+/**
+ * Besides version and settings, what restarts a control-plane node's static pods: etcd's
+ * initial cluster and the API server's --etcd-servers (a member added or removed), the service
+ * range and the proxy variables every static pod carries.
+ */
+const CONTROL_PLANE_FIELDS: readonly (readonly ['etcd_members' | 'networking', string])[] = [
+  ['etcd_members', 'etcd members'],
+  ['networking', 'networking'],
+];
 
 /** Settings only a master's components read: a change of them alone holds no other node. */
 export const MASTER_ONLY_SETTINGS: readonly string[] = ['apiserver_shutdown_delay'];
@@ -112,17 +125,21 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
     if (isMaster(next)) return isMaster(prev) ? 'master' : null;
     return isEtcd(next) && isEtcd(prev) ? 'etcd' : null;
   };
-  const describe = (n: string, settings: 'all' | 'node' | 'none'): string => {
+  // What a node's change is, as its status says it; '' when nothing in it restarts components.
+  const describe = (n: string, who: 'master' | 'etcd' | 'other'): string => {
     const prev = prevOf(n)!;
     const next = i.next.get(n)!;
     const parts = prev.kubernetes_version !== next.kubernetes_version ? [`Kubernetes ${prev.kubernetes_version} -> ${next.kubernetes_version}`] : [];
-    const fields = settings === 'none' ? [] : settingsChanged(prev.settings, next.settings).filter((f) => settings === 'all' || !MASTER_ONLY_SETTINGS.includes(f));
+    const fields = settingsChanged(prev.settings, next.settings).filter((f) => who === 'master' || !MASTER_ONLY_SETTINGS.includes(f));
     if (fields.length) parts.push(`settings (${fields.join(', ')})`);
+    if (who !== 'other') {
+      for (const [f, label] of CONTROL_PLANE_FIELDS) if (!jsonEqual(prev[f] ?? null, next[f] ?? null)) parts.push(label);
+    }
     return parts.join(' and ');
   };
   const changeOf = (n: string): string => {
     const g = group(n);
-    return g ? describe(n, g === 'master' ? 'all' : 'node') : '';
+    return g ? describe(n, g) : '';
   };
   const notApplied = (n: string) => {
     const prev = i.previous.get(n);
@@ -154,7 +171,7 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
   const others = names.filter((n) => !changingSet.has(n) && !isMaster(i.next.get(n)!) && group(n) === null);
   const change = new Map<string, string>();
   for (const n of others) {
-    const c = prevOf(n) ? describe(n, 'node') : '';
+    const c = prevOf(n) ? describe(n, 'other') : '';
     if (c) change.set(n, c);
   }
   const waitFor = busyMaster ?? changing.find((n) => group(n) === 'master');

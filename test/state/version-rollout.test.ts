@@ -162,6 +162,20 @@ test('pure: a member that has not applied goes first; one that is down holds eve
   assert.equal(rolloutHolds({ previous, next: version, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]), [['m1', 'e2'], ['m2', 'e2'], ['e1', 'e2'], ['w1', 'm1']]);
 });
 
+test('pure: a new etcd member list or networking restarts the control plane one node at a time; the workers are not held for them', () => {
+  const members = (names: string[]) => names.map((n) => ({ name: n, peer_url: `https://${n}:2380` }));
+  const body = (roles: string[], etcd: string[], proxy = '') => ({ roles, kubernetes_version: 'v1.36.3', settings: {}, etcd_members: members(etcd), networking: { http_proxy: proxy } });
+  const roles: Record<string, string[]> = { m1: ['etcd', 'master'], m2: ['master'], e1: ['etcd'], w1: ['worker'] };
+  const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, ['e1', 'm1']), revision: k + 1 }]));
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  const holds = (next: Map<string, ReturnType<typeof body>>) => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor, h.change]);
+  // A third member (e2, new: never held) changes every current member's --initial-cluster and every API server's --etcd-servers.
+  const grown = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, ['e1', 'e2', 'm1'])]));
+  assert.equal(holds(grown), [['m2', 'm1', 'etcd members'], ['e1', 'm1', 'etcd members']]);
+  const proxied = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, ['e1', 'm1'], 'http://proxy:3128')]));
+  assert.equal(holds(proxied), [['m2', 'm1', 'networking'], ['e1', 'm1', 'networking']], 'every static pod carries the proxy variables');
+});
+
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
   const s = await joinedCluster(plan('v1.35.4'));
   try {
