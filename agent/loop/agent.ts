@@ -17,9 +17,10 @@ import { IdentityStore, type AgentIdentity, type AppliedState } from '../identit
 import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
 import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
-import { API_SERVER_MANIFEST, waitForApiServer } from '../kube/api-server-ready.ts';
+import { waitForApiServer } from '../kube/api-server-ready.ts';
 import { etcdStartTime, waitForEtcdMember } from '../kube/etcd-ready.ts';
-import { ETCD_MANIFEST, etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
+import { etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
+import { readyWaits, type ReadyWaitsOwed } from './ready-waits.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary, advisedReconnectMs } from '../../shared/wire/status.ts';
@@ -449,33 +450,33 @@ export class Agent {
     return this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
   }
 
+  /** Waits a failed pass left owed (./ready-waits.ts): the next pass waits again. */
+  #owedWaits: ReadyWaitsOwed | null = null;
+
   /**
    * An etcd member whose manifest an apply may change (it held etcd before and holds it still):
    * when its member started, read before the apply, so that the wait after it can tell the
-   * restarted member from the one that ran (agent/kube/etcd-ready.ts). Undefined: no wait.
+   * restarted member from the one that ran (agent/kube/etcd-ready.ts). Undefined: not read.
    */
-  async #etcdBefore(a: AssignmentOut, before: AssignmentOut | undefined, signal: AbortSignal): Promise<{ url: string; started: number | null } | undefined> {
+  async #etcdBefore(a: AssignmentOut, before: AssignmentOut | undefined, signal: AbortSignal): Promise<number | null | undefined> {
     if (!this.#readyTimeoutMs() || !a.roles.includes('etcd') || !before?.roles.includes('etcd')) return undefined;
-    const url = etcdMetricsUrl(a.node_ip);
-    return { url, started: await etcdStartTime(url, signal) };
+    return etcdStartTime(etcdMetricsUrl(a.node_ip), signal);
   }
 
   /**
-   * What an apply restarted must serve again before the apply is reported: the coordinator rolls
-   * version and settings changes over the control plane one node at a time on those reports
-   * (coordinator/assign/rollout.ts). First an etcd member whose manifest changed (restarted and
-   * ready: its quorum is the others' to keep), then a master's API server whose manifest changed
-   * (ready at the assignment's version, agent/kube/api-server-ready.ts). `before`: the assignment
-   * applied before this one, if any: a master's at the same version means the server to wait for
-   * is a restarted one.
+   * What an apply restarted must serve again before the apply is reported (./ready-waits.ts
+   * decides what): the coordinator rolls version and settings changes over the control plane one
+   * node at a time on those reports (coordinator/assign/rollout.ts). The etcd member first (its
+   * quorum is the others' to keep), then the API server.
    */
-  async #waitForComponents(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, etcd: { url: string; started: number | null } | undefined, signal: AbortSignal): Promise<void> {
+  async #waitForComponents(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, etcdStartedBefore: number | null | undefined, signal: AbortSignal): Promise<void> {
     const timeoutMs = this.#readyTimeoutMs();
-    const changed = (path: string) => files.some((f) => f.changed && f.path === path);
-    if (etcd && changed(ETCD_MANIFEST)) await waitForEtcdMember({ metricsUrl: etcd.url, before: etcd.started, timeoutMs, log: this.#d.log, signal });
-    if (!timeoutMs || !a.roles.includes('master') || !changed(API_SERVER_MANIFEST)) return;
-    const restart = !!before?.roles.includes('master') && before.kubernetes_version === a.kubernetes_version;
-    await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart, signal });
+    if (!timeoutMs) return;
+    const w = readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files, before, etcdStartedBefore, owed: this.#owedWaits });
+    this.#owedWaits = w.owed;
+    if (w.etcd) await waitForEtcdMember({ metricsUrl: etcdMetricsUrl(a.node_ip), before: w.etcd.before, timeoutMs, log: this.#d.log, signal });
+    if (w.apiServer) await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart: w.apiServer.restart, signal });
+    this.#owedWaits = null;
   }
 
   /**
