@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/fs/atomic-write.ts';
 import { AGENT_STATE } from '../../shared/constants.ts';
 import type { AssignmentOut } from '../../shared/wire/types.ts';
+import type { ReadyWaitsOwed } from '../loop/ready-waits.ts';
 
 export interface AgentIdentity {
   nodeName: string;
@@ -25,6 +26,8 @@ export interface AppliedState {
   revision: number;
   appliedAtMs: number;
   assignment: AssignmentOut;
+  /** Readiness waits not yet seen through (agent/loop/ready-waits.ts): a restarted agent waits for them before it reports. */
+  owed?: ReadyWaitsOwed;
 }
 
 const CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n?/;

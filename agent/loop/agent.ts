@@ -284,9 +284,24 @@ export class Agent {
     // What this node applied last, said again at start: the report of it may never have arrived
     // (the agent stopped or crashed between applying and reporting), and the coordinator would
     // then wait forever for a node that, holding that revision, is never sent it again.
+    // A wait the last run did not finish (./ready-waits.ts) is waited for first: "applied" means
+    // serving again, and the rollout moves on with this report.
     const applied = this.#applied;
     if (applied) {
-      const again = { revision: applied.revision, ok: true, error: '', files: [], duration_ms: 0, roles: applied.assignment.roles, drift: [], removed: [] };
+      let ok = true;
+      let error = '';
+      if (applied.owed) {
+        try {
+          await this.#waitForComponents(applied.assignment, [], applied.assignment, undefined, applied.owed, signal);
+        } catch (err) {
+          if (signal.aborted) throw err;
+          ok = false;
+          error = errorMessage(err);
+          this.#d.log.error(`revision ${applied.revision} is applied, but ${error}`);
+          failed = { assignment: applied.assignment, retryAt: this.#clock() + (this.#d.applyRetryMs ?? 30_000) };
+        }
+      }
+      const again = { revision: applied.revision, ok, error, files: [], duration_ms: 0, roles: applied.assignment.roles, drift: [], removed: [] };
       await this.#withRetry('report apply', signal, () => unary(this.#o.coordinator, client, 'ReportApply', again, CALL_TIMEOUT_MS, signal), 'reporting');
     }
 
@@ -450,9 +465,6 @@ export class Agent {
     return this.#o.readyTimeoutMs ?? (this.#applier.services.kind === 'systemd' ? 300_000 : 0);
   }
 
-  /** Waits a failed pass left owed (./ready-waits.ts): the next pass waits again. */
-  #owedWaits: ReadyWaitsOwed | null = null;
-
   /**
    * An etcd member whose manifest an apply may change (it held etcd before and holds it still):
    * when its member started, read before the apply, so that the wait after it can tell the
@@ -463,20 +475,28 @@ export class Agent {
     return etcdStartTime(etcdMetricsUrl(a.node_ip), signal);
   }
 
+  /** Saves the applied state with what is owed (./ready-waits.ts), so that a restarted agent waits for it too. */
+  async #saveOwed(owed: ReadyWaitsOwed | null): Promise<void> {
+    if (!this.#applied || (!owed && !this.#applied.owed)) return;
+    this.#applied = { ...this.#applied, owed: owed ?? undefined };
+    await this.#store.saveApplied(this.#applied);
+  }
+
   /**
    * What an apply restarted must serve again before the apply is reported (./ready-waits.ts
-   * decides what): the coordinator rolls version and settings changes over the control plane one
-   * node at a time on those reports (coordinator/assign/rollout.ts). The etcd member first (its
-   * quorum is the others' to keep), then the API server.
+   * decides what, from the files it changed and what an earlier pass left owed): the coordinator
+   * rolls version and settings changes over the control plane one node at a time on those
+   * reports (coordinator/assign/rollout.ts). The etcd member first (its quorum is the others' to
+   * keep), then the API server. What is owed is saved before the waits and cleared after them.
    */
-  async #waitForComponents(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, etcdStartedBefore: number | null | undefined, signal: AbortSignal): Promise<void> {
+  async #waitForComponents(a: AssignmentOut, files: readonly { path: string; changed: boolean }[], before: AssignmentOut | undefined, etcdStartedBefore: number | null | undefined, owed: ReadyWaitsOwed | null, signal: AbortSignal): Promise<void> {
     const timeoutMs = this.#readyTimeoutMs();
     if (!timeoutMs) return;
-    const w = readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files, before, etcdStartedBefore, owed: this.#owedWaits });
-    this.#owedWaits = w.owed;
+    const w = readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files, before, etcdStartedBefore, owed });
+    await this.#saveOwed(w.owed);
     if (w.etcd) await waitForEtcdMember({ metricsUrl: etcdMetricsUrl(a.node_ip), before: w.etcd.before, timeoutMs, log: this.#d.log, signal });
     if (w.apiServer) await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart: w.apiServer.restart, signal });
-    this.#owedWaits = null;
+    await this.#saveOwed(null);
   }
 
   /**
@@ -524,6 +544,8 @@ export class Agent {
     let files: { path: string; changed: boolean }[] = [];
     let removed: string[] = [];
     let drift: string[] = [];
+    const owed = this.#applied?.owed ?? null;
+    let applied = false;
     try {
       const etcd = await this.#etcdBefore(a, before, signal);
       // Certificates first: the files rendered next (kubelet config, static pods) point at them.
@@ -531,14 +553,18 @@ export class Agent {
       files = [...r.pkiFiles, ...r.files];
       removed = r.removed;
       drift = r.drift;
-      this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a };
+      this.#applied = { revision: Number(a.revision), appliedAtMs: this.#clock(), assignment: a, owed: owed ?? undefined };
       await this.#store.saveApplied(this.#applied);
+      applied = true;
       const changed = files.filter((f) => f.changed).length;
       this.#d.log.info(`applied revision ${a.revision} (roles ${a.roles.join(',') || 'none'}): ${changed} file(s) changed, ${files.length - changed} unchanged`);
       this.#startClusterObjects(a, signal);
-      await this.#waitForComponents(a, files, before, etcd, signal);
+      await this.#waitForComponents(a, files, before, etcd, owed, signal);
     } catch (err) {
       ok = false;
+      // A pass that failed before its waits may still have rewritten a manifest: the next one
+      // waits for readiness whatever it changes (./ready-waits.ts).
+      if (!applied && this.#readyTimeoutMs()) await this.#saveOwed(readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files: [], before, etcdStartedBefore: undefined, owed: { etcd: true, apiServer: true } }).owed).catch(() => undefined);
       error = err instanceof ApplyError ? err.message : `apply failed: ${errorMessage(err)}`;
       this.#d.log.error(`cannot apply revision ${a.revision}: ${error}`);
     }

@@ -44,7 +44,10 @@ export function readyWaits(i: ReadyWaitsInput): ReadyWaits {
   const changed = (path: string) => i.files.some((f) => f.changed && f.path === path);
   const owed = i.owed;
   let etcd: ReadyWaits['etcd'] = null;
-  if (i.roles.includes('etcd') && i.before?.roles.includes('etcd')) {
+  // A member without a kubelet (etcd and no other role) has no one to run its manifest yet
+  // (shared/render/index.ts renders a kubelet for masters and workers): nothing would restart.
+  const kubelet = i.roles.includes('master') || i.roles.includes('worker');
+  if (kubelet && i.roles.includes('etcd') && i.before?.roles.includes('etcd')) {
     if (changed(ETCD_MANIFEST)) etcd = { before: i.etcdStartedBefore ?? null };
     else if (owed?.etcd) etcd = { before: null };
   }

@@ -8,8 +8,9 @@
 //
 // The order: a node that has not applied its current assignment (down, or failing) goes first,
 // since restarting it costs nothing and restarting a healthy etcd member while another is down
-// is what loses quorum (for an etcd member that is not a master, this is the one exception to
-// the version order below: its kubelet may be a minor ahead of the API servers until they follow);
+// is what loses quorum (for an etcd member that is also a worker, this is the one exception to
+// the version order below: its kubelet may be a minor ahead of the API servers until they follow;
+// a member that is only that runs no kubelet);
 // then the masters, then the etcd members that are not masters (the etcd image follows the
 // Kubernetes minor, shared/render/versions.ts), each in name order. While a master has not
 // applied its committed body, no control-plane change goes; while an etcd member has not, no
@@ -25,8 +26,9 @@
 // the state layer recomputes when a node in a batch goes silent. Settings only masters read
 // (MASTER_ONLY_SETTINGS) hold no other node.
 //
-// A node that is new (no previous body), that takes up a role it did not have, or whose version
-// and settings are unchanged is never held. Pure: the state layer passes the bodies, the apply
+// A node whose version and settings are unchanged is never held, nor is one that takes up a role
+// it did not have (unless it stays an etcd member), nor a new one (no previous body) -- except a
+// new worker while the masters change version, which waits for them with no body yet. Pure: the state layer passes the bodies, the apply
 // reports and who is online, and keeps a held node's previous body; the recomputation after the
 // next report lets the next one go.
 import { jsonEqual } from '../../shared/json.ts';
@@ -84,8 +86,24 @@ const CONTROL_PLANE_FIELDS: readonly (readonly ['etcd_members' | 'networking', s
   ['networking', 'networking'],
 ];
 
-/** Settings only a master's components read: a change of them alone holds no other node. */
-export const MASTER_ONLY_SETTINGS: readonly string[] = ['apiserver_shutdown_delay'];
+/**
+ * Settings only a master's components read (its API server, the Calico manifests it applies): a
+ * change of them alone holds no other node.
+ */
+export const MASTER_ONLY_SETTINGS: readonly string[] = ['apiserver_shutdown_delay', 'calico_image_repository', 'overlay_mode'];
+
+/**
+ * What a node without kubelet reads of the settings (an etcd member and nothing else: only its
+ * static pod manifest is rendered, shared/render/index.ts): the image repository.
+ */
+const NO_KUBELET_SETTINGS: readonly string[] = ['kubernetes_image_repository'];
+
+/** Whether a node of these roles reads a settings field (a changed one it does not read restarts nothing there). */
+function settingsRead(b: RolloutBody): (field: string) => boolean {
+  if (isMaster(b)) return () => true;
+  if (!b.roles.includes('worker')) return (f) => NO_KUBELET_SETTINGS.includes(f);
+  return (f) => !MASTER_ONLY_SETTINGS.includes(f);
+}
 
 const isMaster = (b: RolloutBody) => b.roles.includes('master');
 const isEtcd = (b: RolloutBody) => b.roles.includes('etcd');
@@ -117,12 +135,14 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
   const names = [...i.next.keys()].sort(compareText);
   const prevOf = (n: string) => i.previous.get(n)?.body;
   const role = (n: string): 'master' | 'etcd member' => (isMaster(i.next.get(n) ?? prevOf(n)!) ? 'master' : 'etcd member');
-  // The group a node is rolled with: a master that was one, an etcd member (not a master) that was one.
+  // The lane a node is rolled in: a master that was one; else an etcd member that was one,
+  // whatever else its roles do (a member made a master, or a master that stays a member, still
+  // restarts its etcd, so it waits its turn among the members).
   const group = (n: string): 'master' | 'etcd' | null => {
     const prev = prevOf(n);
     const next = i.next.get(n)!;
     if (!prev) return null;
-    if (isMaster(next)) return isMaster(prev) ? 'master' : null;
+    if (isMaster(next) && isMaster(prev)) return 'master';
     return isEtcd(next) && isEtcd(prev) ? 'etcd' : null;
   };
   // What a node's change is, as its status says it; '' when nothing in it restarts components.
@@ -130,7 +150,8 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
     const prev = prevOf(n)!;
     const next = i.next.get(n)!;
     const parts = prev.kubernetes_version !== next.kubernetes_version ? [`Kubernetes ${prev.kubernetes_version} -> ${next.kubernetes_version}`] : [];
-    const fields = settingsChanged(prev.settings, next.settings).filter((f) => who === 'master' || !MASTER_ONLY_SETTINGS.includes(f));
+    const reads = settingsRead(next);
+    const fields = settingsChanged(prev.settings, next.settings).filter(reads);
     if (fields.length) parts.push(`settings (${fields.join(', ')})`);
     if (who !== 'other') {
       for (const [f, label] of CONTROL_PLANE_FIELDS) if (!jsonEqual(prev[f] ?? null, next[f] ?? null)) parts.push(label);
@@ -151,8 +172,10 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
   const rank = (n: string) => (notApplied(n) ? 0 : 2) + (group(n) === 'master' ? 0 : 1);
   const changing = names.filter((n) => changeOf(n) !== '').sort((a, b) => rank(a) - rank(b) || compareText(a, b));
   const changingSet = new Set(changing);
-  // Nodes whose committed body is not applied and that are not changing again (those go first, above).
-  const busy = (pred: (b: RolloutBody) => boolean) => names.find((n) => !changingSet.has(n) && prevOf(n) && pred(prevOf(n)!) && notApplied(n));
+  // Nodes whose committed body is not applied and that get nothing new: a node changing again
+  // (roles, or what restarts components) is never waited for, as what it waits for is its new body.
+  const movesOn = (n: string) => changingSet.has(n) || (!!prevOf(n) && (prevOf(n)!.roles.join() !== i.next.get(n)!.roles.join() || describe(n, 'master') !== ''));
+  const busy = (pred: (b: RolloutBody) => boolean) => names.find((n) => prevOf(n) && pred(prevOf(n)!) && notApplied(n) && !movesOn(n));
   const busyMaster = busy(isMaster);
   const busyEtcd = busy(isEtcd);
   const holds: RolloutHold[] = [];
@@ -177,6 +200,14 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
   const waitFor = busyMaster ?? changing.find((n) => group(n) === 'master');
   if (waitFor) {
     for (const [n, c] of change) hold(n, waitFor, c);
+    // A node that joins meanwhile would start a kubelet newer than the API servers that are still
+    // at the old version: it waits with them (with no body yet, like a member of a forming etcd).
+    const masterVersions = new Set(names.filter((n) => prevOf(n) && isMaster(prevOf(n)!)).map((n) => prevOf(n)!.kubernetes_version));
+    for (const n of names) {
+      const next = i.next.get(n)!;
+      if (prevOf(n) || isMaster(next) || !next.roles.includes('worker')) continue;
+      if ([...masterVersions].some((v) => v !== next.kubernetes_version)) hold(n, waitFor, `Kubernetes ${next.kubernetes_version} (a new node)`);
+    }
     return holds;
   }
   // Then a batch at a time: places are taken by online nodes holding a body they have not applied.

@@ -578,6 +578,7 @@ export class ClusterState {
   }
 
   #offlineTimer: NodeJS.Timeout | null = null;
+  #closed = false;
   readonly #openedAtMs: number;
 
   /**
@@ -599,12 +600,13 @@ export class ClusterState {
     if (this.#offlineTimer) clearTimeout(this.#offlineTimer);
     this.#offlineTimer = null;
     const batch = holds.find((h) => h.batch)?.batch;
-    if (!batch?.inFlight.length) return;
+    // Closed: a mutation still queued at close() recomputes, and must not arm it again.
+    if (this.#closed || !batch?.inFlight.length) return;
     let first = Infinity;
     for (const n of batch.inFlight) first = Math.min(first, this.#seenSince(n) + this.#offlineAfterMs + 1);
     this.#offlineTimer = setTimeout(() => {
       this.#offlineTimer = null;
-      if (this.plans.current()) this.#scheduleRecompute();
+      if (!this.#closed && this.plans.current()) this.#scheduleRecompute();
     }, Math.max(0, first - now));
     this.#offlineTimer.unref();
   }
@@ -657,6 +659,7 @@ export class ClusterState {
     }
     if (this.#flushTimer) clearInterval(this.#flushTimer);
     if (this.#rotationTimer) clearTimeout(this.#rotationTimer);
+    this.#closed = true;
     if (this.#offlineTimer) clearTimeout(this.#offlineTimer);
     this.preflight.close();
     await this.nodes.flushLastSeen().catch(() => undefined);

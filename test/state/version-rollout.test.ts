@@ -176,6 +176,54 @@ test('pure: a new etcd member list or networking restarts the control plane one 
   assert.equal(holds(proxied), [['m2', 'm1', 'networking'], ['e1', 'm1', 'networking']], 'every static pod carries the proxy variables');
 });
 
+test('pure (review findings): a member made a master keeps its etcd turn; a node is never held by itself; a new worker waits for the masters\' version', () => {
+  const body = (roles: string[], v = 'v1.35.4', registry = 'r.example') => ({ roles, kubernetes_version: v, settings: { kubernetes_image_repository: registry } });
+  // e3 becomes a master in the same plan as the new version: it still restarts its etcd, so it waits its turn.
+  let previous = new Map([
+    ['m1', { body: body(['etcd', 'master']), revision: 1 }],
+    ['m2', { body: body(['etcd', 'master']), revision: 2 }],
+    ['e3', { body: body(['etcd']), revision: 3 }],
+  ]);
+  let applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  let next = new Map([['m1', body(['etcd', 'master'], 'v1.36.3')], ['m2', body(['etcd', 'master'], 'v1.36.3')], ['e3', body(['etcd', 'master'], 'v1.36.3')]]);
+  const run = () => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]);
+  assert.equal(run(), [['m2', 'm1'], ['e3', 'm1']], 'one etcd member at a time, the promoted one included');
+  // m3 failed its promotion to master (a bad registry); the plan makes it a worker again and fixes
+  // the registry: it must not wait for itself, nor hold the others for a body it will never apply.
+  previous = new Map([
+    ['m1', { body: body(['etcd', 'master'], 'v1.36.3', 'bad.example'), revision: 1 }],
+    ['m2', { body: body(['etcd', 'master'], 'v1.36.3', 'bad.example'), revision: 2 }],
+    ['m3', { body: body(['master'], 'v1.36.3', 'bad.example'), revision: 9 }],
+    ['w1', { body: body(['worker'], 'v1.36.3', 'bad.example'), revision: 4 }],
+  ]);
+  applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: n !== 'm3' }]));
+  next = new Map([['m1', body(['etcd', 'master'], 'v1.36.3')], ['m2', body(['etcd', 'master'], 'v1.36.3')], ['m3', body(['worker'], 'v1.36.3')], ['w1', body(['worker'], 'v1.36.3')]]);
+  const holds = run();
+  assert.ok(holds.every(([n, w]) => n !== w), `no node waits for itself: ${JSON.stringify(holds)}`);
+  assert.equal(holds, [['m2', 'm1'], ['m3', 'm1'], ['w1', 'm1']], 'the masters first, m1 goes; the workers (m3 now one) after them');
+  // A worker that joins while the masters change version gets no body until they are done.
+  previous = new Map([['m1', { body: body(['master']), revision: 1 }], ['m2', { body: body(['master']), revision: 2 }]]);
+  applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  next = new Map([['m1', body(['master'], 'v1.36.3')], ['m2', body(['master'], 'v1.36.3')], ['w9', body(['worker'], 'v1.36.3')]]);
+  const h = rolloutHolds({ previous, next, applied: (n) => applied.get(n) });
+  assert.equal(h.map((x) => [x.name, x.waitingFor, x.change]), [['m2', 'm1', 'Kubernetes v1.35.4 -> v1.36.3'], ['w9', 'm1', 'Kubernetes v1.36.3 (a new node)']]);
+  next.set('m1', body(['master'], 'v1.35.4'));
+  next.set('m2', body(['master'], 'v1.35.4'));
+  next.set('w9', body(['worker'], 'v1.35.4'));
+  assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }), [], 'no rollout: a new node is never held');
+});
+
+test('pure: a node is held only for what it reads: Calico\'s settings not on workers, only the image repository on an etcd member without kubelet', () => {
+  const body = (roles: string[], settings: Record<string, string>) => ({ roles, kubernetes_version: 'v1.36.3', settings: { kubernetes_image_repository: 'r.example', calico_image_repository: 'c.example', proxy_mode: 'iptables', ...settings } });
+  const roles: Record<string, string[]> = { m1: ['master'], e1: ['etcd'], e2: ['etcd'], w1: ['worker'], w2: ['worker'] };
+  const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, {}), revision: k + 1 }]));
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  const holds = (settings: Record<string, string>) => rolloutHolds({ previous, next: new Map(Object.entries(roles).map(([n, r]) => [n, body(r, settings)])), applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]);
+  assert.equal(holds({ calico_image_repository: 'mirror.example' }), [], 'only the master applies Calico');
+  assert.equal(holds({ proxy_mode: 'ipvs' }), [['w1', 'm1'], ['w2', 'm1']], 'kube-proxy runs on kubelet nodes, not on etcd-only members');
+  assert.equal(holds({ kubernetes_image_repository: 'mirror.example' }), [['e1', 'm1'], ['e2', 'm1'], ['w1', 'm1'], ['w2', 'm1']], 'the etcd image');
+});
+
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
   const s = await joinedCluster(plan('v1.35.4'));
   try {
