@@ -20,7 +20,7 @@ import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { waitForApiServer } from '../kube/api-server-ready.ts';
 import { etcdStartTime, waitForEtcdMember } from '../kube/etcd-ready.ts';
 import { etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
-import { readyWaits, type ReadyWaitsOwed } from './ready-waits.ts';
+import { etcdWaitApplies, readyWaits, type ReadyWaitsOwed } from './ready-waits.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
 import { fromServiceError, isRetryable, unary, advisedReconnectMs } from '../../shared/wire/status.ts';
@@ -466,12 +466,12 @@ export class Agent {
   }
 
   /**
-   * An etcd member whose manifest an apply may change (it held etcd before and holds it still):
-   * when its member started, read before the apply, so that the wait after it can tell the
-   * restarted member from the one that ran (agent/kube/etcd-ready.ts). Undefined: not read.
+   * An etcd member whose manifest an apply may change and that may owe a wait for it
+   * (./ready-waits.ts): when its member started, read before the apply, so that the wait after it
+   * can tell the restarted member from the one that ran (agent/kube/etcd-ready.ts). Undefined: not read.
    */
   async #etcdBefore(a: AssignmentOut, before: AssignmentOut | undefined, signal: AbortSignal): Promise<number | null | undefined> {
-    if (!this.#readyTimeoutMs() || !a.roles.includes('etcd') || !before?.roles.includes('etcd')) return undefined;
+    if (!this.#readyTimeoutMs() || !etcdWaitApplies(a.roles, before?.roles)) return undefined;
     return etcdStartTime(etcdMetricsUrl(a.node_ip), signal);
   }
 

@@ -40,14 +40,22 @@ export interface ReadyWaits {
   owed: ReadyWaitsOwed | null;
 }
 
+/**
+ * Whether an apply of a node with `roles`, after one with `beforeRoles`, can owe an etcd wait: a
+ * member that was one before (a first apply forms etcd: no member to wait for yet) and has a
+ * kubelet to run its manifest (shared/render/index.ts renders one for masters and workers only:
+ * for a member that is nothing else, nothing would restart).
+ */
+export function etcdWaitApplies(roles: readonly string[], beforeRoles: readonly string[] | undefined): boolean {
+  const kubelet = roles.includes('master') || roles.includes('worker');
+  return kubelet && roles.includes('etcd') && !!beforeRoles?.includes('etcd');
+}
+
 export function readyWaits(i: ReadyWaitsInput): ReadyWaits {
   const changed = (path: string) => i.files.some((f) => f.changed && f.path === path);
   const owed = i.owed;
   let etcd: ReadyWaits['etcd'] = null;
-  // A member without a kubelet (etcd and no other role) has no one to run its manifest yet
-  // (shared/render/index.ts renders a kubelet for masters and workers): nothing would restart.
-  const kubelet = i.roles.includes('master') || i.roles.includes('worker');
-  if (kubelet && i.roles.includes('etcd') && i.before?.roles.includes('etcd')) {
+  if (etcdWaitApplies(i.roles, i.before?.roles)) {
     if (changed(ETCD_MANIFEST)) etcd = { before: i.etcdStartedBefore ?? null };
     else if (owed?.etcd) etcd = { before: null };
   }
