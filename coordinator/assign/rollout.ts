@@ -2,9 +2,11 @@
 // until the one before it applied its own (an ok apply report of that very revision, which an
 // agent sends only once what it restarted serves again: a master's API server, an etcd member's
 // etcd, agent/kube/). A control-plane change is a new Kubernetes version, new node settings
-// (image registry, runtime, proxy and overlay modes; a master's API server shutdown delay), or
-// new etcd members or networking (CONTROL_PLANE_FIELDS): each restarts the static pods, and all masters at once would take the API down, all etcd
-// members at once lose quorum, and a wrong registry would break every one of them together.
+// (image registry, runtime, proxy and overlay modes; a master's API server shutdown delay), new
+// etcd members or networking (CONTROL_PLANE_FIELDS), or an operator's certificate renewal
+// (`muster certs renew --all`): each restarts the static pods, and all masters at once would
+// take the API down, all etcd members at once lose quorum, and a wrong registry would break
+// every one of them together. (A CA rotation admits nodes by its own stages, ../pki/rotation.ts.)
 //
 // The order: a node that has not applied its current assignment (down, or failing) goes first,
 // since restarting it costs nothing and restarting a healthy etcd member while another is down
@@ -43,6 +45,8 @@ export interface RolloutBody {
   /** What else a control-plane node's static pods are made from (CONTROL_PLANE_FIELDS). */
   etcd_members?: unknown;
   networking?: unknown;
+  /** The cluster PKI's part of the body (coordinator/pki/targets.ts): an operator's renewal request restarts what uses the new certificates. */
+  pki?: { renew_before_ms?: number } | null;
 }
 
 export interface RolloutInputs<B extends RolloutBody> {
@@ -120,9 +124,9 @@ function settingsChanged(a: unknown, b: unknown): string[] {
 export function holdReason(h: RolloutHold): string {
   if (h.batch) {
     const shown = h.batch.inFlight.slice(0, 5).join(', ') + (h.batch.inFlight.length > 5 ? ` and ${h.batch.inFlight.length - 5} more` : '');
-    return `${h.change} waits for a place in the batch: ${shown} ${h.batch.inFlight.length === 1 ? 'has' : 'have'} yet to apply theirs (nodes outside the control plane take a new version or settings ${h.batch.size} at a time, a tenth of them; a node that fails keeps its place, one that goes offline frees it)`;
+    return `${h.change} waits for a place in the batch: ${shown} ${h.batch.inFlight.length === 1 ? 'has' : 'have'} yet to apply theirs (nodes outside the control plane take a new version, settings or certificates ${h.batch.size} at a time, a tenth of them; a node that fails keeps its place, one that goes offline frees it)`;
   }
-  return `${h.change} waits for ${h.waitingForRole} ${h.waitingFor} to apply its assignment first (the control plane takes a new version or settings one node at a time: masters, then etcd members; the other nodes follow the masters, a batch at a time)`;
+  return `${h.change} waits for ${h.waitingForRole} ${h.waitingFor} to apply its assignment first (the control plane takes a new version, settings or certificates one node at a time: masters, then etcd members; the other nodes follow the masters, a batch at a time)`;
 }
 
 /**
@@ -153,6 +157,7 @@ export function rolloutHolds<B extends RolloutBody>(i: RolloutInputs<B>): Rollou
     const reads = settingsRead(next);
     const fields = settingsChanged(prev.settings, next.settings).filter(reads);
     if (fields.length) parts.push(`settings (${fields.join(', ')})`);
+    if ((next.pki?.renew_before_ms ?? 0) > (prev.pki?.renew_before_ms ?? 0)) parts.push('certificate renewal');
     if (who !== 'other') {
       for (const [f, label] of CONTROL_PLANE_FIELDS) if (!jsonEqual(prev[f] ?? null, next[f] ?? null)) parts.push(label);
     }

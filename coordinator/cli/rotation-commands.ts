@@ -24,7 +24,7 @@ export async function renewCommand(rest: string[], io: CliIO): Promise<number> {
     const n = res.nodes.length;
     io.out(
       n
-        ? `renewal requested: ${n} node(s) renew every cluster certificate issued before ${new Date(Number(res.renew_before_ms)).toISOString()} when they next pull their assignment${n <= 10 ? ` (${res.nodes.join(', ')})` : ''}; follow with muster certs check-expiration`
+        ? `renewal requested: ${n} node(s) renew every cluster certificate issued before ${new Date(Number(res.renew_before_ms)).toISOString()} when they next pull their assignment${n <= 10 ? ` (${res.nodes.join(', ')})` : ''}; nodes running etcd or a control plane take it one at a time, each after the one before applied, the others a batch at a time after them (muster status shows who waits); follow with muster certs check-expiration`
         : 'renewal requested, but no assignment changed (no node holds cluster certificates)',
     );
     return 0;

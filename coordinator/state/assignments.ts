@@ -108,8 +108,10 @@ export class Assignments {
     // its committed body (coordinator/assign/rollout.ts).
     const previous = new Map<string, { body: StoredBody; revision: number }>();
     const next = new Map<string, StoredBody>();
+    // The PKI target is part of what is held: an operator's renewal restarts what uses the new
+    // certificates, so it goes through the control plane one node at a time too.
     for (const [name, b] of out.assignments) {
-      next.set(name, b as StoredBody);
+      next.set(name, { ...(b as StoredBody), pki: pki(name, b.roles) });
       const c = this.bodies.latest(name);
       if (c) previous.set(name, { body: c.body, revision: c.revision ?? this.bodies.revisionOf(name) });
     }
@@ -144,9 +146,8 @@ export class Assignments {
     const changed: string[] = [];
     let seq = this.#lastRevision();
     const first = seq;
-    for (const [name, engineBody] of out.assignments) {
+    for (const [name, body] of next) {
       if (held.has(name)) continue;
-      const body: StoredBody = { ...engineBody, pki: pki(name, engineBody.roles) };
       const prev = this.bodies.latest(name);
       if (!prev || !same(prev.body, body)) {
         ops.push(this.bodies.put(name, { planRevision, body, revision: ++seq }));

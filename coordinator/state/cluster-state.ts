@@ -29,6 +29,7 @@ import type { Logger } from '../../shared/log/logger.ts';
 import { LAST_SEEN_FLUSH_MS, OFFLINE_AFTER_MS, type Role } from '../../shared/constants.ts';
 import { FailedPreconditionError, NotFoundError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
+import { compareText } from '../assign/order.ts';
 import { PreflightTracker, type PreflightNodeInput } from '../preflight/tracker.ts';
 import { RegisteredView } from './registered.ts';
 
@@ -408,8 +409,12 @@ export class ClusterState {
       const ops = this.pki.renewOps(names, beforeMs, by);
       const r = this.#recomputeOps(plan);
       this.#commitThenPublish([...ops, ...r.ops], r);
-      this.#log.info(`certificate renewal requested by ${by} for ${names === 'all' ? 'every node' : names.join(', ')}; ${r.changed.length} assignment(s) changed`);
-      return { nodes: r.changed, beforeMs };
+      // Control-plane nodes take it one at a time, the others a batch at a time after them
+      // (coordinator/assign/rollout.ts): the held ones renew too, later.
+      const held = r.holds.filter((h) => h.change.includes('certificate renewal')).map((h) => h.name);
+      const covered = [...new Set([...r.changed, ...held])].sort(compareText);
+      this.#log.info(`certificate renewal requested by ${by} for ${names === 'all' ? 'every node' : names.join(', ')}; ${r.changed.length} assignment(s) changed, ${held.length} held for their turn`);
+      return { nodes: covered, beforeMs };
     });
   }
 

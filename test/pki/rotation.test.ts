@@ -152,10 +152,20 @@ test('certs renew --node renews that node only (same keys, new certificates); --
   assert.match(usage.err, /usage: muster certs renew/);
 
   const mid = Object.fromEntries(NODES.map((n) => [n.name, serials(n.name)]));
+  restarts.length = 0;
   const all = await cli('certs', 'renew', '--all');
   assert.is(all.code, 0, all.err);
+  assert.match(all.out, /5 node\(s\) renew/, 'every node is covered, held ones included');
+  // Every etcd member at once would lose quorum: the request reaches them one at a time.
+  const renewOf = (name: string) => Number(c!.state.assignments.get(name)!.body.pki?.renew_before_ms ?? 0);
+  const renewAt = Math.max(...NODES.map((n) => renewOf(n.name)));
+  const handed = NODES.filter((n) => renewOf(n.name) === renewAt).map((n) => n.name);
+  assert.equal(handed, ['node-1'], 'right after the request one node, the master, is handed it; the etcd members and workers wait');
+  assert.match(c!.state.assignments.waitingReason('node-2') ?? '', /certificate renewal waits for master node-1/);
   await waitFor('every node holds new certificates', () => NODES.every((n) => Object.entries(serials(n.name)).every(([k, s]) => s !== mid[n.name]![k])), APPLIED_MS);
   await waitFor('every node applied', allApplied, APPLIED_MS);
+  assert.ok(restarts.filter((e) => e.components.includes('etcd')).length >= 3, `every etcd member restarted: ${JSON.stringify(restarts.map((e) => [e.node, e.components]))}`);
+  assert.is(Math.max(0, ...restarts.map((e) => e.concurrentControlPlane)), 0, 'never two control-plane nodes restarting at once');
   // Nothing renews twice: a settled fleet asks for nothing more.
   const settled = Object.fromEntries(NODES.map((n) => [n.name, serials(n.name)]));
   await c!.state.idle();

@@ -176,6 +176,27 @@ test('pure: a new etcd member list or networking restarts the control plane one 
   assert.equal(holds(proxied), [['m2', 'm1', 'networking'], ['e1', 'm1', 'networking']], 'every static pod carries the proxy variables');
 });
 
+test('pure: an operator\'s renewal (certs renew --all) reaches the control plane one node at a time, then the workers a batch at a time; an older request holds nothing', () => {
+  const body = (roles: string[], renew: number) => ({ roles, kubernetes_version: 'v1.36.3', settings: {}, pki: { renew_before_ms: renew } });
+  const roles: Record<string, string[]> = { m1: ['etcd', 'master'], e1: ['etcd'], e2: ['etcd'], w1: ['worker'], w2: ['worker'] };
+  const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, 0), revision: k + 1 }]));
+  const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
+  const next = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 5_000)]));
+  const holds = () => rolloutHolds({ previous, next, applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor, h.change]);
+  assert.equal(holds(), [['e1', 'm1', 'certificate renewal'], ['e2', 'm1', 'certificate renewal'], ['w1', 'm1', 'certificate renewal'], ['w2', 'm1', 'certificate renewal']], 'm1 goes alone');
+  // m1 handed the request (revision 6), not yet applied: everyone still waits for it; applied, e1 goes.
+  previous.set('m1', { body: body(roles.m1!, 5_000), revision: 6 });
+  assert.equal(holds().map((h) => h[0]), ['e1', 'e2', 'w1', 'w2']);
+  applied.set('m1', { revision: 6, ok: true });
+  assert.equal(holds(), [['e2', 'e1', 'certificate renewal'], ['w2', 'w1', 'certificate renewal']], 'the masters are done: e1 goes, e2 waits for it; the workers go a batch at a time (two workers: a batch of one)');
+  // The request already applied, or an older one: nothing is held.
+  const same = new Map([...previous].map(([n, p]) => [n, p.body]));
+  assert.equal(rolloutHolds({ previous, next: same, applied: (n) => applied.get(n) }), []);
+  const older = new Map(Object.entries(roles).map(([n, r]) => [n, body(r, 0)]));
+  previous.forEach((p, n) => previous.set(n, { ...p, body: body(roles[n]!, 5_000) }));
+  assert.equal(rolloutHolds({ previous, next: older, applied: () => ({ revision: 99, ok: true }) }), [], 'a target whose request is older restarts nothing for it');
+});
+
 test('pure (review findings): a member made a master keeps its etcd turn; a node is never held by itself; a new worker waits for the masters\' version', () => {
   const body = (roles: string[], v = 'v1.35.4', registry = 'r.example') => ({ roles, kubernetes_version: v, settings: { kubernetes_image_repository: registry } });
   // e3 becomes a master in the same plan as the new version: it still restarts its etcd, so it waits its turn.
