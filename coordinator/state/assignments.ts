@@ -13,6 +13,12 @@ import type { Role } from '../../shared/constants.ts';
 import { jsonEqual } from '../../shared/json.ts';
 import { etcdFormationHolds } from '../assign/etcd-formation.ts';
 import { holdReason, rolloutHolds, type RolloutHold } from '../assign/rollout.ts';
+import { compareText } from '../assign/order.ts';
+
+/** The nodes a recomputation gives a new assignment: now (changed), or once a rollout lets them (held), in name order. */
+export function toChange(r: Pick<Recomputed, 'changed' | 'holds'>): string[] {
+  return [...new Set([...r.changed, ...r.holds.map((h) => h.name)])].sort(compareText);
+}
 
 export interface Recomputed {
   ops: Op[];
@@ -94,6 +100,12 @@ export class Assignments {
   /** Whether a rollout holds a node (an apply report may release it: recompute then). */
   holding(): boolean {
     return this.#holds.length > 0;
+  }
+
+  /** Why a rollout holds this node's new assignment back (its committed one stays); undefined when it does not. */
+  heldReason(name: string): string | undefined {
+    const h = this.#holds.find((x) => x.name === name);
+    return h && holdReason(h);
   }
 
   /**

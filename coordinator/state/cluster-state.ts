@@ -10,7 +10,7 @@ import { META, PREFIX, type ApplyRecord, type StoredBody } from './records.ts';
 import { Tokens } from './tokens.ts';
 import { Nodes } from './nodes.ts';
 import { Plans, type CurrentPlan } from './plans.ts';
-import { Assignments, type Recomputed } from './assignments.ts';
+import { Assignments, toChange, type Recomputed } from './assignments.ts';
 import { Reports } from './reports.ts';
 import { Issuance } from './issuance.ts';
 import { PkiState, ROTATION_PREFIX, RENEW_PREFIX } from './pki-state.ts';
@@ -29,7 +29,6 @@ import type { Logger } from '../../shared/log/logger.ts';
 import { LAST_SEEN_FLUSH_MS, OFFLINE_AFTER_MS, type Role } from '../../shared/constants.ts';
 import { FailedPreconditionError, NotFoundError } from '../../shared/errors/index.ts';
 import { stableStringify } from '../../shared/json.ts';
-import { compareText } from '../assign/order.ts';
 import { PreflightTracker, type PreflightNodeInput } from '../preflight/tracker.ts';
 import { RegisteredView } from './registered.ts';
 
@@ -263,8 +262,10 @@ export class ClusterState {
       const r = this.#recomputeOps(res.current, undefined, { nodes: registered, out: preview });
       this.#commitThenPublish([...planOps, ...r.ops], r);
       if (refusals.length) this.#log.warn(`plan revision ${revision} forced past ${refusals.length} refusal(s): ${refusals.map((x) => x.check).join(', ')}`);
-      this.#log.info(`plan revision ${revision} accepted from ${file}${r.changed.length ? `; ${r.changed.length} node(s) get a new assignment` : ''}`);
-      return { revision, changedNodes: r.changed, warnings: res.warnings, unchanged: false, refusals, nodeChanges: changes, dryRun };
+      // Held nodes get theirs when the rollout reaches them: they are changed nodes too (plan apply --wait waits for them).
+      const changedNodes = toChange(r);
+      this.#log.info(`plan revision ${revision} accepted from ${file}${changedNodes.length ? `; ${changedNodes.length} node(s) get a new assignment${r.changed.length < changedNodes.length ? ` (${changedNodes.length - r.changed.length} when the rollout reaches them)` : ''}` : ''}`);
+      return { revision, changedNodes, warnings: res.warnings, unchanged: false, refusals, nodeChanges: changes, dryRun };
     });
   }
 
@@ -411,9 +412,8 @@ export class ClusterState {
       this.#commitThenPublish([...ops, ...r.ops], r);
       // Control-plane nodes take it one at a time, the others a batch at a time after them
       // (coordinator/assign/rollout.ts): the held ones renew too, later.
-      const held = r.holds.filter((h) => h.change.includes('certificate renewal')).map((h) => h.name);
-      const covered = [...new Set([...r.changed, ...held])].sort(compareText);
-      this.#log.info(`certificate renewal requested by ${by} for ${names === 'all' ? 'every node' : names.join(', ')}; ${r.changed.length} assignment(s) changed, ${held.length} held for their turn`);
+      const covered = toChange(r);
+      this.#log.info(`certificate renewal requested by ${by} for ${names === 'all' ? 'every node' : names.join(', ')}; ${r.changed.length} assignment(s) changed, ${covered.length - r.changed.length} held for their turn`);
       return { nodes: covered, beforeMs };
     });
   }
@@ -530,6 +530,7 @@ export class ClusterState {
       preflight: (n) => this.preflight.get(n),
       lastSeen: (n) => this.nodes.lastSeen(n),
       waitingReason: (n) => this.waitingReason(n),
+      held: (n) => this.assignments.heldReason(n),
       now: this.#clock(),
       offlineAfterMs: this.#offlineAfterMs,
     });

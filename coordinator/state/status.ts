@@ -20,7 +20,7 @@ export interface NodeStatusRow {
   /** Preflight state ("passed", "blocked", "pending", "failing", "" when not checked). */
   preflight: string;
   preflightDetail: string;
-  /** It applied its assigned revision (false with no assignment). */
+  /** It applied its assigned revision and no rollout holds back a newer one (false with no assignment). */
   upToDate: boolean;
 }
 
@@ -32,6 +32,8 @@ export interface StatusInputs {
   preflight(name: string): NodePreflight | null;
   lastSeen(name: string): number;
   waitingReason(name: string): string;
+  /** Why a rollout holds back the node's next assignment (coordinator/assign/rollout.ts); undefined when none. */
+  held?(name: string): string | undefined;
   /** The time now, for how long a node has been silent. */
   now: number;
   /** A node silent for longer than this is offline (OFFLINE_AFTER_MS). */
@@ -57,7 +59,9 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
     let detail = '';
     const seen = i.lastSeen(n.name);
     const silentMs = i.now - seen;
-    const upToDate = Boolean(a && ap && ap.ok && ap.revision === a.revision);
+    // A node a rollout holds has applied what it holds, but not what the plan gives it.
+    const held = a ? i.held?.(n.name) : undefined;
+    const upToDate = Boolean(a && ap && ap.ok && ap.revision === a.revision && !held);
     if (n.removedAtMs) {
       state = 'removed';
       detail = `removed at ${new Date(n.removedAtMs).toISOString()}`;
@@ -67,7 +71,8 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
       detail = `offline for ${formatSilence(silentMs)} (last seen ${new Date(seen).toISOString()})${a && !upToDate ? `; revision ${a.revision} not applied` : ''}`;
     } else if (a && ap && ap.revision === a.revision && ap.ok) {
       state = 'applied';
-      if (ap.drift) detail = `drift repaired ${new Date(ap.drift.atMs).toISOString()}: ${ap.drift.paths.slice(0, 3).join(', ')}${ap.drift.paths.length > 3 ? ` and ${ap.drift.paths.length - 3} more` : ''}`;
+      if (held) detail = `next: ${held}`;
+      else if (ap.drift) detail = `drift repaired ${new Date(ap.drift.atMs).toISOString()}: ${ap.drift.paths.slice(0, 3).join(', ')}${ap.drift.paths.length > 3 ? ` and ${ap.drift.paths.length - 3} more` : ''}`;
     }
     else if (a && pf?.gated) {
       state = pf.state === 'blocked' ? 'blocked' : 'waiting';
