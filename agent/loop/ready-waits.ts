@@ -42,13 +42,12 @@ export interface ReadyWaits {
 
 /**
  * Whether an apply of a node with `roles`, after one with `beforeRoles`, can owe an etcd wait: a
- * member that was one before (a first apply forms etcd: no member to wait for yet) and has a
- * kubelet to run its manifest (shared/render/index.ts renders one for masters and workers only:
- * for a member that is nothing else, nothing would restart).
+ * member that was one before (a first apply forms etcd: no member to wait for yet). Every member
+ * runs a kubelet to run its manifest (a standalone one on a member that is nothing else,
+ * shared/render/node/kubelet.ts).
  */
 export function etcdWaitApplies(roles: readonly string[], beforeRoles: readonly string[] | undefined): boolean {
-  const kubelet = roles.includes('master') || roles.includes('worker');
-  return kubelet && roles.includes('etcd') && !!beforeRoles?.includes('etcd');
+  return roles.includes('etcd') && !!beforeRoles?.includes('etcd');
 }
 
 export function readyWaits(i: ReadyWaitsInput): ReadyWaits {

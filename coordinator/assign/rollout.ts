@@ -12,7 +12,7 @@
 // since restarting it costs nothing and restarting a healthy etcd member while another is down
 // is what loses quorum (for an etcd member that is also a worker, this is the one exception to
 // the version order below: its kubelet may be a minor ahead of the API servers until they follow;
-// a member that is only that runs no kubelet);
+// a member that is only that runs a standalone kubelet, which talks to no API server);
 // then the masters, then the etcd members that are not masters (the etcd image follows the
 // Kubernetes minor, shared/render/versions.ts), each in name order. While a master has not
 // applied its committed body, no control-plane change goes; while an etcd member has not, no
@@ -97,15 +97,16 @@ const CONTROL_PLANE_FIELDS: readonly (readonly ['etcd_members' | 'networking', s
 export const MASTER_ONLY_SETTINGS: readonly string[] = ['apiserver_shutdown_delay', 'calico_image_repository', 'overlay_mode'];
 
 /**
- * What a node without kubelet reads of the settings (an etcd member and nothing else: only its
- * static pod manifest is rendered, shared/render/index.ts): the image repository.
+ * What an etcd member that is nothing else reads of the settings: its standalone kubelet and
+ * runtime run only the etcd static pod (shared/render/node/kubelet.ts), with no kube-proxy or pod
+ * network: the image repository and the runtime.
  */
-const NO_KUBELET_SETTINGS: readonly string[] = ['kubernetes_image_repository'];
+const STANDALONE_KUBELET_SETTINGS: readonly string[] = ['kubernetes_image_repository', 'runtime'];
 
 /** Whether a node of these roles reads a settings field (a changed one it does not read restarts nothing there). */
 function settingsRead(b: RolloutBody): (field: string) => boolean {
   if (isMaster(b)) return () => true;
-  if (!b.roles.includes('worker')) return (f) => NO_KUBELET_SETTINGS.includes(f);
+  if (!b.roles.includes('worker')) return (f) => STANDALONE_KUBELET_SETTINGS.includes(f);
   return (f) => !MASTER_ONLY_SETTINGS.includes(f);
 }
 

@@ -26,7 +26,8 @@ export const ROLE_PORTS: readonly RolePort[] = [
   { port: PORTS.etcdClient, protocol: 'tcp', component: 'etcd client', processes: ['etcd'], roles: ['etcd'], reachedBy: ['master', 'etcd'] },
   { port: PORTS.etcdPeer, protocol: 'tcp', component: 'etcd peer', processes: ['etcd'], roles: ['etcd'], reachedBy: ['etcd'] },
   { port: PORTS.kubeletApi, protocol: 'tcp', component: 'kubelet API', processes: ['kubelet'], roles: K8S, reachedBy: ['master'] },
-  { port: PORTS.kubeletHealthz, protocol: 'tcp', component: 'kubelet healthz', processes: ['kubelet'], roles: K8S, reachedBy: [] },
+  // Every node's kubelet (an etcd-only member's standalone one too: healthz is all it serves).
+  { port: PORTS.kubeletHealthz, protocol: 'tcp', component: 'kubelet healthz', processes: ['kubelet'], roles: ALL, reachedBy: [] },
   { port: PORTS.kubeProxyHealth, protocol: 'tcp', component: 'kube-proxy health', processes: ['kube-proxy'], roles: K8S, reachedBy: [] },
   { port: PORTS.kubeProxyMetrics, protocol: 'tcp', component: 'kube-proxy metrics', processes: ['kube-proxy'], roles: K8S, reachedBy: [] },
   { port: PORTS.controllerManager, protocol: 'tcp', component: 'kube-controller-manager', processes: ['kube-controller-manager'], roles: ['master'], reachedBy: [] },

@@ -44,7 +44,12 @@ export interface RenderContext {
   version: KubeVersion;
   /** Images kubeadm pairs with the version. */
   tags: MinorRow;
-  roles: { etcd: boolean; master: boolean; worker: boolean; kubelet: boolean };
+  /**
+   * `node`: a Kubernetes Node (master or worker): its kubelet registers with the API server, and
+   * it runs kube-proxy and pod networking. `kubelet`: it runs a kubelet at all -- every role; on
+   * an etcd member that is nothing else, a standalone one that only runs static pods.
+   */
+  roles: { etcd: boolean; master: boolean; worker: boolean; node: boolean; kubelet: boolean };
   images: {
     repository: string;
     calicoRepository: string;
@@ -93,8 +98,11 @@ export function compileContext(input: RenderInput): RenderContext {
     if (!c) throw new Error(`renderer asked for unknown certificate kind ${k}`);
     return c;
   };
-  const roles = { etcd: a.roles.includes('etcd'), master: a.roles.includes('master'), worker: a.roles.includes('worker'), kubelet: false };
-  roles.kubelet = roles.master || roles.worker;
+  const roles = { etcd: a.roles.includes('etcd'), master: a.roles.includes('master'), worker: a.roles.includes('worker'), node: false, kubelet: false };
+  roles.node = roles.master || roles.worker;
+  // An etcd member and nothing else runs a kubelet too, standalone (node/kubelet.ts): it is what
+  // runs the etcd static pod, as on kubeadm's external etcd hosts.
+  roles.kubelet = roles.node || roles.etcd;
   return {
     a,
     nodeName: a.node_name,

@@ -26,8 +26,9 @@ export const RENDERERS: readonly Renderer[] = [
   defineRenderer('cri-dockerd', (ctx) => ctx.roles.kubelet && ctx.runtime.type === 'docker', renderCriDockerd),
   defineRenderer('containerd', (ctx) => ctx.roles.kubelet && ctx.runtime.type === 'containerd', renderContainerd),
   // Modules before sysctl: the bridge keys exist only once br_netfilter is loaded.
-  defineRenderer('kernel-modules', (ctx) => ctx.roles.kubelet, () => [renderModules()]),
-  defineRenderer('sysctl', (ctx) => ctx.roles.kubelet, () => [renderSysctl()]),
+  // Pod networking's kernel settings: Nodes only (an etcd-only member's pods use the host's network).
+  defineRenderer('kernel-modules', (ctx) => ctx.roles.node, () => [renderModules()]),
+  defineRenderer('sysctl', (ctx) => ctx.roles.node, () => [renderSysctl()]),
   defineRenderer('hosts', (ctx) => !!ctx.a.networking?.update_hosts_files, (ctx) => [renderHosts(ctx)]),
   defineRenderer('calico', (ctx) => ctx.roles.master, renderCalico),
   kubeletRenderer,

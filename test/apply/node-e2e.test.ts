@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { tempDir, testCoordinator, threeNodePlan, runAgent, waitFor, type RunningAgent } from '../helpers/cluster.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 import { main as muster } from '../../coordinator/cli/main.ts';
@@ -121,10 +122,15 @@ test('a role taken away leaves nothing behind: node-1 loses master, and with it 
   const r = await cli(['node', 'assign', 'node-1', '--role', 'etcd']);
   assert.is(r.code, 0, r.err);
   await waitFor('node-1 applied etcd alone', () => applied('node-1') && c.state.assignments.get('node-1')!.body.roles.join() === 'etcd', 30_000);
-  for (const f of ['etc/kubernetes/manifests/kube-apiserver.yaml', 'etc/kubernetes/manifests/kube-scheduler.yaml', SERVICE_ACCOUNT_PATHS.privateKey, 'etc/kubernetes/pki/apiserver.key', 'etc/kubernetes/admin.conf', 'var/lib/kubelet/config.yaml']) {
+  for (const f of ['etc/kubernetes/manifests/kube-apiserver.yaml', 'etc/kubernetes/manifests/kube-scheduler.yaml', SERVICE_ACCOUNT_PATHS.privateKey, 'etc/kubernetes/pki/apiserver.key', 'etc/kubernetes/admin.conf', 'etc/kubernetes/kubelet.conf', 'var/lib/kube-proxy/config.conf']) {
     assert.not.ok(existsSync(join(root, f)), `/${f} is gone`);
   }
   assert.ok(existsSync(join(root, 'etc/kubernetes/manifests/etcd.yaml')), 'the etcd manifest stays');
+  // The kubelet stays to run it, standalone: no API server, no server of its own.
+  const kubelet = parse(readFileSync(join(root, 'var/lib/kubelet/config.yaml'), 'utf8'));
+  assert.is(kubelet.enableServer, false);
+  assert.is(kubelet.staticPodPath, '/etc/kubernetes/manifests');
+  assert.not.match(readFileSync(join(root, 'etc/systemd/system/kubelet.service.d/10-muster.conf'), 'utf8'), '--kubeconfig');
   const report = c.state.reports.applies.get('node-1')!;
   assert.ok(report.files.length > 0);
 });

@@ -46,9 +46,9 @@ function writeAt(p: string, content: string, mode = 0o644) {
 const write = (root: string, nodePath: string, content: string, mode = 0o644) => writeAt(underRoot(root, nodePath), content, mode);
 const found = <T>(v: T | undefined, what: string): T => (v === undefined ? assert.unreachable(what) as never : v);
 
-async function prepareNode(version: string) {
+async function prepareNode(version: string, roles: string[] = ['worker']) {
   const root = tempDir('muster-kubelet-run-');
-  const assignment = renderAssignment({ roles: ['worker'], kubernetes_version: version });
+  const assignment = renderAssignment({ roles, kubernetes_version: version });
   const { files } = renderNodeFiles({ assignment });
   for (const f of files) write(root, f.path, f.content);
   const text = (p: string) => found(files.find((f) => f.path === p)?.content, `nothing rendered at ${p}`);
@@ -58,6 +58,8 @@ async function prepareNode(version: string) {
   const cfg = mapKubeletConfig(root, text(KUBELET_PATHS.config));
   if (cgroupV1()) cfg.failCgroupV1 = false;
   write(root, flag('--config'), kubeletConfigText(cfg));
+  // An etcd-only member's kubelet is standalone: no kubeconfig, no certificates of its own.
+  if (!roles.includes('worker') && !roles.includes('master')) return { root, argv, cfg };
 
   // The identities the agent installs: the cluster CA, the kubelet's client certificate inside
   // its kubeconfig, its serving certificate.
@@ -105,6 +107,23 @@ for (const version of [K8S_VERSION, K8S_PREVIOUS_VERSION]) {
     assert.match(out, /no such file or directory/, out);
     assert.ok(code !== 0, 'the kubelet exits non-zero');
     assert.ok(readFileSync(cfg.tlsCertFile as string, 'utf8').includes('BEGIN CERTIFICATE'));
+  });
+}
+
+for (const version of [K8S_VERSION, K8S_PREVIOUS_VERSION]) {
+  test(`kubelet ${version}, standalone on an etcd-only member (no kubeconfig, no server): starts from its rendered files and stops only for want of a container runtime`, async () => {
+    const { root, argv, cfg } = await prepareNode(version, ['etcd']);
+    assert.not.ok(argv.some((a) => a.startsWith('--kubeconfig')), argv.join(' '));
+    const args = [...mapFlags(root, argv.slice(1)), `--root-dir=${underRoot(root, '/var/lib/kubelet')}`];
+    const { out, code } = await runKubelet(k8sProgram('kubelet', version), args);
+    assert.not.match(out, CONFIG_ERROR, `a configuration or flag error:\n${out}`);
+    assert.match(out, /"Standalone mode, no API client"/, `the kubelet runs standalone:\n${out}`);
+    const fatal = [...out.matchAll(FATAL)].map((f) => f[1]!);
+    assert.is(fatal.length, 1, `one fatal error:\n${out}`);
+    const m = NO_RUNTIME.exec(fatal[0]!);
+    assert.ok(m, `the kubelet did not stop at its container runtime:\n${out}`);
+    assert.is(`unix://${m[1]}`, cfg.containerRuntimeEndpoint, 'the endpoint from the rendered config, under the node root');
+    assert.ok(code !== 0, 'the kubelet exits non-zero');
   });
 }
 

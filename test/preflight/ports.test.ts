@@ -35,7 +35,7 @@ for (const [name, roles, listening, want, networking] of rows) {
 }
 
 test('portsForRoles: union without duplicates', () => {
-  assert.equal(portsForRoles(['etcd'], 'overlay').map((p) => p.port), [2379, 2380]);
+  assert.equal(portsForRoles(['etcd'], 'overlay').map((p) => p.port), [2379, 2380, 10248], 'an etcd-only member: etcd and its standalone kubelet\'s healthz');
   assert.equal(portsForRoles(['master', 'worker'], 'overlay').map((p) => p.port), [6443, 10250, 10248, 10256, 10249, 10257, 10259]);
   assert.equal(portsForRoles(['worker'], 'routed').map((p) => p.port), [10250, 10248, 10256, 10249, 179]);
 });

@@ -17,11 +17,16 @@ test('check names are unique kebab-case', () => {
 });
 
 test('checks run only for the roles they apply to', () => {
-  const r = runPreflight(ctx(['etcd'], (f) => (f.memory!.swap_total_bytes = GiB)));
-  assert.not.ok(r.checks.includes('swap'));
-  assert.not.ok(r.checks.includes('container-runtime'));
+  const r = runPreflight(ctx(['etcd'], (f) => (f.kernel!.sysctls!['net.ipv4.ip_forward'] = '0')));
+  assert.not.ok(r.checks.includes('ip-forward'), 'pod networking is for Nodes, not an etcd-only member');
+  assert.not.ok(r.checks.includes('binaries-optional'));
   assert.ok(r.checks.includes('ports-free'));
-  assert.ok(r.ok);
+  // An etcd-only member runs a standalone kubelet in the plan's runtime: both checks apply to it.
+  assert.ok(r.checks.includes('swap'));
+  assert.ok(r.checks.includes('container-runtime'));
+  assert.ok(r.ok, JSON.stringify(r.results));
+  const swapped = runPreflight(ctx(['etcd'], (f) => (f.memory!.swap_total_bytes = GiB)));
+  assert.equal(swapped.results.filter((x) => x.severity === 'error').map((x) => x.check), ['swap'], 'the kubelet refuses to start with swap on');
 });
 
 test('errors block; warnings do not; results carry check and node', () => {

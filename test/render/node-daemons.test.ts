@@ -72,9 +72,24 @@ test('the flags in order; a master keeps its node-role label for the API; proxy 
   assert.is(parse(file(files, '/var/lib/kube-proxy/config.conf')).mode, 'nftables');
 });
 
-test('an etcd-only node gets no kubelet and no kube-proxy', () => {
+test('an etcd-only node gets a standalone kubelet (static pods only: no API server, no server of its own) and no kube-proxy or pod-network settings', () => {
   const { files } = renderNodeFiles({ assignment: renderAssignment({ roles: ['etcd'] }) });
-  assert.not.ok(files.some((f) => f.path.includes('kubelet') || f.path.includes('kube-proxy')), files.map((f) => f.path).join(', '));
+  const paths = files.map((f) => f.path);
+  assert.not.ok(paths.some((p) => p.includes('kube-proxy') || p.startsWith('/etc/sysctl.d/') || p.startsWith('/etc/modules-load.d/')), paths.join(', '));
+  const cfg = parse(file(files, '/var/lib/kubelet/config.yaml'));
+  assert.is(cfg.enableServer, false, 'nothing but healthz listens');
+  assert.is(cfg.healthzBindAddress, '127.0.0.1');
+  assert.is(cfg.staticPodPath, '/etc/kubernetes/manifests');
+  assert.is(cfg.authentication.anonymous.enabled, false);
+  assert.is(cfg.authentication.webhook.enabled, false, 'no API server to ask');
+  assert.is(cfg.authorization.mode, 'AlwaysAllow');
+  for (const k of ['tlsCertFile', 'clusterDNS', 'registerWithTaints']) assert.is(cfg[k], undefined, k);
+  const dropIn = file(files, '/etc/systemd/system/kubelet.service.d/10-muster.conf');
+  assert.not.match(dropIn, '--kubeconfig', 'no kubeconfig: standalone');
+  assert.not.match(dropIn, '--node-labels');
+  assert.ok(paths.includes('/etc/kubernetes/manifests/etcd.yaml'));
+  const v = verifyUnits(files);
+  assert.ok(v.ok, v.output);
 });
 
 test('which labels a kubelet may set on itself (k8s.io/kubelet IsKubeletLabel)', () => {

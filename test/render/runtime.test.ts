@@ -125,7 +125,7 @@ test('containerd registry files: Docker Hub mirrors in order, one hosts.toml per
   for (const f of files) assert.equal(f.triggers, [{ kind: 'restart', unit: 'containerd.service' }], f.path);
 });
 
-test('the catalogue: runtime files only on kubelet nodes, of the plan\'s runtime', () => {
+test('the catalogue: runtime files on every node (an etcd-only member runs etcd in it), of the plan\'s runtime', () => {
   const paths = (k: NodeKnobs) => renderNodeFiles({ assignment: assignment(k) }).files.map((f) => f.path);
   const docker = paths({ runtime: 'docker' });
   assert.ok(docker.includes('/etc/docker/daemon.json') && docker.includes('/etc/systemd/system/cri-docker.service'));
@@ -134,7 +134,10 @@ test('the catalogue: runtime files only on kubelet nodes, of the plan\'s runtime
   assert.ok(ctrd.includes('/etc/containerd/config.toml'));
   assert.not.ok(ctrd.some((p) => p.startsWith('/etc/docker/') || p.includes('cri-docker')));
   const etcdOnly = paths({ roles: ['etcd'] });
-  assert.not.ok(etcdOnly.some((p) => p.includes('containerd') || p.includes('docker')), etcdOnly.join(','));
+  assert.ok(etcdOnly.includes('/etc/containerd/config.toml'), etcdOnly.join(','));
+  assert.not.ok(etcdOnly.some((p) => p.includes('docker')), etcdOnly.join(','));
+  const etcdDocker = paths({ roles: ['etcd'], runtime: 'docker' });
+  assert.ok(etcdDocker.includes('/etc/docker/daemon.json') && etcdDocker.includes('/etc/systemd/system/cri-docker.service'), etcdDocker.join(','));
 });
 
 // --- systemd-analyze verify ------------------------------------------------------------------

@@ -234,15 +234,17 @@ test('pure (review findings): a member made a master keeps its etcd turn; a node
   assert.equal(rolloutHolds({ previous, next, applied: (n) => applied.get(n) }), [], 'no rollout: a new node is never held');
 });
 
-test('pure: a node is held only for what it reads: Calico\'s settings not on workers, only the image repository on an etcd member without kubelet', () => {
+test('pure: a node is held only for what it reads: Calico\'s settings not on workers, only the image repository and the runtime on an etcd member and nothing else (its standalone kubelet), not the proxy mode', () => {
   const body = (roles: string[], settings: Record<string, string>) => ({ roles, kubernetes_version: 'v1.36.3', settings: { kubernetes_image_repository: 'r.example', calico_image_repository: 'c.example', proxy_mode: 'iptables', ...settings } });
   const roles: Record<string, string[]> = { m1: ['master'], e1: ['etcd'], e2: ['etcd'], w1: ['worker'], w2: ['worker'] };
   const previous = new Map(Object.entries(roles).map(([n, r], k) => [n, { body: body(r, {}), revision: k + 1 }]));
   const applied = new Map([...previous].map(([n, p]) => [n, { revision: p.revision, ok: true }]));
   const holds = (settings: Record<string, string>) => rolloutHolds({ previous, next: new Map(Object.entries(roles).map(([n, r]) => [n, body(r, settings)])), applied: (n) => applied.get(n) }).map((h) => [h.name, h.waitingFor]);
   assert.equal(holds({ calico_image_repository: 'mirror.example' }), [], 'only the master applies Calico');
-  assert.equal(holds({ proxy_mode: 'ipvs' }), [['w1', 'm1'], ['w2', 'm1']], 'kube-proxy runs on kubelet nodes, not on etcd-only members');
+  assert.equal(holds({ proxy_mode: 'ipvs' }), [['w1', 'm1'], ['w2', 'm1']], 'kube-proxy runs on masters and workers, not on etcd-only members');
   assert.equal(holds({ kubernetes_image_repository: 'mirror.example' }), [['e1', 'm1'], ['e2', 'm1'], ['w1', 'm1'], ['w2', 'm1']], 'the etcd image');
+  const runtime = (mtu: number) => ({ runtime: { type: 'containerd', mtu } }) as unknown as Record<string, string>;
+  assert.equal(holds(runtime(1400)), [['e1', 'm1'], ['e2', 'm1'], ['w1', 'm1'], ['w2', 'm1']], 'the runtime runs etcd on an etcd-only member too');
 });
 
 test('1.35 -> 1.36: the masters re-render one at a time, each after the one before applied; the worker last', async () => {
@@ -270,7 +272,13 @@ test('1.35 -> 1.36: the masters re-render one at a time, each after the one befo
 
     const r = await s.applyPlan(plan('v1.36.3'), 'plan2.yaml');
     assert.equal(r.refusals, [], 'a one-minor upgrade is allowed');
+    assert.equal(r.changedNodes, NODES, 'the held nodes are changed nodes too (plan apply --wait waits for them)');
     await s.idle();
+    // Status: a held node applied what it holds but is not up to date, and says what it waits for.
+    const m2 = s.status().find((x) => x.name === 'm2')!;
+    assert.is(m2.state, 'applied');
+    assert.is(m2.upToDate, false, 'held: not up to date');
+    assert.match(m2.detail, /^next: Kubernetes v1\.35\.4 -> v1\.36\.3 waits for master m1/);
     const seen: string[][] = [NODES.map(version) as string[]];
     for (let step = 0; step < NODES.length; step++) {
       const upgradedNotApplied = NODES.filter((n) => version(n) === 'v1.36.3' && applied.get(n) !== s.assignments.get(n)!.revision);
@@ -286,6 +294,7 @@ test('1.35 -> 1.36: the masters re-render one at a time, each after the one befo
     }
     assert.equal(seen.at(-1), ['v1.36.3', 'v1.36.3', 'v1.36.3', 'v1.36.3']);
     for (const n of NODES) assert.not.match(s.assignments.waitingReason(n) ?? '', 'waits for master', `${n}: nothing held at the end`);
+    assert.ok(s.status().every((x) => x.upToDate && x.detail === ''), 'every node up to date at the end');
   } finally {
     await s.close();
   }

@@ -92,7 +92,8 @@ export const binariesOptionalCheck: Check = {
 
 export const containerRuntimeCheck: Check = {
   name: 'container-runtime',
-  roles: ['master', 'worker'],
+  // Every node: an etcd-only member's kubelet runs etcd in it too (shared/render/node/kubelet.ts).
+  roles: ['etcd', 'master', 'worker'],
   description: 'the plan\'s container runtime is installed (dockerd + cri-dockerd on 1.24+, or containerd)',
   run(ctx) {
     const present = presence(ctx);

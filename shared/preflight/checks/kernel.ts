@@ -8,7 +8,8 @@ import { gib } from '../units.ts';
 
 export const swapCheck: Check = {
   name: 'swap',
-  roles: ['master', 'worker'],
+  // Every node runs a kubelet, an etcd-only member a standalone one.
+  roles: ['etcd', 'master', 'worker'],
   description: 'swap is off (kubelet refuses to start with swap by default)',
   run(ctx) {
     const mem = ctx.facts.memory;

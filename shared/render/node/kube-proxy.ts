@@ -31,7 +31,7 @@ export function kubeProxyConfig(ctx: RenderContext): Record<string, unknown> {
 
 export const kubeProxyRenderer = defineRenderer(
   'kube-proxy',
-  (ctx) => ctx.roles.kubelet,
+  (ctx) => ctx.roles.node,
   (ctx): FileSpec[] => [
     {
       path: KUBE_PROXY_PATHS.config,

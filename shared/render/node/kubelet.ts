@@ -1,7 +1,14 @@
-// The kubelet on masters and workers: /var/lib/kubelet/config.yaml (KubeletConfiguration), its
-// systemd unit, and a drop-in with only the flags that have no config field (node IP, hostname
+// The kubelet on every node: /var/lib/kubelet/config.yaml (KubeletConfiguration), its systemd
+// unit, and a drop-in with only the flags that have no config field (node IP, hostname
 // override, node labels). Everything else is configuration: the runtime endpoint and taints
 // have config fields (containerRuntimeEndpoint, registerWithTaints) and the flags are deprecated.
+//
+// On an etcd member that is nothing else the kubelet is standalone, as on kubeadm's external etcd
+// hosts ("Set up a High Availability etcd cluster with kubeadm"): no kubeconfig, so it never
+// talks to an API server and only runs the static pods (etcd's); and its server is off
+// (enableServer: false) -- kubeadm's guide binds it to 127.0.0.1 with AlwaysAllow, which lets any
+// local process exec into etcd; with no server there is nothing to authorise. Only the healthz
+// endpoint listens, on 127.0.0.1.
 //
 // Certificates: the kubelet's client certificate is in kubelet.conf and its serving certificate
 // is muster's (kubelet-serving); muster renews both itself (agent/pki), so the kubelet's own
@@ -23,6 +30,7 @@ export const KUBELET_PATHS = {
 } as const;
 
 export function kubeletConfig(ctx: RenderContext): Record<string, unknown> {
+  if (!ctx.roles.node) return standaloneKubeletConfig(ctx);
   const net = ctx.a.networking;
   return {
     apiVersion: 'kubelet.config.k8s.io/v1beta1',
@@ -50,8 +58,30 @@ export function kubeletConfig(ctx: RenderContext): Record<string, unknown> {
   };
 }
 
+/** The standalone kubelet of an etcd-only member: static pods, no API server, no server of its own. */
+function standaloneKubeletConfig(ctx: RenderContext): Record<string, unknown> {
+  return {
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    authentication: { anonymous: { enabled: false }, webhook: { enabled: false } },
+    // Webhook authorisation needs an API server; with the server off nothing is authorised anyway.
+    authorization: { mode: 'AlwaysAllow' },
+    cgroupDriver: 'systemd',
+    containerRuntimeEndpoint: ctx.runtime.criEndpoint,
+    enableServer: false,
+    healthzBindAddress: '127.0.0.1',
+    healthzPort: PORTS.kubeletHealthz,
+    readOnlyPort: 0,
+    rotateCertificates: false,
+    serverTLSBootstrap: false,
+    staticPodPath: `/${NODE_PATHS.manifestsDir}`,
+  };
+}
+
 /** The flags that stay flags, in a stable order. */
 export function kubeletFlags(ctx: RenderContext): string[] {
+  // Standalone: no --kubeconfig (that is what makes it standalone), no labels (no Node object).
+  if (!ctx.roles.node) return [`--config=${KUBELET_PATHS.config}`, `--hostname-override=${ctx.nodeName}`];
   const labels = Object.entries(ctx.a.labels)
     .filter(([k]) => isKubeletLabel(k))
     .map(([k, v]) => `${k}=${v}`)
@@ -67,6 +97,7 @@ export function kubeletFlags(ctx: RenderContext): string[] {
 
 /** Labels of the assignment the kubelet may not set itself (node-role.kubernetes.io/*): applied through the API. */
 export function labelsForApi(ctx: RenderContext): Record<string, string> {
+  if (!ctx.roles.node) return {};
   return Object.fromEntries(Object.entries(ctx.a.labels).filter(([k]) => !isKubeletLabel(k)));
 }
 
