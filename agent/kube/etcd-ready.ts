@@ -7,11 +7,19 @@
 // etcd.ts), whose checks include a linearizable read: it has a leader, a quorum answers, and it
 // has applied what the cluster committed. A restart is told from the process that ran before by
 // /metrics' process_start_time_seconds, read before the manifest was written: no poll can miss
-// it, however short the gap between the old process and the new one.
+// it, however short the gap between the old process and the new one. When that read found no
+// member (it was down) or was not made (a wait owed from an earlier pass), the member must have
+// started after the manifest was last written (its mtime, less START_SLACK_S: the start time is
+// the kernel's boot time, in whole seconds, plus the process's start ticks), else it is the one
+// the kubelet has yet to replace.
 import { request } from 'node:http';
+import { lstat } from 'node:fs/promises';
 import type { Logger } from '../../shared/log/logger.ts';
 import { errorMessage, UnavailableError } from '../../shared/errors/index.ts';
 import { sleep } from '../../shared/retry.ts';
+
+/** How much earlier than the manifest's mtime a member's reported start may be and still count as after it. */
+export const START_SLACK_S = 2;
 
 // Above etcd's own timeout for a linearizable read (about 7 s), so a member without quorum says so.
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -55,11 +63,22 @@ export async function etcdStartTime(metricsUrl: string, signal?: AbortSignal): P
   }
 }
 
+/** When the manifest at `path` was last written, seconds since the epoch; undefined when it is not there. */
+export async function manifestWrittenAt(path: string): Promise<number | undefined> {
+  try {
+    return (await lstat(path)).mtimeMs / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface WaitForEtcdOptions {
   /** http://127.0.0.1:2381 (etcdMetricsUrl). */
   metricsUrl: string;
-  /** etcdStartTime() before the manifest was written: null when no member ran. */
+  /** etcdStartTime() before the manifest was written: null when no member ran, or it was not read. */
   before: number | null;
+  /** With `before` null: when the manifest was last written (seconds since the epoch); a member that started before it is not the restarted one. */
+  changedAt?: number;
   timeoutMs: number;
   log: Logger;
   signal?: AbortSignal;
@@ -78,7 +97,9 @@ export async function waitForEtcdMember(o: WaitForEtcdOptions): Promise<void> {
       const started = await etcdStartTime(o.metricsUrl, o.signal);
       if (started === null) last = `no member answers at ${o.metricsUrl}/metrics`;
       else if (o.before !== null && started === o.before) last = 'the member that ran before the change still runs';
-      else {
+      else if (o.before === null && o.changedAt !== undefined && started < o.changedAt - START_SLACK_S) {
+        last = `the member running started at ${new Date(started * 1000).toISOString()}, before its manifest changed (${new Date(o.changedAt * 1000).toISOString()}): the kubelet has yet to restart it`;
+      } else {
         const ready = await get(`${o.metricsUrl}/readyz?verbose`, o.signal);
         if (ready.status === 200) {
           o.log.info('the local etcd member is ready');

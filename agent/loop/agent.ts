@@ -12,14 +12,15 @@
 //
 // One attempt at each step is a plain async function; the loop around them owns retries, so
 // "waiting for coordinator" is an info line, not an error.
+import { join } from 'node:path';
 import type { CompiledAgentOptions } from '../config/options.ts';
 import { IdentityStore, type AgentIdentity, type AppliedState } from '../identity/identity-store.ts';
 import { ApplyError, type AppliedFile } from '../apply/apply.ts';
 import { NodeApplier, type NodeApplyResult } from '../apply/engine.ts';
 import { ClusterObjectsTask } from '../kube/cluster-objects.ts';
 import { waitForApiServer } from '../kube/api-server-ready.ts';
-import { etcdStartTime, waitForEtcdMember } from '../kube/etcd-ready.ts';
-import { etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
+import { etcdStartTime, manifestWrittenAt, waitForEtcdMember } from '../kube/etcd-ready.ts';
+import { ETCD_MANIFEST, etcdMetricsUrl } from '../../shared/render/static-pods/etcd.ts';
 import { etcdWaitApplies, readyWaits, type ReadyWaitsOwed } from './ready-waits.ts';
 import { detectServices, type ServiceManager } from '../apply/services.ts';
 import type { AgentClient } from '../../shared/wire/proto.ts';
@@ -494,7 +495,11 @@ export class Agent {
     if (!timeoutMs) return;
     const w = readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files, before, etcdStartedBefore, owed });
     await this.#saveOwed(w.owed);
-    if (w.etcd) await waitForEtcdMember({ metricsUrl: etcdMetricsUrl(a.node_ip), before: w.etcd.before, timeoutMs, log: this.#d.log, signal });
+    if (w.etcd) {
+      // No start time from before the write (no member ran, or the wait is owed): the manifest's mtime tells the old member from the new one.
+      const changedAt = w.etcd.before === null ? await manifestWrittenAt(join(this.#o.root, ETCD_MANIFEST)) : undefined;
+      await waitForEtcdMember({ metricsUrl: etcdMetricsUrl(a.node_ip), before: w.etcd.before, changedAt, timeoutMs, log: this.#d.log, signal });
+    }
     if (w.apiServer) await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart: w.apiServer.restart, signal });
     await this.#saveOwed(null);
   }

@@ -9,7 +9,7 @@ import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { etcdStartTime, processStartTime, waitForEtcdMember } from '../../agent/kube/etcd-ready.ts';
+import { START_SLACK_S, etcdStartTime, processStartTime, waitForEtcdMember } from '../../agent/kube/etcd-ready.ts';
 import { etcdProgram } from '../helpers/k8s-programs.ts';
 import { addressBlock } from '../helpers/addresses.ts';
 import { captureLogger, tempDir } from '../helpers/cluster.ts';
@@ -72,6 +72,13 @@ test('the member that ran before is not a restarted one; a restarted one is wait
   assert.ok(err, 'the wait must not end while the member that ran before the change runs');
   assert.match(err!.message, 'did not come back restarted and ready');
   assert.match(err!.message, 'the member that ran before the change still runs');
+
+  // No start time from before the write (none was read, or the wait is owed): a member that
+  // started before the manifest's mtime (less the slack) is the old one; one within it counts.
+  const stale = await waitForEtcdMember({ metricsUrl: METRICS, before: null, changedAt: before! + START_SLACK_S + 1, timeoutMs: 1_500, everyMs: 100, log }).then(() => null, (e: Error) => e);
+  assert.ok(stale, 'a member older than its manifest is not the restarted one');
+  assert.match(stale!.message, 'before its manifest changed');
+  await waitForEtcdMember({ metricsUrl: METRICS, before: null, changedAt: before! + START_SLACK_S - 0.5, timeoutMs: 10_000, everyMs: 100, log });
 
   // Restarted (as the kubelet does when the manifest changes): the wait ends with the new process.
   let ended = false;
