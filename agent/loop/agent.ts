@@ -272,6 +272,7 @@ export class Agent {
   }
 
   async #pull(probePort: number, roleListeners: RolePortListeners, signal: AbortSignal): Promise<void> {
+    this.#probePort = probePort;
     let client = this.#id.client;
     let probeRan = 0;
     let probeResults: ProbeResults | null = null;
@@ -495,13 +496,42 @@ export class Agent {
     if (!timeoutMs) return;
     const w = readyWaits({ roles: a.roles, kubernetesVersion: a.kubernetes_version, files, before, etcdStartedBefore, owed });
     await this.#saveOwed(w.owed);
+    if (!w.etcd && !w.apiServer) return;
+    const stopBeating = this.#heartbeat(signal);
+    try {
+      await this.#waitFor(a, w, signal, timeoutMs);
+    } finally {
+      stopBeating();
+    }
+    await this.#saveOwed(null);
+  }
+
+  async #waitFor(a: AssignmentOut, w: ReturnType<typeof readyWaits>, signal: AbortSignal, timeoutMs: number): Promise<void> {
     if (w.etcd) {
       // No start time from before the write (no member ran, or the wait is owed): the manifest's mtime tells the old member from the new one.
       const changedAt = w.etcd.before === null ? await manifestWrittenAt(join(this.#o.root, ETCD_MANIFEST)) : undefined;
       await waitForEtcdMember({ metricsUrl: etcdMetricsUrl(a.node_ip), before: w.etcd.before, changedAt, timeoutMs, log: this.#d.log, signal });
     }
     if (w.apiServer) await waitForApiServer({ root: this.#o.root, version: a.kubernetes_version, timeoutMs, log: this.#d.log, restart: w.apiServer.restart, signal });
-    await this.#saveOwed(null);
+  }
+
+  /** The probe port the pull loop reports (a heartbeat must not change it). */
+  #probePort = 0;
+
+  /**
+   * While a readiness wait runs (up to --ready-timeout-ms, 5 min, longer than the 3 min after which
+   * the coordinator counts a silent node offline), a Report with no new facts each report interval
+   * keeps the node online: it is applying, not gone, and a worker's batch place stays taken.
+   * Returns the function that stops it.
+   */
+  #heartbeat(signal: AbortSignal): () => void {
+    const beat = () =>
+      unary(this.#o.coordinator, this.#id.client, 'Report', { facts: {}, full: false, sent_at_ms: this.#clock(), labels: this.#o.labels, address: this.#o.address, agent_version: this.#d.version, probe_port: this.#probePort }, CALL_TIMEOUT_MS, signal).catch((err) => {
+        if (!signal.aborted) this.#d.log.debug(`heartbeat during the readiness wait: ${errorMessage(err)}`);
+      });
+    const timer = setInterval(() => void beat(), this.#o.reportIntervalMs);
+    timer.unref?.();
+    return () => clearInterval(timer);
   }
 
   /**
