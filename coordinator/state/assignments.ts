@@ -93,9 +93,12 @@ export class Assignments {
     this.#waiting = r.waiting;
     this.#problems = r.problems;
     this.#holds = r.holds ?? [];
+    this.#heldBy = new Map(this.#holds.map((h) => [h.name, h]));
   }
 
   #holds: RolloutHold[] = [];
+  /** The holds by node: status reads one per node (a fleet-wide rollout holds most of the fleet). */
+  #heldBy = new Map<string, RolloutHold>();
 
   /** Whether a rollout holds a node (an apply report may release it: recompute then). */
   holding(): boolean {
@@ -104,7 +107,7 @@ export class Assignments {
 
   /** Why a rollout holds this node's new assignment back (its committed one stays); undefined when it does not. */
   heldReason(name: string): string | undefined {
-    const h = this.#holds.find((x) => x.name === name);
+    const h = this.#heldBy.get(name);
     return h && holdReason(h);
   }
 

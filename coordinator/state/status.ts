@@ -68,7 +68,7 @@ export function deriveStatus(i: StatusInputs): NodeStatusRow[] {
     } else if (seen > 0 && silentMs > i.offlineAfterMs) {
       // Whatever it was doing, it has stopped telling us: never "applying rev N" for a node that went.
       state = 'offline';
-      detail = `offline for ${formatSilence(silentMs)} (last seen ${new Date(seen).toISOString()})${a && !upToDate ? `; revision ${a.revision} not applied` : ''}`;
+      detail = `offline for ${formatSilence(silentMs)} (last seen ${new Date(seen).toISOString()})${a && !(ap && ap.ok && ap.revision === a.revision) ? `; revision ${a.revision} not applied` : ''}`;
     } else if (a && ap && ap.revision === a.revision && ap.ok) {
       state = 'applied';
       if (held) detail = `next: ${held}`;
