@@ -12,7 +12,9 @@
 // by node while the cluster stays up, and the next stage starts only when every node holding a
 // certificate of that CA has applied the current one. Nodes that run etcd or a control plane are
 // admitted one at a time (their components restart to load the new files, and two etcd members
-// restarting together can lose quorum); workers in batches of a tenth.
+// restarting together can lose quorum), and only while no other one has yet to apply its
+// assignment (one that is down, or restarting for a renewal or a new version): that one first;
+// workers in batches of a tenth.
 //
 // Nothing here does IO; coordinator/state/pki-state.ts keeps the record, cluster-state.ts runs
 // `stepRotation` when nodes report, and ./targets.ts turns a node's stage into its PkiTarget.
@@ -137,8 +139,13 @@ export function stepRotation(rec: CaRotationRecord, nodes: readonly RotationNode
       continue;
     }
     const admit: string[] = [];
+    // Nor while another control-plane node has yet to apply its assignment for anything else (a
+    // renewal or version the rollout holds sent it, coordinator/assign/rollout.ts): its restart
+    // and this one's would overlap. A node that has not applied goes first, as there.
     const cpWaiting = waiting.filter((n) => controlPlane(n.roles));
-    if (cpWaiting.length && !pending.some((n) => controlPlane(n.roles))) admit.push(cpWaiting[0]!.name);
+    const busyElsewhere = (n: RotationNode) => affected.some((m) => m !== n && controlPlane(m.roles) && !m.appliedCommitted);
+    const cpNext = cpWaiting.find((n) => !n.appliedCommitted) ?? cpWaiting[0];
+    if (cpNext && !pending.some((n) => controlPlane(n.roles)) && !busyElsewhere(cpNext)) admit.push(cpNext.name);
     const workers = affected.filter((n) => !controlPlane(n.roles));
     const window = workerBatchSize(workers.length);
     const free = window - pending.filter((n) => !controlPlane(n.roles)).length;

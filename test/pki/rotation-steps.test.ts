@@ -40,6 +40,17 @@ function fleet(r: CaRotationRecord, specs: [string, string[]][], applied: (name:
   });
 }
 
+test('a control-plane node is not admitted while another one has yet to apply an assignment for something else (a renewal in flight); one that has not applied goes first', () => {
+  const specs: [string, string[]][] = [['e1', ['etcd', 'master']], ['e2', ['etcd']], ['e3', ['etcd']]];
+  const r = base;
+  // e2 holds a body it has not applied (a renewal the rollout sent it): nobody else is admitted; e2 may be.
+  const s = stepRotation(r, fleet(r, specs, (n) => n !== 'e2'), 1);
+  assert.equal(s.record!.admitted, ['e2'], 'the node that has not applied goes first');
+  // Two unapplied: none is admitted until one applies.
+  assert.is(stepRotation(r, fleet(r, specs, (n) => n === 'e1'), 2).record, null);
+  assert.equal(stepRotation(r, fleet(r, specs, () => true), 3).record!.admitted, ['e1'], 'all applied: name order');
+});
+
 test('control-plane nodes one at a time, workers a tenth at a time (at least one), stages move on when all applied, then finish', () => {
   const specs: [string, string[]][] = [
     ['e1', ['etcd', 'master']],
