@@ -257,11 +257,18 @@ interface LoadedCa {
   authorityKeyId: Buffer;
 }
 
-/** Parsed CA and imported signing key, per CA: parsing and importing cost more than signing. */
-const caCache = new Map<string, LoadedCa>();
+/**
+ * Parsed CA and imported signing key, per CA: parsing and importing cost more than signing. A
+ * process signs with a few CAs at a time (muster's own, the cluster's, one being rotated in):
+ * the oldest entries go past CA_CACHE_MAX, so rotations over years (and tests making thousands
+ * of CAs) do not grow it. An entry is used only with the key it was made from.
+ */
+const caCache = new Map<string, LoadedCa & { keyPem: string }>();
+const CA_CACHE_MAX = 32;
 
 function loadCa(ca: CertAndKey): LoadedCa {
   let c = caCache.get(ca.certPem);
+  if (c && c.keyPem !== ca.keyPem) c = undefined;
   if (!c) {
     const cert = der.parse(der.fromPem('CERTIFICATE', ca.certPem));
     const tbs = der.children(der.children(cert)[0]!);
@@ -278,8 +285,10 @@ function loadCa(ca: CertAndKey): LoadedCa {
     const key = createPrivateKey(ca.keyPem);
     const authorityKeyId = extension(OID_DER.authorityKeyIdentifier, false, der.seq(der.tlv(der.contextTag(0, false), id ?? keyId(spkiNode!.raw))));
     const alg = signatureAlgorithm(key);
-    c = { subject: subject!.raw, key, alg, algAndName: Buffer.concat([alg, subject!.raw]), authorityKeyId };
+    c = { subject: subject!.raw, key, alg, algAndName: Buffer.concat([alg, subject!.raw]), authorityKeyId, keyPem: ca.keyPem };
+    caCache.delete(ca.certPem);
     caCache.set(ca.certPem, c);
+    while (caCache.size > CA_CACHE_MAX) caCache.delete(caCache.keys().next().value!);
   }
   return c;
 }

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCa, issueLeaf, createCsr, parseCsr, signCsr, caPin, certInfo, publicKeyId } from '../../shared/pki/x509.ts';
+import { createCa, issueLeaf, createCsr, parseCsr, signCsr, caPin, certInfo, publicKeyId, issuedBy } from '../../shared/pki/x509.ts';
 import { createPublicKey } from 'node:crypto';
 import { requireTool } from '../helpers/tools.ts';
 import { rejects } from '../helpers/assert.ts';
@@ -125,6 +125,18 @@ test('a CSR key keeps the id and the certified encoding of its OpenSSL export wh
   }
 });
 
+
+test('the parsed-CA cache: an entry is used only with the key it was made from, and stays bounded', async () => {
+  const [caA, caB] = await Promise.all([createCa('cache-a', 10), createCa('cache-b', 10)]);
+  const req = { cn: 'x', usages: ['client' as const], days: 1 };
+  const csr = await parseCsr((await createCsr('x')).csrPem);
+  assert.ok(issuedBy(signCsr(caA, csr, req), caA.certPem), 'signed by A, cached');
+  // A's certificate with B's key (a mismatched import, say): signed with the key given, not the cached one.
+  assert.not.ok(issuedBy(signCsr({ certPem: caA.certPem, keyPem: caB.keyPem }, csr, req), caA.certPem), 'a cached CA is not used with another key');
+  const many = await Promise.all(Array.from({ length: 40 }, (_, i) => createCa(`cache-${i}`, 10)));
+  for (const ca of many) assert.ok(issuedBy(signCsr(ca, csr, req), ca.certPem));
+  assert.ok(issuedBy(signCsr(caA, csr, req), caA.certPem), 'an evicted CA is loaded again');
+});
 
 test('leaves signed from kept parts: each has its own request\'s names, serial, key and issuer', async () => {
   requireTool('openssl', 'openssl');
