@@ -40,6 +40,12 @@ export interface Caller {
   serial: string;
 }
 
+/** A call's certificates, signed but not yet recorded or handed out (ClusterIssuer.prepareForNode). */
+export interface PreparedIssue {
+  /** Records them durably, then resolves with the answer; rejects (handing out nothing) when the node may no longer hold them. */
+  commit(): Promise<IssueCertificatesResponse>;
+}
+
 export interface CertificateRequestIn {
   kind: string;
   csr_pem: string;
@@ -108,6 +114,17 @@ export class ClusterIssuer {
 
   /** Agent.IssueCertificates for the calling node: all requests signed and recorded, or none. */
   async issueForNode(caller: Caller, requests: readonly CertificateRequestIn[]): Promise<IssueCertificatesResponse> {
+    return (await this.prepareForNode(caller, requests)).commit();
+  }
+
+  /**
+   * The CPU part of issueForNode: every request authorised and signed, nothing recorded and
+   * nothing handed out. `commit()` records the certificates durably (refusing, as issueForNode
+   * does, if the node was removed or lost a role meanwhile) and only then gives the answer. The
+   * server runs the first inside its work budget and the second outside it
+   * (coordinator/server/admission/work-budget.ts: runThen), so calls share their commits.
+   */
+  async prepareForNode(caller: Caller, requests: readonly CertificateRequestIn[]): Promise<PreparedIssue> {
     if (requests.length > CERT_KINDS.length) throw new InvalidArgumentError(`node ${caller.name} sent ${requests.length} certificate requests; at most one per kind (${CERT_KINDS.length})`);
     const seen = new Set<string>();
     for (const r of requests) {
@@ -151,12 +168,16 @@ export class ClusterIssuer {
     };
     const kinds = specs.map((s) => s.kind);
     const records = signed.map((s) => s.record);
-    // The roles were read from committed state; a change queued since (a plan that takes the
-    // node's master role, say) is seen here, inside the mutation, before anything leaves.
-    await this.#state.issuance.record(records, caller, () => this.#stillMay(caller.name, kinds, master));
-    if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
-    if (records.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${records.map((r) => r.kind).join(', ')}`);
-    return response;
+    return {
+      commit: async () => {
+        // The roles were read from committed state; a change queued since (a plan that takes the
+        // node's master role, say) is seen here, inside the mutation, before anything leaves.
+        await this.#state.issuance.record(records, caller, () => this.#stillMay(caller.name, kinds, master));
+        if (master) this.#log.info(`service-account key delivered to node ${caller.name}`);
+        if (records.length) this.#log.info(`cluster certificates issued to node ${caller.name}: ${records.map((r) => r.kind).join(', ')}`);
+        return response;
+      },
+    };
   }
 
   /** Throws unless the node's roles in the writer's view still allow every kind signed (and the SA key for a master). */

@@ -47,7 +47,7 @@ export interface AgentServiceDeps {
   /** Signs cluster certificates (coordinator/pki/issuer.ts). @default none: IssueCertificates is refused */
   issuer?: ClusterIssuer;
   /** The coordinator-wide budget for expensive work (admission/work-budget.ts): renewal and issuance run in it. @default none */
-  work?: Pick<WorkBudget, 'run'>;
+  work?: Pick<WorkBudget, 'run' | 'runThen'>;
   /** For the reconnect window advised in WatchAssignment's headers. @default RECONNECTS_PER_SECOND */
   reconnectsPerSecond?: number;
 }
@@ -67,6 +67,11 @@ export class AgentService {
 
   #expensive<T>(what: string, fn: () => Promise<T>): Promise<T> {
     return this.#d.work ? this.#d.work.run(what, fn) : fn();
+  }
+
+  /** `cpu` within the work budget, then `then` outside it (WorkBudget.runThen). */
+  async #expensiveThen<P, T>(what: string, cpu: () => Promise<P>, then: (p: P) => Promise<T>): Promise<T> {
+    return this.#d.work ? this.#d.work.runThen(what, cpu, then) : then(await cpu());
   }
 
   addToServer(server: ServiceRegistrar): void {
@@ -173,7 +178,9 @@ export class AgentService {
         nodes.touch(node.name);
         if (!this.#d.issuer) throw new FailedPreconditionError('no-cluster-pki', 'this coordinator does not issue cluster certificates');
         const issuer = this.#d.issuer;
-        return this.#expensive('issue certificates', () => issuer.issueForNode({ name: node.name, serial: node.callerSerial }, call.request.requests));
+        // The budget holds the signing only; the record's commit is shared with the calls beside it.
+        const caller = { name: node.name, serial: node.callerSerial };
+        return this.#expensiveThen('issue certificates', () => issuer.prepareForNode(caller, call.request.requests), (prepared) => prepared.commit());
       }),
     };
     server.addService(musterV1.Agent.service, handlers);

@@ -93,6 +93,43 @@ test('the work budget: runs up to its concurrency, queues in order, refuses a fu
   assert.is(w.running, 0);
 });
 
+test('the work budget, runThen: the slot is held for the CPU part only, and a call that is committing counts against the queue bound', async () => {
+  const w = new WorkBudget({ concurrency: 1, maxQueue: 2 });
+  const tick = () => new Promise((r) => setImmediate(r));
+  const gate = () => {
+    let open!: () => void;
+    const p = new Promise<void>((r) => (open = r));
+    return { p, open };
+  };
+  const commitA = gate();
+  const a = w.runThen('test', () => 'a', async (v) => (await commitA.p, v));
+  await tick();
+  // A signed and is committing: its slot is free, so B's CPU part starts while A's commit waits.
+  assert.equal([w.running, w.queued, w.finishing], [0, 0, 1]);
+  const cpuB = gate();
+  let bStarted = false;
+  const b = w.runThen('test', async () => ((bStarted = true), await cpuB.p, 'b'), (v) => v);
+  await tick();
+  assert.ok(bStarted, "B's CPU part waited for A's commit: the slot was held across it");
+  assert.equal([w.running, w.queued, w.finishing], [1, 0, 1]);
+  const c = w.runThen('test', () => 'c', (v) => v);
+  await tick();
+  assert.equal([w.running, w.queued, w.finishing], [1, 1, 1]);
+  // Queued (1) + committing (1) = maxQueue: the next is refused, so held calls stay bounded.
+  const refused = await w.runThen('test', () => 'd', (v) => v).catch((e: unknown) => e);
+  assert.instance(refused, ResourceExhaustedError);
+  assert.match((refused as Error).message, /1 committing/);
+  commitA.open();
+  cpuB.open();
+  assert.equal(await Promise.all([a, b, c]), ['a', 'b', 'c']);
+  assert.equal([w.running, w.queued, w.finishing, w.rejected], [0, 0, 0, 1]);
+  // A CPU part that throws frees its slot and never commits.
+  let committed = false;
+  const failed = await w.runThen('test', () => { throw new Error('bad csr'); }, () => (committed = true)).catch((e: unknown) => e);
+  assert.match((failed as Error).message, /bad csr/);
+  assert.equal([committed, w.running, w.finishing], [false, 0, 0]);
+});
+
 /** A fixed pseudo-random sequence (mulberry32, exact in 32-bit integer arithmetic): the same spread every run. */
 function lcg(seed: number): () => number {
   let a = seed >>> 0;

@@ -5,6 +5,12 @@
 // concurrency), so a fleet booting together is told how long the backlog really is instead of
 // piling up promises and memory. The per-source Join budget (./join-budget.ts) bounds one
 // source; this bounds the coordinator.
+//
+// A call whose work ends in a durable commit (cluster-certificate issuance: sign, then record)
+// holds its slot for the CPU part only (`runThen`): the commit is a wait for the disk, and calls
+// committing together share one fsync (coordinator/store/group-commit.ts). Holding the slot across
+// it left the CPU idle during every fsync and made batches of at most `concurrency`; a call that
+// is committing still counts against `maxQueue`, so the calls the coordinator holds stay bounded.
 import { ConfigError, ResourceExhaustedError } from '../../../shared/errors/index.ts';
 
 export interface WorkBudgetOptions {
@@ -49,6 +55,8 @@ export interface WorkBudgetStats {
   readonly queued: number;
   /** Calls refused because the queue was full, since start. */
   readonly rejected: number;
+  /** Calls past their CPU part, waiting for their commit (runThen); they count against the queue bound. */
+  readonly finishing: number;
 }
 
 /** Weight of the newest sample in the mean service time (an exponentially weighted mean). */
@@ -59,6 +67,7 @@ export class WorkBudget implements WorkBudgetStats {
   readonly #waiting: Array<() => void> = [];
   #running = 0;
   #rejected = 0;
+  #finishing = 0;
   /** Mean ms one item held a slot; 0 until the first completes. */
   #meanMs = 0;
 
@@ -79,6 +88,10 @@ export class WorkBudget implements WorkBudgetStats {
     return this.#rejected;
   }
 
+  get finishing(): number {
+    return this.#finishing;
+  }
+
   /** The wait a caller refused now is told: the backlog ahead of it drained at the measured rate. */
   retryAfterMs(): number {
     const mean = this.#meanMs || this.#c.minRetryAfterMs;
@@ -87,20 +100,30 @@ export class WorkBudget implements WorkBudgetStats {
   }
 
   /** Runs `fn` within the budget (now, or after those queued before it); throws ResourceExhaustedError when the queue is full. */
-  async run<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+  run<T>(what: string, fn: () => Promise<T> | T): Promise<T> {
+    return this.runThen(what, fn, (v) => v);
+  }
+
+  /**
+   * Runs `cpu` within the budget, then `then` with its result outside it: the slot passes on as
+   * soon as `cpu` is done, while `then` (a commit) still counts against the queue bound until it
+   * settles. Throws ResourceExhaustedError when the queue is full.
+   */
+  async runThen<P, T>(what: string, cpu: () => Promise<P> | P, then: (p: P) => Promise<T> | T): Promise<T> {
     if (this.#running >= this.#c.concurrency) {
-      if (this.#waiting.length >= this.#c.maxQueue) {
+      if (this.#waiting.length + this.#finishing >= this.#c.maxQueue) {
         this.#rejected++;
         const retryAfterMs = this.retryAfterMs();
-        throw new ResourceExhaustedError('coordinator-busy', `the coordinator is busy (${this.#running} ${what} calls running, ${this.#waiting.length} queued); try again in ${(retryAfterMs / 1000).toFixed(1)}s`, { retryAfterMs });
+        throw new ResourceExhaustedError('coordinator-busy', `the coordinator is busy (${this.#running} ${what} calls running, ${this.#waiting.length} queued, ${this.#finishing} committing); try again in ${(retryAfterMs / 1000).toFixed(1)}s`, { retryAfterMs });
       }
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
     } else {
       this.#running++;
     }
     const started = this.#c.clock();
+    let done: P;
     try {
-      return await fn();
+      done = await cpu();
     } finally {
       const took = Math.max(0, this.#c.clock() - started);
       this.#meanMs = this.#meanMs === 0 ? took : this.#meanMs + EWMA_WEIGHT * (took - this.#meanMs);
@@ -108,6 +131,12 @@ export class WorkBudget implements WorkBudgetStats {
       const next = this.#waiting.shift();
       if (next) next();
       else this.#running--;
+    }
+    this.#finishing++;
+    try {
+      return await then(done);
+    } finally {
+      this.#finishing--;
     }
   }
 }
