@@ -201,6 +201,21 @@ test('a node whose master role is taken by a plan change queued before its signe
   assert.is(recorded.length, 0, 'nothing recorded for it');
 });
 
+test('a node removed between the signing and the commit (the work budget lets the next call sign meanwhile) gets nothing, and nothing of it is recorded', async () => {
+  const f = await playedFleet();
+  const serial = certInfo(f.ids.get('node-4')!.certPem).serial;
+  const requests = await csrsFor('node-4', ['worker']);
+  const before = f.c.state.issuance.all().length;
+  // The server's split (coordinator/server/agent-service.ts): signed in the budget, committed outside it.
+  const prepared = await f.c.issuer.prepareForNode({ name: 'node-4', serial }, requests);
+  assert.is(f.c.state.issuance.all().length, before, 'signing records nothing');
+  await f.c.state.removeNode('node-4');
+  const e = await rejects(() => prepared.commit());
+  assert.is(e.kind, 'permission-denied');
+  assert.match(e.message, /node-4/);
+  assert.is(f.c.state.issuance.all().length, before, 'nothing recorded for the removed node');
+});
+
 // ------------------------------------------------------------------------------------------------
 // Nodes and the rotation
 
